@@ -1,0 +1,111 @@
+// ProbeEngine: dispatches a run to the prober of its kind, stamps the start time and total
+// duration, applies the latency threshold, and enforces the deadline as a backstop.
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+
+#include "probe/probe.h"
+#include "probe/probers.h"
+
+namespace leeway::probe {
+
+namespace {
+
+constexpr std::string_view kKindNames[] = {"http", "tcp", "dns", "icmp", "tls"};
+constexpr std::string_view kOutcomeNames[] = {"up", "degraded", "down"};
+constexpr std::string_view kStageNames[] = {"",     "dns",    "connect", "tls",
+                                            "send", "status", "body",    "timeout"};
+
+// How long past its timeout a prober may take before the engine reports for it. Probers enforce
+// the timeout themselves; this only catches a prober bug.
+constexpr DurationUs kDeadlineSlackUs = 250 * kMillisecondUs;
+
+}  // namespace
+
+std::string_view to_string(Kind kind) { return kKindNames[static_cast<int>(kind)]; }
+std::string_view to_string(Outcome outcome) { return kOutcomeNames[static_cast<int>(outcome)]; }
+std::string_view to_string(Stage stage) { return kStageNames[static_cast<int>(stage)]; }
+
+std::optional<Kind> kind_from_string(std::string_view text) {
+  for (std::size_t i = 0; i < std::size(kKindNames); ++i)
+    if (kKindNames[i] == text) return static_cast<Kind>(i);
+  return std::nullopt;
+}
+
+std::optional<Stage> stage_from_string(std::string_view text) {
+  for (std::size_t i = 1; i < std::size(kStageNames); ++i)
+    if (kStageNames[i] == text) return static_cast<Stage>(i);
+  return std::nullopt;
+}
+
+struct ProbeEngine::Impl {
+  Impl(boost::asio::io_context& io, const Clock& clock)
+      : io(io), clock(clock), resolver(io), ctx{io, resolver} {
+    probers[static_cast<int>(Kind::kHttp)] = make_http_prober(ctx);
+    probers[static_cast<int>(Kind::kTcp)] = make_tcp_prober(ctx);
+    probers[static_cast<int>(Kind::kDns)] = make_dns_prober(ctx);
+    probers[static_cast<int>(Kind::kIcmp)] = make_icmp_prober(ctx);
+    probers[static_cast<int>(Kind::kTls)] = make_tls_prober(ctx);
+  }
+
+  boost::asio::io_context& io;
+  const Clock& clock;
+  Resolver resolver;
+  ProbeContext ctx;
+  std::unique_ptr<Prober> probers[5];
+};
+
+ProbeEngine::ProbeEngine(boost::asio::io_context& io, const Clock& clock)
+    : impl_(std::make_unique<Impl>(io, clock)) {}
+
+ProbeEngine::~ProbeEngine() = default;
+
+namespace {
+
+// The state one run shares between its prober's callback and the backstop timer.
+struct Run {
+  Run(boost::asio::io_context& io, ProbeCallback done) : deadline(io), done(std::move(done)) {}
+  boost::asio::steady_timer deadline;
+  ProbeCallback done;
+  TimeUs started_us = 0;
+  std::chrono::steady_clock::time_point started;
+  DurationUs degraded_after_us = 0;
+  bool finished = false;
+
+  void finish(ProbeResult result) {
+    if (finished) return;
+    finished = true;
+    deadline.cancel();
+    result.started_us = started_us;
+    result.timings.total_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count();
+    if (result.outcome == Outcome::kUp && degraded_after_us > 0 &&
+        result.timings.total_us > degraded_after_us) {
+      result.outcome = Outcome::kDegraded;
+      result.error = "slower than " + format_duration(degraded_after_us) + ": took " +
+                     format_duration(result.timings.total_us);
+    }
+    done(std::move(result));
+  }
+};
+
+}  // namespace
+
+void ProbeEngine::run(const CheckSpec& spec, ProbeCallback done) {
+  auto run = std::make_shared<Run>(impl_->io, std::move(done));
+  run->started_us = impl_->clock.now_us();
+  run->started = std::chrono::steady_clock::now();
+  run->degraded_after_us = spec.degraded_after_us;
+  run->deadline.expires_after(std::chrono::microseconds(spec.timeout_us + kDeadlineSlackUs));
+  run->deadline.async_wait([run, timeout_us = spec.timeout_us](boost::system::error_code ec) {
+    if (ec) return;
+    ProbeResult result;
+    result.stage = Stage::kTimeout;
+    result.error = "no result within the " + format_duration(timeout_us) + " timeout";
+    run->finish(std::move(result));
+  });
+  impl_->probers[static_cast<int>(spec.kind)]->start(
+      spec, [run](ProbeResult result) { run->finish(std::move(result)); });
+}
+
+}  // namespace leeway::probe

@@ -1,0 +1,54 @@
+// Asynchronous DNS on the event loop through c-ares: no thread per lookup, no blocking call.
+// Internal to the probe module.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "probe/probe.h"
+
+namespace leeway::probe {
+
+// The records of one DNS answer, each as text: an address, a name, "10 mx.example.com", a TXT
+// string. `rcode` is the response code name ("NOERROR", "NXDOMAIN", ...).
+struct DnsAnswer {
+  std::vector<std::string> records;
+  std::string rcode;
+};
+
+class Resolver {
+ public:
+  // `servers` is "ip[:port],..." ("[v6]:port" for IPv6); empty: the system's (/etc/resolv.conf
+  // and /etc/hosts).
+  Resolver(boost::asio::io_context& io, const std::string& servers = "");
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  using AddressesCallback =
+      std::function<void(Result<std::vector<boost::asio::ip::address>>)>;
+  using AnswerCallback = std::function<void(Result<DnsAnswer>)>;
+
+  // Resolves a host name to addresses (A and/or AAAA by `family`), honouring /etc/hosts. An
+  // address literal resolves to itself without a query. The callback runs on the loop, always
+  // asynchronously, within `timeout_us`.
+  void resolve(const std::string& host, IpFamily family, DurationUs timeout_us,
+               AddressesCallback done);
+
+  // Sends one query of `record_type` (A, AAAA, CNAME, MX, TXT, NS) for `name`.
+  void query(const std::string& name, const std::string& record_type, DurationUs timeout_us,
+             AnswerCallback done);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace leeway::probe
