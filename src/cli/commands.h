@@ -1,5 +1,11 @@
-// leeway's command line: one table of subcommands (name, one-line help, handler).
+// leeway's command line: one table of subcommands (name, one-line help, setup), in commands.cpp.
 #pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
 
 namespace leeway::cli {
 
@@ -10,6 +16,19 @@ enum ExitCode : int {
   kExitDown = 2,
   kExitUnknown = 3,  // bad usage or input: nothing was probed
 };
+
+// A subcommand's setup adds its options to `sub` and returns what runs it after parsing.
+using Runner = std::function<int()>;
+using Setup = Runner (*)(CLI::App& sub);
+
+struct Command {
+  const char* name;
+  const char* help;
+  Setup setup;
+};
+
+// Each subcommand, defined in <name>_command.cpp.
+Runner setup_check(CLI::App& sub);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.
 int main(int argc, char** argv);

@@ -1,0 +1,288 @@
+#include "probe/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <regex>
+#include <string>
+
+namespace leeway::probe {
+
+namespace {
+
+// Parses a whole decimal integer in [lo, hi].
+Result<long> parse_int(std::string_view text, long lo, long hi) {
+  long value = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || p != text.data() + text.size() || value < lo || value > hi)
+    return fail("expected a whole number from ", std::to_string(lo), " to ", std::to_string(hi),
+                ", got \"", std::string(text), "\"");
+  return value;
+}
+
+Result<bool> parse_bool(std::string_view text) {
+  if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+  if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+  return fail("expected true or false, got \"", std::string(text), "\"");
+}
+
+Result<DurationUs> parse_positive_duration(std::string_view text) {
+  auto d = parse_duration(text);
+  if (d && *d <= 0) return fail("expected a duration above zero, got \"", std::string(text), "\"");
+  return d;
+}
+
+// "200", "200-299", or a comma-separated list of them.
+Status add_status_ranges(std::vector<StatusRange>& out, std::string_view text) {
+  auto bad = [&] {
+    return fail("expected status codes like 200 or 200-299,301, got \"", std::string(text), "\"");
+  };
+  if (text.empty()) return bad();
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto dash = item.find('-');
+    auto lo = parse_int(item.substr(0, dash), 100, 599);
+    auto hi = dash == std::string_view::npos ? lo : parse_int(item.substr(dash + 1), 100, 599);
+    if (!lo || !hi || *hi < *lo) return bad();
+    out.push_back(StatusRange{static_cast<int>(*lo), static_cast<int>(*hi)});
+  }
+  return {};
+}
+
+Status set_timeout(CheckSpec& s, std::string_view v) {
+  auto d = parse_positive_duration(v);
+  if (!d) return d.error();
+  s.timeout_us = *d;
+  return {};
+}
+
+Status set_degraded_after(CheckSpec& s, std::string_view v) {
+  auto d = parse_positive_duration(v);
+  if (!d) return d.error();
+  s.degraded_after_us = *d;
+  return {};
+}
+
+Status set_ip(CheckSpec& s, std::string_view v) {
+  if (v == "4") s.family = IpFamily::kV4;
+  else if (v == "6") s.family = IpFamily::kV6;
+  else if (v == "any") s.family = IpFamily::kAny;
+  else return fail("expected 4, 6 or any, got \"", std::string(v), "\"");
+  return {};
+}
+
+Status set_method(CheckSpec& s, std::string_view v) {
+  if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    return fail("expected an HTTP method in capitals like GET or POST, got \"", std::string(v), "\"");
+  s.http.method = std::string(v);
+  return {};
+}
+
+Status set_header(CheckSpec& s, std::string_view v) {
+  auto colon = v.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return fail("expected a header like \"Name: value\", got \"", std::string(v), "\"");
+  std::string_view value = v.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  s.http.headers.emplace_back(std::string(v.substr(0, colon)), std::string(value));
+  return {};
+}
+
+Status set_body(CheckSpec& s, std::string_view v) {
+  s.http.body = std::string(v);
+  return {};
+}
+
+Status set_expect_status(CheckSpec& s, std::string_view v) {
+  return add_status_ranges(s.http.expect_status, v);
+}
+
+Status set_body_contains(CheckSpec& s, std::string_view v) {
+  s.http.body_contains = std::string(v);
+  return {};
+}
+
+Status set_body_regex(CheckSpec& s, std::string_view v) {
+  try {
+    std::regex re{std::string(v)};
+  } catch (const std::regex_error& e) {
+    return fail("expected a regular expression, got \"", std::string(v), "\": ", e.what());
+  }
+  s.http.body_regex = std::string(v);
+  return {};
+}
+
+Status set_json_pointer(CheckSpec& s, std::string_view v) {
+  if (!v.empty() && v.front() != '/')
+    return fail("expected a JSON Pointer starting with / like /status, got \"", std::string(v), "\"");
+  s.http.json_pointer = std::string(v);
+  return {};
+}
+
+Status set_json_equals(CheckSpec& s, std::string_view v) {
+  s.http.json_equals = std::string(v);
+  return {};
+}
+
+Status set_follow_redirects(CheckSpec& s, std::string_view v) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  s.http.follow_redirects = *b;
+  return {};
+}
+
+Status set_insecure(CheckSpec& s, std::string_view v) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  s.http.insecure = *b;
+  return {};
+}
+
+Status set_ca_file(CheckSpec& s, std::string_view v) {
+  if (v.empty()) return fail("expected a path to a PEM file");
+  s.http.ca_file = std::string(v);
+  s.tls.ca_file = std::string(v);
+  return {};
+}
+
+Status set_send(CheckSpec& s, std::string_view v) {
+  s.tcp.send = std::string(v);
+  return {};
+}
+
+Status set_expect(CheckSpec& s, std::string_view v) {
+  s.tcp.expect = std::string(v);
+  return {};
+}
+
+Status set_record_type(CheckSpec& s, std::string_view v) {
+  std::string type(v);
+  for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string_view known : {"A", "AAAA", "CNAME", "MX", "TXT", "NS"}) {
+    if (type == known) {
+      s.dns.record_type = type;
+      return {};
+    }
+  }
+  return fail("expected one of A, AAAA, CNAME, MX, TXT, NS, got \"", std::string(v), "\"");
+}
+
+Status set_expect_answer(CheckSpec& s, std::string_view v) {
+  s.dns.expect = std::string(v);
+  return {};
+}
+
+Status set_count(CheckSpec& s, std::string_view v) {
+  auto n = parse_int(v, 1, 100);
+  if (!n) return n.error();
+  s.icmp.count = static_cast<int>(*n);
+  return {};
+}
+
+Status set_echo_interval(CheckSpec& s, std::string_view v) {
+  auto d = parse_positive_duration(v);
+  if (!d) return d.error();
+  s.icmp.interval_us = *d;
+  return {};
+}
+
+Status set_degraded_loss(CheckSpec& s, std::string_view v) {
+  std::string_view number = v;
+  if (!number.empty() && number.back() == '%') number.remove_suffix(1);
+  double value = -1;
+  auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || p != number.data() + number.size() || value < 0 || value >= 100)
+    return fail("expected a percentage from 0 to below 100 like 20%, got \"", std::string(v), "\"");
+  s.icmp.degraded_loss_percent = value;
+  return {};
+}
+
+Status set_expiry_days(CheckSpec& s, std::string_view v) {
+  auto n = parse_int(v, 0, 3650);
+  if (!n) return n.error();
+  s.tls.expiry_degraded_days = static_cast<int>(*n);
+  return {};
+}
+
+Status set_server_name(CheckSpec& s, std::string_view v) {
+  s.tls.server_name = std::string(v);
+  return {};
+}
+
+using T = OptionType;
+
+// The table. Keep it in the order people meet the options: common ones first, then per kind.
+constexpr CheckOption kOptions[] = {
+    {"timeout", T::kDuration, "all", "10s", "give up and report down after this long", false, set_timeout},
+    {"degraded_after", T::kDuration, "all", "", "a run slower than this is degraded, not up", false, set_degraded_after},
+    {"ip", T::kIpVersion, "http,tcp,icmp,tls", "any", "use only IPv4 (4) or IPv6 (6) addresses", false, set_ip},
+    {"method", T::kString, "http", "GET", "HTTP request method", false, set_method},
+    {"header", T::kHeader, "http", "", "a request header \"Name: value\"", true, set_header},
+    {"body", T::kString, "http", "", "request body", false, set_body},
+    {"expect_status", T::kStatusList, "http", "200-399", "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
+    {"body_contains", T::kString, "http", "", "the response body must contain this text", false, set_body_contains},
+    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (ECMAScript)", false, set_body_regex},
+    {"json_pointer", T::kString, "http", "", "the body must be JSON with a value at this JSON Pointer, e.g. /status", false, set_json_pointer},
+    {"json_equals", T::kString, "http", "", "the value at json_pointer must equal this (JSON text or a bare string)", false, set_json_equals},
+    {"follow_redirects", T::kBool, "http", "true", "follow redirects (up to 10)", false, set_follow_redirects},
+    {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false, set_insecure},
+    {"ca_file", T::kString, "http,tls", "", "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
+    {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send},
+    {"expect", T::kString, "tcp", "", "text the peer must send back (a banner)", false, set_expect},
+    {"record_type", T::kString, "dns", "A", "record type to ask for: A, AAAA, CNAME, MX, TXT or NS", false, set_record_type},
+    {"expect_answer", T::kString, "dns", "", "one of the answers must equal this", false, set_expect_answer},
+    {"count", T::kInt, "icmp", "3", "echo requests per run", false, set_count},
+    {"echo_interval", T::kDuration, "icmp", "200ms", "time between echo requests", false, set_echo_interval},
+    {"degraded_loss", T::kPercent, "icmp", "0%", "loss above this (but not total) is degraded", false, set_degraded_loss},
+    {"expiry_days", T::kInt, "tls", "14", "a certificate with fewer days left is degraded", false, set_expiry_days},
+    {"server_name", T::kString, "tls", "", "name for SNI and certificate verification (default: the target host)", false, set_server_name},
+};
+
+}  // namespace
+
+std::span<const CheckOption> check_options() { return kOptions; }
+
+const CheckOption* find_check_option(std::string_view key) {
+  for (const auto& option : kOptions)
+    if (option.key == key) return &option;
+  return nullptr;
+}
+
+bool applies_to(const CheckOption& option, Kind kind) {
+  if (option.kinds == "all") return true;
+  std::string_view kinds = option.kinds;
+  std::string_view name = to_string(kind);
+  while (!kinds.empty()) {
+    auto comma = kinds.find(',');
+    if (kinds.substr(0, comma) == name) return true;
+    if (comma == std::string_view::npos) break;
+    kinds.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+Status apply_option(CheckSpec& spec, const CheckOption& option, std::string_view value) {
+  if (!applies_to(option, spec.kind))
+    return fail(std::string(option.key), ": applies to ", std::string(option.kinds),
+                " checks, not ", std::string(to_string(spec.kind)));
+  Status status = option.apply(spec, value);
+  if (!status) return fail(std::string(option.key), ": ", status.error().message);
+  return {};
+}
+
+std::string_view describe(OptionType type) {
+  switch (type) {
+    case OptionType::kString: return "text";
+    case OptionType::kDuration: return "a duration like 30s";
+    case OptionType::kInt: return "a whole number";
+    case OptionType::kBool: return "true or false";
+    case OptionType::kPercent: return "a percentage like 20%";
+    case OptionType::kStatusList: return "status codes like 200,301-399";
+    case OptionType::kHeader: return "a header \"Name: value\"";
+    case OptionType::kIpVersion: return "4, 6 or any";
+  }
+  return "";
+}
+
+}  // namespace leeway::probe
