@@ -16,6 +16,7 @@ Runner setup_version(CLI::App&) {
 
 constexpr Command kCommands[] = {
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
+    {"config", "Validate a config file (leeway config check FILE)", setup_config},
     {"version", "Print the version", setup_version},
 };
 

@@ -1,0 +1,2 @@
+// Placeholder: the config module lands with the YAML loader.
+namespace leeway::config {}

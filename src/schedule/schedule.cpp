@@ -1,0 +1,2 @@
+// Placeholder: the scheduler lands here.
+namespace leeway::schedule {}
