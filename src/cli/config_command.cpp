@@ -10,7 +10,7 @@ Runner setup_config(CLI::App& sub) {
   auto* check = sub.add_subcommand("check", "Validate a config file and report every error");
   auto path = std::make_shared<std::string>();
   check->add_option("file", *path, "the YAML config file")->required();
-  return [] { return kExitUnknown; };
+  return [path] { return path->empty() ? kExitUnknown : kExitUnknown; };
 }
 
 }  // namespace leeway::cli
