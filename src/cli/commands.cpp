@@ -17,6 +17,7 @@ Runner setup_version(CLI::App&) {
 constexpr Command kCommands[] = {
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
+    {"demo-target", "Serve a local demo service that is up, slow and down in turns", setup_demo_target},
     {"version", "Print the version", setup_version},
 };
 

@@ -30,6 +30,7 @@ struct Command {
 // Each subcommand, defined in <name>_command.cpp.
 Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
+Runner setup_demo_target(CLI::App& sub);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.
 int main(int argc, char** argv);
