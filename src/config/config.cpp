@@ -1,2 +1,666 @@
-// Placeholder: the config module lands with the YAML loader.
-namespace leeway::config {}
+// The config loader: yaml-cpp parses, this file walks the tree against the schema (schema.h) and
+// the check option table, collecting every error with its file:line:column before giving up.
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "config/schema.h"
+#include "probe/options.h"
+
+namespace leeway::config {
+
+std::size_t Config::check_count() const {
+  std::size_t n = 0;
+  for (const auto& service : services) n += service.checks.size();
+  return n;
+}
+
+const Location* Config::find_location(std::string_view id) const {
+  for (const auto& location : locations)
+    if (location.id == id) return &location;
+  return nullptr;
+}
+
+std::string ConfigError::to_string() const {
+  if (line <= 0) return fmt::format("{}: {}", file, message);
+  return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(std::strerror(errno));
+  return text.str();
+}
+
+namespace {
+
+// Enough to fix a file in one go without drowning the reader (or a fuzzer) in repeats.
+constexpr std::size_t kMaxErrors = 100;
+
+// A key and its value in a YAML map, or an item of a list (key is then the list's key).
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+  int file = 0;
+};
+
+// The fields of one map that passed the schema's checks, by key.
+using Fields = std::map<std::string, Entry, std::less<>>;
+
+struct Position {
+  int file = 0;
+  int line = 0;  // 1-based; 0: none
+  int column = 0;
+};
+
+// Hand-written because no Debian-packaged C++ library offers edit distance; it is a dozen lines.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate closest to `word`, when close enough to be a likely typo; "" otherwise.
+std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (auto candidate : candidates) {
+    std::size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return std::string(best);
+}
+
+std::string in_quotes(std::string_view text) {
+  constexpr std::size_t kMaxShown = 60;
+  if (text.size() > kMaxShown) return fmt::format("\"{}...\"", text.substr(0, kMaxShown));
+  return fmt::format("\"{}\"", text);
+}
+
+// What a node is, for "expected X, got Y".
+std::string got(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return in_quotes(node.Scalar());
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    default: return "nothing";
+  }
+}
+
+constexpr std::string_view kIdText = "an id of letters, digits, '-', '_' or '.'";
+
+bool is_id(std::string_view text) {
+  if (text.empty()) return false;
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  };
+  return std::all_of(text.begin(), text.end(), ok);
+}
+
+bool parse_int(std::string_view text, int& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+bool in_range(std::string_view allowed, std::string_view text) {
+  int value = 0, lo = 0, hi = 0;
+  auto dots = allowed.find("..");
+  return parse_int(text, value) && parse_int(allowed.substr(0, dots), lo) &&
+         parse_int(allowed.substr(dots + 2), hi) && value >= lo && value <= hi;
+}
+
+bool is_choice(std::string_view allowed, std::string_view text) {
+  while (true) {
+    auto comma = allowed.find(',');
+    if (allowed.substr(0, comma) == text) return true;
+    if (comma == std::string_view::npos) return false;
+    allowed.remove_prefix(comma + 1);
+  }
+}
+
+// "host:port" or "[v6]:port" with a port from 1 to 65535.
+bool is_address(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.find(':') != std::string_view::npos && (host.front() != '[' || host.back() != ']'))
+    return false;
+  int port = 0;
+  return parse_int(text.substr(colon + 1), port) && port >= 1 && port <= 65535;
+}
+
+bool is_positive_duration(std::string_view text) {
+  auto d = parse_duration(text);
+  return d && *d > 0;
+}
+
+// The items of a list value; a lone scalar is a list of one.
+std::vector<YAML::Node> items(const YAML::Node& value) {
+  std::vector<YAML::Node> out;
+  if (value.IsSequence()) {
+    for (const auto& item : value) out.push_back(item);
+  } else if (!value.IsNull()) {
+    out.push_back(value);
+  }
+  return out;
+}
+
+class Loader {
+ public:
+  explicit Loader(const FileReader& read) : read_(read) {}
+
+  LoadResult load(std::string_view text, const std::string& file_name) {
+    stack_.push_back({file_name, file_key(file_name)});
+    read_one(text, file_name);
+    stack_.pop_back();
+    Config config = build();
+    LoadResult result;
+    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first.file, a.first.line, a.first.column) <
+             std::tie(b.first.file, b.first.line, b.first.column);
+    });
+    for (auto& [at, message] : errors_)
+      result.errors.push_back(ConfigError{files_[at.file], at.line, at.column, std::move(message)});
+    if (full())
+      result.errors.push_back(
+          ConfigError{files_[0], 0, 0, fmt::format("too many errors; stopped after {}", kMaxErrors)});
+    if (result.errors.empty()) result.config = std::move(config);
+    return result;
+  }
+
+ private:
+  struct OpenFile {
+    std::string name;  // as shown in errors
+    std::string key;   // absolute and normalised, to recognise a cycle
+  };
+
+  static std::string file_key(const std::string& name) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(name, ec);
+    return (ec ? std::filesystem::path(name) : absolute).lexically_normal().string();
+  }
+
+  bool full() const { return errors_.size() >= kMaxErrors; }
+
+  void error(Position at, std::string message) {
+    if (!full()) errors_.emplace_back(at, std::move(message));
+  }
+
+  // Where a node is. A null value has no useful mark of its own: its key's is used.
+  static Position where(const Entry& entry, const YAML::Node& node) {
+    YAML::Mark mark = node.Mark();
+    if ((node.IsNull() || mark.is_null()) && entry.key.IsDefined()) mark = entry.key.Mark();
+    if (mark.is_null()) return Position{entry.file, 0, 0};
+    return Position{entry.file, mark.line + 1, mark.column + 1};
+  }
+  static Position where(const Entry& entry) { return where(entry, entry.value); }
+  static Position where_key(const Entry& entry) { return where(entry, entry.key); }
+
+  std::string place(const Position& at) const {
+    if (at.line <= 0) return files_[at.file];
+    return fmt::format("{}:{}:{}", files_[at.file], at.line, at.column);
+  }
+
+  // ---- Phase 1: read the files and gather their sections.
+
+  void read_one(std::string_view text, const std::string& name) {
+    int file = static_cast<int>(files_.size());
+    files_.push_back(name);
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+      Position at{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.column + 1};
+      error(at, fmt::format("invalid YAML: {}", e.msg));
+      return;
+    }
+    if (documents.empty() || documents[0].IsNull()) return;
+    Entry root{YAML::Node(), documents[0], file};
+    if (documents.size() > 1)
+      error(where(Entry{YAML::Node(), documents[1], file}),
+            "expected one YAML document per file; use include: for more");
+    if (!root.value.IsMap()) {
+      error(where(root), fmt::format("expected a map of sections (include, server, defaults, "
+                                     "locations, services), got {}", got(root.value)));
+      return;
+    }
+    Fields fields = check_map(root, "");
+    for (auto section : {"server", "defaults"}) {
+      auto it = fields.find(section);
+      if (it == fields.end()) continue;
+      auto& slot = std::string_view(section) == "server" ? server_ : defaults_;
+      if (slot) {
+        error(where_key(it->second), fmt::format("{}: already set at {}; only one file may set it",
+                                                 section, place(where_key(*slot))));
+      } else {
+        slot = it->second;
+      }
+    }
+    using ListSection = std::pair<std::string_view, std::vector<Entry>*>;
+    for (auto [section, list] : {ListSection{"locations", &locations_}, {"services", &services_}}) {
+      auto it = fields.find(section);
+      if (it == fields.end()) continue;
+      for (const auto& item : items(it->second.value))
+        list->push_back(Entry{it->second.key, item, file});
+    }
+    if (auto it = fields.find("include"); it != fields.end()) {
+      for (const auto& item : items(it->second.value)) include(Entry{it->second.key, item, file});
+    }
+  }
+
+  void include(const Entry& item) {
+    std::filesystem::path path(item.value.Scalar());
+    if (path.is_relative()) path = std::filesystem::path(files_[item.file]).parent_path() / path;
+    std::string name = path.lexically_normal().string();
+    std::string key = file_key(name);
+    for (std::size_t i = 0; i < stack_.size(); ++i) {
+      if (stack_[i].key != key) continue;
+      std::string chain;
+      for (std::size_t j = i; j < stack_.size(); ++j) chain += stack_[j].name + " -> ";
+      error(where(item), fmt::format("include: cycle: {}{}", chain, name));
+      return;
+    }
+    auto text = read_(name);
+    if (!text) {
+      error(where(item), fmt::format("include: cannot read {}: {}", in_quotes(name),
+                                     text.error().message));
+      return;
+    }
+    stack_.push_back({name, key});
+    read_one(*text, name);
+    stack_.pop_back();
+  }
+
+  // ---- Validation of one map against its section's rows.
+
+  // Checks a value's shape (and a scalar's form) against a schema key. False when it is wrong
+  // (and reported), so the caller uses the default instead.
+  bool check_value(const SchemaKey& key, const Entry& entry) {
+    const YAML::Node& value = entry.value;
+    auto expected = [&](const YAML::Node& node) {
+      error(where(entry, node), fmt::format("{}: expected {}, got {}", key.key, describe(key), got(node)));
+      return false;
+    };
+    switch (key.type) {
+      case ValueType::kMap:
+        return value.IsMap() || value.IsNull() || expected(value);
+      case ValueType::kMapList:
+        return value.IsSequence() || value.IsNull() || expected(value);
+      case ValueType::kIdList:
+      case ValueType::kPathList: {
+        if (!value.IsSequence() && !value.IsScalar()) return expected(value);
+        bool ids = key.type == ValueType::kIdList;
+        bool ok = true;
+        for (const auto& item : items(value)) {
+          if (item.IsScalar() && (ids ? is_id(item.Scalar()) : !item.Scalar().empty())) continue;
+          error(where(entry, item), fmt::format("{}: expected {} in the list, got {}", key.key,
+                                                ids ? kIdText : "a file path", got(item)));
+          ok = false;
+        }
+        return ok;
+      }
+      default:
+        break;
+    }
+    if (!value.IsScalar()) return expected(value);
+    const std::string& text = value.Scalar();
+    switch (key.type) {
+      case ValueType::kId: return is_id(text) || expected(value);
+      case ValueType::kInt: return in_range(key.allowed, text) || expected(value);
+      case ValueType::kDuration: return is_positive_duration(text) || expected(value);
+      case ValueType::kChoice: return is_choice(key.allowed, text) || expected(value);
+      case ValueType::kAddress: return is_address(text) || expected(value);
+      case ValueType::kTarget: {
+        auto spec = probe::parse_target(text);
+        if (!spec) error(where(entry), fmt::format("{}: {}", key.key, spec.error().message));
+        return spec.has_value();
+      }
+      default:
+        return true;
+    }
+  }
+
+  // Checks a check option's shape: one scalar, or a list of them when it is repeatable. Values
+  // are checked when applied, once the check's kind is known; durations here, so that their
+  // message reads the same as the schema's.
+  bool check_option(const probe::CheckOption& option, const Entry& entry) {
+    bool list_ok = option.repeatable && entry.value.IsSequence();
+    auto expected = [&](const YAML::Node& node) {
+      error(where(entry, node),
+            fmt::format("{}: expected {}{}, got {}", option.key, probe::describe(option.type),
+                        option.repeatable ? " or a list of them" : "", got(node)));
+      return false;
+    };
+    if (!entry.value.IsScalar() && !list_ok) return expected(entry.value);
+    bool ok = true;
+    for (const auto& item : items(entry.value)) {
+      if (!item.IsScalar()) ok = expected(item);
+      else if (option.type == probe::OptionType::kDuration && !is_positive_duration(item.Scalar()))
+        ok = expected(item);
+    }
+    return ok;
+  }
+
+  // Validates the keys of a map against `section` (and, for checks, the check options).
+  // Returns the fields that passed; reports unknown, repeated, ill-typed and missing keys.
+  Fields check_map(const Entry& map, std::string_view section) {
+    Fields fields;
+    std::map<std::string, Position, std::less<>> seen;  // every key, even one with a bad value
+    bool takes_options = section == kCheckSection;
+    for (auto it = map.value.begin(); it != map.value.end() && !full(); ++it) {
+      Entry entry{it->first, it->second, map.file};
+      if (!entry.key.IsScalar()) {
+        error(where_key(entry), fmt::format("expected a key name, got {}", got(entry.key)));
+        continue;
+      }
+      const std::string& name = entry.key.Scalar();
+      if (auto [first, added] = seen.emplace(name, where_key(entry)); !added) {
+        error(where_key(entry), fmt::format("{}: set twice; first at line {}", name, first->second.line));
+        continue;
+      }
+      bool ok = false;
+      if (const SchemaKey* key = find_schema_key(section, name)) {
+        ok = check_value(*key, entry);
+      } else if (const probe::CheckOption* option = probe::find_check_option(name);
+                 option != nullptr && takes_options) {
+        ok = check_option(*option, entry);
+      } else {
+        unknown_key(entry, section, takes_options);
+        continue;
+      }
+      if (ok) fields.emplace(name, entry);
+    }
+    for (const auto& key : config_schema()) {
+      if (key.section == section && key.required && !seen.count(key.key))
+        error(where(map), fmt::format("{}: required key is missing", key.key));
+    }
+    return fields;
+  }
+
+  void unknown_key(const Entry& entry, std::string_view section, bool takes_options) {
+    std::vector<std::string_view> known;
+    for (const auto& key : config_schema())
+      if (key.section == section) known.push_back(key.key);
+    if (takes_options)
+      for (const auto& option : probe::check_options()) known.push_back(option.key);
+    std::string where_in = section.empty() ? "at the top level" : fmt::format("in {}", section);
+    std::string message = fmt::format("{}: unknown key {}", entry.key.Scalar(), where_in);
+    if (std::string suggestion = closest(entry.key.Scalar(), known); !suggestion.empty())
+      message += fmt::format("; did you mean `{}`?", suggestion);
+    error(where_key(entry), std::move(message));
+  }
+
+  // ---- Phase 2: build the model from what passed, checking what spans sections.
+
+  static const Entry* find(const Fields& fields, std::string_view key) {
+    auto it = fields.find(key);
+    return it == fields.end() ? nullptr : &it->second;
+  }
+
+  // A validated scalar, or the schema's default when it is not set.
+  static std::string text(const Fields& fields, std::string_view section, std::string_view key) {
+    if (const Entry* entry = find(fields, key)) return entry->value.Scalar();
+    return std::string(find_schema_key(section, key)->default_text);
+  }
+  static DurationUs duration(const Fields& fields, std::string_view section, std::string_view key) {
+    return parse_duration(text(fields, section, key)).value();
+  }
+  static int integer(const Fields& fields, std::string_view section, std::string_view key) {
+    int value = 0;
+    parse_int(text(fields, section, key), value);
+    return value;
+  }
+
+  Fields section_fields(const std::optional<Entry>& entry, std::string_view section) {
+    if (!entry || !entry->value.IsMap()) return {};
+    return check_map(*entry, section);
+  }
+
+  Fields nested(const Fields& fields, std::string_view key, std::string_view section) {
+    const Entry* entry = find(fields, key);
+    return entry ? section_fields(*entry, section) : Fields{};
+  }
+
+  // Checks that every id in a list names a known location; returns the ids.
+  std::vector<std::string> location_ids(const Entry& entry) {
+    std::vector<std::string> ids;
+    auto list = items(entry.value);
+    if (list.empty())
+      error(where(entry), fmt::format("{}: expected at least one location", entry.key.Scalar()));
+    for (const auto& item : list) {
+      const std::string& id = item.Scalar();
+      if (!location_at_.count(id)) {
+        std::vector<std::string_view> known;
+        for (const auto& [name, at] : location_at_) known.push_back(name);
+        std::string hint = closest(id, known);
+        error(where(entry, item),
+              fmt::format("{}: unknown location {}; {}", entry.key.Scalar(), in_quotes(id),
+                          hint.empty() ? "define it under `locations`"
+                                       : fmt::format("did you mean `{}`?", hint)));
+      } else if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+        error(where(entry, item), fmt::format("{}: {} listed twice", entry.key.Scalar(), in_quotes(id)));
+      }
+      ids.push_back(id);
+    }
+    return ids;
+  }
+
+  Config build() {
+    Config config;
+    config.files = files_;
+
+    Fields server = section_fields(server_, "server");
+    config.server.listen = text(server, "server", "listen");
+    config.server.store = text(server, "server", "store");
+    config.server.location = text(server, "server", "location");
+    config.server.max_concurrent_per_host = integer(server, "server", "max_concurrent_per_host");
+    Fields retention = nested(server, "retention", "server.retention");
+    config.server.raw_retention_us = duration(retention, "server.retention", "raw");
+    config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
+
+    build_locations(config);
+
+    Fields defaults = section_fields(defaults_, kDefaultsSection);
+    config.defaults.interval_us = duration(defaults, kDefaultsSection, "interval");
+    config.defaults.timeout_us = duration(defaults, kDefaultsSection, "timeout");
+    if (const Entry* locations = find(defaults, "locations"))
+      config.defaults.locations = location_ids(*locations);
+    else
+      config.defaults.locations = {config.server.location};
+    if (config.defaults.interval_us < config.defaults.timeout_us) {
+      const Entry* at = find(defaults, "interval");
+      if (!at) at = find(defaults, "timeout");
+      if (at) error(where(*at), fmt::format("interval: {} is shorter than the timeout {}",
+                                            format_duration(config.defaults.interval_us),
+                                            format_duration(config.defaults.timeout_us)));
+    }
+
+    std::map<std::string, Position, std::less<>> service_at;
+    for (const auto& item : services_) {
+      if (full()) break;
+      if (!item.value.IsMap()) {
+        error(where(item), fmt::format("services: expected a map of keys, got {}", got(item.value)));
+        continue;
+      }
+      Fields fields = check_map(item, "services");
+      Service service;
+      if (const Entry* id = find(fields, "id")) {
+        service.id = id->value.Scalar();
+        if (auto [it, added] = service_at.emplace(service.id, where(*id)); !added)
+          error(where(*id), fmt::format("id: duplicate service id {}; first defined at {}",
+                                        in_quotes(service.id), place(it->second)));
+      }
+      service.name = find(fields, "name") ? text(fields, "services", "name") : service.id;
+      service.owner = text(fields, "services", "owner");
+      service.tier = integer(fields, "services", "tier");
+      std::map<std::string, Position, std::less<>> check_at;
+      if (const Entry* checks = find(fields, "checks")) {
+        for (const auto& check : items(checks->value)) {
+          if (full()) break;
+          build_check(config, service, Entry{checks->key, check, checks->file}, check_at);
+        }
+      }
+      config.services.push_back(std::move(service));
+    }
+    return config;
+  }
+
+  void build_locations(Config& config) {
+    const std::string& own = config.server.location;
+    for (const auto& item : locations_) {
+      if (full()) break;
+      if (!item.value.IsMap()) {
+        error(where(item), fmt::format("locations: expected a map of keys, got {}", got(item.value)));
+        continue;
+      }
+      Fields fields = check_map(item, "locations");
+      const Entry* id = find(fields, "id");
+      if (!id) continue;
+      Location location{id->value.Scalar(), text(fields, "locations", "region"),
+                        text(fields, "locations", "isp"), ""};
+      if (auto [it, added] = location_at_.emplace(location.id, where(*id)); !added) {
+        error(where(*id), fmt::format("id: duplicate location id {}; first defined at {}",
+                                      in_quotes(location.id), place(it->second)));
+        continue;
+      }
+      location.kind = location.id == own ? "local" : "agent";
+      if (const Entry* kind = find(fields, "kind")) {
+        if (location.id == own && kind->value.Scalar() != "local")
+          error(where(*kind), fmt::format("kind: {} is this daemon's own location "
+                                          "(server.location), so its kind must be local",
+                                          in_quotes(own)));
+        location.kind = kind->value.Scalar();
+      }
+      config.locations.push_back(std::move(location));
+    }
+    if (!location_at_.count(own)) {
+      location_at_.emplace(own, Position{});
+      config.locations.insert(config.locations.begin(), Location{own, "", "", "local"});
+    }
+  }
+
+  void build_check(const Config& config, Service& service, const Entry& item,
+                   std::map<std::string, Position, std::less<>>& check_at) {
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("checks: expected a map of keys, got {}", got(item.value)));
+      return;
+    }
+    Fields fields = check_map(item, kCheckSection);
+    Check check;
+    check.service_id = service.id;
+    if (const Entry* name = find(fields, "name")) {
+      check.name = name->value.Scalar();
+      if (auto [it, added] = check_at.emplace(check.name, where(*name)); !added)
+        error(where(*name), fmt::format("name: duplicate check {} in service {}; first defined at {}",
+                                        in_quotes(check.name), in_quotes(service.id), place(it->second)));
+    }
+    check.id = fmt::format("{}/{}", service.id, check.name);
+
+    bool have_target = false;
+    if (const Entry* target = find(fields, "target")) {
+      auto spec = probe::parse_target(target->value.Scalar());
+      if (spec) {
+        check.spec = std::move(*spec);
+        have_target = true;
+      }
+    }
+    check.spec.timeout_us = config.defaults.timeout_us;
+    if (have_target) apply_options(check.spec, fields);
+
+    const Entry* interval = find(fields, "interval");
+    check.interval_us = interval ? duration(fields, kCheckSection, "interval")
+                                 : config.defaults.interval_us;
+    const Entry* timeout = find(fields, "timeout");
+    if (check.interval_us < check.spec.timeout_us && (interval || timeout)) {
+      std::string interval_text = format_duration(check.interval_us);
+      std::string timeout_text = format_duration(check.spec.timeout_us);
+      if (interval)
+        error(where(*interval), fmt::format("interval: {} is shorter than the timeout {}",
+                                            interval_text, timeout_text));
+      else
+        error(where(*timeout), fmt::format("timeout: {} is longer than the interval {}",
+                                           timeout_text, interval_text));
+    }
+
+    if (const Entry* locations = find(fields, "locations"))
+      check.locations = location_ids(*locations);
+    else
+      check.locations = config.defaults.locations;
+    service.checks.push_back(std::move(check));
+  }
+
+  // Applies every check option set, in the table's order; reports options of another kind and
+  // values the option rejects.
+  void apply_options(probe::CheckSpec& spec, const Fields& fields) {
+    for (const auto& option : probe::check_options()) {
+      const Entry* entry = find(fields, option.key);
+      if (!entry) continue;
+      if (!probe::applies_to(option, spec.kind)) {
+        error(where_key(*entry), fmt::format("{}: applies to {} checks, not {}", option.key,
+                                             option.kinds, probe::to_string(spec.kind)));
+        continue;
+      }
+      for (const auto& item : items(entry->value)) {
+        if (Status status = probe::apply_option(spec, option, item.Scalar()); !status)
+          error(where(*entry, item), status.error().message);
+      }
+    }
+  }
+
+  const FileReader& read_;
+  std::vector<std::string> files_;
+  std::vector<OpenFile> stack_;  // the chain of includes being read
+  std::vector<std::pair<Position, std::string>> errors_;
+  // Sections gathered from every file.
+  std::optional<Entry> server_;
+  std::optional<Entry> defaults_;
+  std::vector<Entry> locations_;  // one per list item
+  std::vector<Entry> services_;
+  std::map<std::string, Position, std::less<>> location_at_;  // where each location id is defined
+};
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view text, const std::string& file_name,
+                            const FileReader& read) {
+  return Loader(read).load(text, file_name);
+}
+
+LoadResult load_config(const std::string& path, const FileReader& read) {
+  auto text = read(path);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{path, 0, 0, "cannot read: " + text.error().message});
+    return result;
+  }
+  return load_config_text(*text, path, read);
+}
+
+}  // namespace leeway::config

@@ -1,0 +1,111 @@
+// The daemon's configuration: one YAML file (plus its includes) loaded into plain structs, or
+// every error in it at once, each with file:line:column. `leeway serve` exits 2 on errors.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "probe/probe.h"
+
+namespace leeway::config {
+
+// A vantage point that runs checks. The daemon itself is one, of kind "local".
+struct Location {
+  std::string id;
+  std::string region;  // a label, e.g. "eu-west"; "" when not given
+  std::string isp;     // a label: ISP name or ASN; "" when not given
+  std::string kind;    // "local" (the daemon) or "agent" (a remote `leeway agent`)
+};
+
+// One probe definition of a service, ready to run.
+struct Check {
+  std::string id;          // "<service id>/<name>", unique in the config
+  std::string service_id;  // the owning service's id
+  std::string name;        // unique within its service
+  probe::CheckSpec spec;   // target parsed, every option applied, timeout set
+  DurationUs interval_us = 0;          // time between runs; never shorter than spec.timeout_us
+  std::vector<std::string> locations;  // ids of known locations that run it; at least one
+};
+
+// Something people depend on, watched by its checks.
+struct Service {
+  std::string id;
+  std::string name;   // for people; the id when not given
+  std::string owner;  // team or person; "" when not given
+  int tier = 2;       // 1 is the most critical
+  std::vector<Check> checks;
+};
+
+// The `server` section: how the daemon itself runs.
+struct ServerSettings {
+  std::string listen;  // "host:port" for the HTTP API, UI and /metrics
+  std::string store;   // a SQLite file path or a postgres:// URL
+  DurationUs raw_retention_us = 0;
+  DurationUs rollup_retention_us = 0;
+  std::string location;  // the daemon's own location id
+  int max_concurrent_per_host = 0;
+};
+
+// What checks inherit when they do not say.
+struct Defaults {
+  DurationUs interval_us = 0;
+  DurationUs timeout_us = 0;
+  std::vector<std::string> locations;
+};
+
+// A whole validated configuration.
+struct Config {
+  ServerSettings server;
+  Defaults defaults;
+  std::vector<Location> locations;  // the daemon's own first when the file does not list it
+  std::vector<Service> services;
+  std::vector<std::string> files;  // every file read, the main one first, named as in errors
+
+  // Checks across all services.
+  std::size_t check_count() const;
+  // The location with this id, or nullptr.
+  const Location* find_location(std::string_view id) const;
+};
+
+// One problem in a config file. line and column are 1-based; 0 when the whole file is at fault.
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;  // "<key>: <what was expected>", e.g. `interval: expected a duration ...`
+
+  // "file:line:column: message", or "file: message" without a position.
+  std::string to_string() const;
+};
+
+// A loaded config, or every error found. config is set exactly when errors is empty.
+struct LoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads a whole file by the name it is known by. Injected so tests and the fuzzer control what
+// `include:` can see.
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
+
+// Reads a file from disk; the error says why it could not (e.g. "No such file or directory").
+Result<std::string> read_file(const std::string& path);
+
+// Loads and validates the file at `path` and everything it includes. Errors name files as
+// given here, and included files relative to it ("conf/leeway.yaml" including "checks/a.yaml"
+// is "conf/checks/a.yaml").
+LoadResult load_config(const std::string& path, const FileReader& read = read_file);
+
+// Same, from text already in memory named `file_name`; includes are read with `read`.
+LoadResult load_config_text(std::string_view text, const std::string& file_name = "leeway.yaml",
+                            const FileReader& read = read_file);
+
+}  // namespace leeway::config

@@ -1,0 +1,223 @@
+// The config schema table and the reference docs generated from it and the check option table.
+#include "config/schema.h"
+
+#include <fmt/format.h>
+
+#include "probe/options.h"
+
+namespace leeway::config {
+
+namespace {
+
+using V = ValueType;
+
+// Keep sections in the order people write them; a section's keys follow its row.
+constexpr SchemaKey kSchema[] = {
+    {"", "include", V::kPathList, "", "", false,
+     "more config files, relative to this one; their locations and services are added"},
+
+    {"", "server", V::kMap, "", "", false, "how the daemon runs (one file only)"},
+    {"server", "listen", V::kAddress, "127.0.0.1:8080", "", false,
+     "address for the HTTP API, the UI and /metrics"},
+    {"server", "store", V::kString, "leeway.db", "", false,
+     "where results are kept: a SQLite file path or a postgres:// URL"},
+    {"server", "location", V::kId, "local", "", false,
+     "the daemon's own location id; it exists even when `locations` does not list it"},
+    {"server", "max_concurrent_per_host", V::kInt, "4", "1..1000", false,
+     "most runs in flight against one target host at a time"},
+    {"server", "retention", V::kMap, "", "", false, "how long results are kept"},
+    {"server.retention", "raw", V::kDuration, "14d", "", false, "every single result"},
+    {"server.retention", "rollups", V::kDuration, "400d", "", false,
+     "per-minute rollups (what SLOs and SLAs are computed from)"},
+
+    {"", "defaults", V::kMap, "", "", false,
+     "what checks inherit when they do not say (one file only)"},
+    {"defaults", "interval", V::kDuration, "1m", "", false, "time between runs of a check"},
+    {"defaults", "timeout", V::kDuration, "10s", "", false,
+     "give up on a run and report it down after this long"},
+    {"defaults", "locations", V::kIdList, "(server.location)", "", false,
+     "the locations that run a check"},
+
+    {"", "locations", V::kMapList, "", "", false,
+     "vantage points: where checks run from, with labels to group them"},
+    {"locations", "id", V::kId, "", "", true, "unique among locations"},
+    {"locations", "region", V::kString, "", "", false, "region label, e.g. eu-west"},
+    {"locations", "isp", V::kString, "", "", false, "ISP or ASN label, e.g. AS3320"},
+    {"locations", "kind", V::kChoice, "(local for server.location, else agent)", "local,agent",
+     false, "local: the daemon itself; agent: a remote `leeway agent`"},
+
+    {"", "services", V::kMapList, "", "", false, "what people depend on, each with its checks"},
+    {"services", "id", V::kId, "", "", true, "unique among services"},
+    {"services", "name", V::kString, "(the id)", "", false, "name for people"},
+    {"services", "owner", V::kString, "", "", false, "the team or person responsible"},
+    {"services", "tier", V::kInt, "2", "1..4", false, "importance: 1 is the most critical"},
+    {"services", "checks", V::kMapList, "", "", false,
+     "probe definitions; each also takes every check option below"},
+
+    {"services.checks", "name", V::kId, "", "", true,
+     "unique within the service; the check's id is <service id>/<name>"},
+    {"services.checks", "target", V::kTarget, "", "", true,
+     "what to probe, as for `leeway check`: https://host/path, tcp://host:port, "
+     "dns://[resolver]/name?type=MX, icmp://host, tls://host:443"},
+    {"services.checks", "interval", V::kDuration, "(defaults.interval)", "", false,
+     "time between runs; not shorter than the timeout"},
+    {"services.checks", "locations", V::kIdList, "(defaults.locations)", "", false,
+     "the locations that run it"},
+};
+
+std::string_view type_name(const SchemaKey& key) {
+  switch (key.type) {
+    case V::kString: return "text";
+    case V::kId: return "id";
+    case V::kInt: return "integer";
+    case V::kDuration: return "duration";
+    case V::kChoice: return "choice";
+    case V::kAddress: return "host:port";
+    case V::kTarget: return "URL";
+    case V::kIdList: return "list of ids";
+    case V::kPathList: return "list of paths";
+    case V::kMap: return "section";
+    case V::kMapList: return "list of sections";
+  }
+  return "";
+}
+
+std::string_view type_name(probe::OptionType type) {
+  using T = probe::OptionType;
+  switch (type) {
+    case T::kString: return "text";
+    case T::kDuration: return "duration";
+    case T::kInt: return "integer";
+    case T::kBool: return "boolean";
+    case T::kPercent: return "percentage";
+    case T::kStatusList: return "status codes";
+    case T::kHeader: return "header";
+    case T::kIpVersion: return "4, 6 or any";
+  }
+  return "";
+}
+
+// Markdown table cells must not contain a bare '|'.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else out += c;
+  }
+  return out;
+}
+
+std::string code_or_blank(std::string_view text) {
+  if (text.empty()) return "";
+  if (text.front() == '(') return std::string(text);
+  return fmt::format("`{}`", cell(text));
+}
+
+void append_section(std::string& out, const SchemaKey* opener, std::string_view section) {
+  std::string title = section.empty() ? "Top level" : fmt::format("`{}`", section);
+  out += fmt::format("\n## {}\n\n", title);
+  if (opener != nullptr) {
+    out += fmt::format("{}{}.\n\n", opener->type == V::kMapList ? "A list; each entry: " : "",
+                       opener->doc);
+  }
+  out += "| key | type | default | description |\n| --- | --- | --- | --- |\n";
+  for (const auto& key : config_schema()) {
+    if (key.section != section) continue;
+    std::string type(type_name(key));
+    if (key.type == V::kInt || key.type == V::kChoice) type += fmt::format(" ({})", key.allowed);
+    std::string doc = cell(key.doc);
+    if (key.required) doc = "**required**; " + doc;
+    if (key.type == V::kMap || key.type == V::kMapList)
+      doc += fmt::format(" (see `{}` below)", section_path(key));
+    out += fmt::format("| `{}` | {} | {} | {} |\n", key.key, type, code_or_blank(key.default_text),
+                       doc);
+  }
+}
+
+}  // namespace
+
+std::span<const SchemaKey> config_schema() { return kSchema; }
+
+const SchemaKey* find_schema_key(std::string_view section, std::string_view key) {
+  for (const auto& row : kSchema)
+    if (row.section == section && row.key == key) return &row;
+  return nullptr;
+}
+
+std::string section_path(const SchemaKey& key) {
+  if (key.section.empty()) return std::string(key.key);
+  return fmt::format("{}.{}", key.section, key.key);
+}
+
+std::string describe(const SchemaKey& key) {
+  switch (key.type) {
+    case V::kString: return "text";
+    case V::kId: return "an id of letters, digits, '-', '_' or '.'";
+    case V::kInt: {
+      auto dots = key.allowed.find("..");
+      return fmt::format("a whole number from {} to {}", key.allowed.substr(0, dots),
+                         key.allowed.substr(dots + 2));
+    }
+    case V::kDuration: return std::string(probe::describe(probe::OptionType::kDuration));
+    case V::kChoice: {
+      std::string choices(key.allowed);
+      auto last = choices.rfind(',');
+      if (last != std::string::npos) choices.replace(last, 1, " or ");
+      for (auto at = choices.find(','); at != std::string::npos; at = choices.find(',', at + 2))
+        choices.replace(at, 1, ", ");
+      return choices;
+    }
+    case V::kAddress: return "an address like 127.0.0.1:8080";
+    case V::kTarget: return "a URL like https://example.com/health";
+    case V::kIdList: return "a list of ids";
+    case V::kPathList: return "a list of file paths";
+    case V::kMap: return "a map of keys";
+    case V::kMapList: return "a list of maps";
+  }
+  return "";
+}
+
+std::string reference_docs() {
+  std::string out =
+      "# Configuration reference\n"
+      "\n"
+      "<!-- Generated by `leeway config docs` from the schema in src/config/schema.cpp and the\n"
+      "     check options in src/probe/options.cpp. Do not edit by hand:\n"
+      "     leeway config docs > docs/config.md -->\n"
+      "\n"
+      "`leeway serve` reads one YAML file; `include:` adds more. `leeway config check FILE`\n"
+      "validates it and prints every error at once, one per line, as\n"
+      "`file:line:column: key: what was expected`, then exits 2 (0 when the file is valid).\n"
+      "See `examples/full.yaml` for a commented example.\n"
+      "\n"
+      "Durations need a unit: `500ms`, `30s`, `1m30s`, `2h`, `14d`. A list of ids or paths with\n"
+      "one item may be written as that item alone. Sections marked \"one file only\" may appear\n"
+      "in only one of the files read.\n";
+  append_section(out, nullptr, "");
+  for (const auto& key : kSchema) {
+    if (key.type == V::kMap || key.type == V::kMapList) append_section(out, &key, section_path(key));
+  }
+
+  out += fmt::format(
+      "\n## Check options\n\n"
+      "Every entry of `{}` also takes these, the options of `leeway check` (whose flags are the\n"
+      "keys with dashes: `expect_status` is `--expect-status`). An option applies only to the\n"
+      "kinds of check listed; setting it on another kind is an error. Values of any YAML type are\n"
+      "read as text (`count: 5` and `count: \"5\"` are the same). Options marked repeatable take a\n"
+      "single value or a list.\n\n"
+      "| key | type | kinds | default | description |\n| --- | --- | --- | --- | --- |\n",
+      kCheckSection);
+  for (const auto& option : probe::check_options()) {
+    std::string default_text = code_or_blank(option.default_text);
+    if (find_schema_key(kDefaultsSection, option.key) != nullptr)
+      default_text = fmt::format("({}.{})", kDefaultsSection, option.key);
+    std::string type(type_name(option.type));
+    if (option.repeatable) type += ", repeatable";
+    out += fmt::format("| `{}` | {} | {} | {} | {} |\n", option.key, type,
+                       option.kinds == "all" ? "all" : cell(option.kinds), default_text,
+                       cell(option.help));
+  }
+  return out;
+}
+
+}  // namespace leeway::config
