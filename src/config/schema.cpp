@@ -1,6 +1,8 @@
 // The config schema table and the reference docs generated from it and the check option table.
 #include "config/schema.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "probe/options.h"
@@ -55,7 +57,7 @@ constexpr SchemaKey kSchema[] = {
      "probe definitions; each also takes every check option below"},
 
     {"services.checks", "name", V::kId, "", "", true,
-     "unique within the service; the check's id is <service id>/<name>"},
+     "unique within the service; the check's id is `<service id>/<name>`"},
     {"services.checks", "target", V::kTarget, "", "", true,
      "what to probe, as for `leeway check`: https://host/path, tcp://host:port, "
      "dns://[resolver]/name?type=MX, icmp://host, tls://host:443"},
@@ -107,6 +109,13 @@ std::string cell(std::string_view text) {
   return out;
 }
 
+// "a,b" as "a, b".
+std::string list(std::string_view items) {
+  std::string out;
+  for (char c : items) out += c == ',' ? std::string(", ") : std::string(1, c);
+  return out;
+}
+
 std::string code_or_blank(std::string_view text) {
   if (text.empty()) return "";
   if (text.front() == '(') return std::string(text);
@@ -117,18 +126,20 @@ void append_section(std::string& out, const SchemaKey* opener, std::string_view 
   std::string title = section.empty() ? "Top level" : fmt::format("`{}`", section);
   out += fmt::format("\n## {}\n\n", title);
   if (opener != nullptr) {
-    out += fmt::format("{}{}.\n\n", opener->type == V::kMapList ? "A list; each entry: " : "",
-                       opener->doc);
+    std::string intro(opener->doc);
+    intro[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(intro[0])));
+    out += fmt::format("{}.{}\n\n", intro,
+                       opener->type == V::kMapList ? " A list; each entry takes these keys:" : "");
   }
   out += "| key | type | default | description |\n| --- | --- | --- | --- |\n";
   for (const auto& key : config_schema()) {
     if (key.section != section) continue;
     std::string type(type_name(key));
-    if (key.type == V::kInt || key.type == V::kChoice) type += fmt::format(" ({})", key.allowed);
+    if (key.type == V::kInt || key.type == V::kChoice) type += fmt::format(" ({})", list(key.allowed));
     std::string doc = cell(key.doc);
     if (key.required) doc = "**required**; " + doc;
     if (key.type == V::kMap || key.type == V::kMapList)
-      doc += fmt::format(" (see `{}` below)", section_path(key));
+      doc += fmt::format("; see `{}` below", section_path(key));
     out += fmt::format("| `{}` | {} | {} | {} |\n", key.key, type, code_or_blank(key.default_text),
                        doc);
   }
@@ -214,7 +225,7 @@ std::string reference_docs() {
     std::string type(type_name(option.type));
     if (option.repeatable) type += ", repeatable";
     out += fmt::format("| `{}` | {} | {} | {} | {} |\n", option.key, type,
-                       option.kinds == "all" ? "all" : cell(option.kinds), default_text,
+                       list(option.kinds), default_text,
                        cell(option.help));
   }
   return out;
