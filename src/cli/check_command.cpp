@@ -65,7 +65,10 @@ int run_check(const CheckArgs& args) {
   boost::asio::io_context io;
   probe::ProbeEngine engine(io, SystemClock::instance());
   probe::ProbeResult result;
-  engine.run(*spec, [&result](probe::ProbeResult r) { result = std::move(r); });
+  engine.run(*spec, [&](probe::ProbeResult r) {
+    result = std::move(r);
+    io.stop();  // the verdict is in; whatever a peer still holds open is not our business
+  });
   io.run();
 
   if (args.json) {

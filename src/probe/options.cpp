@@ -33,8 +33,8 @@ Result<DurationUs> parse_positive_duration(std::string_view text) {
 
 // "200", "200-299", or a comma-separated list of them.
 Status add_status_ranges(std::vector<StatusRange>& out, std::string_view text) {
-  auto bad = [&] {
-    return fail("expected status codes like 200 or 200-299,301, got \"", std::string(text), "\"");
+  auto bad = [original = std::string(text)] {
+    return fail("expected status codes like 200 or 200-299,301, got \"", original, "\"");
   };
   if (text.empty()) return bad();
   while (!text.empty()) {

@@ -75,13 +75,18 @@ Result<CheckSpec> parse_target(std::string_view target) {
                 "\" in \"", text, "\": expected http, https, tcp, dns, icmp or tls");
   }
 
+  // dns:///name (no resolver: the system's) has an empty authority, which libcurl's parser reads
+  // differently across versions; give it a placeholder resolver and drop it again below.
+  bool system_resolver = spec.kind == Kind::kDns && text.compare(scheme_end, 4, ":///") == 0;
+  std::string parse_text = text;
+  if (system_resolver) parse_text.insert(scheme_end + 3, "0.0.0.0");
+
   std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
   unsigned flags = CURLU_NON_SUPPORT_SCHEME;
-  if (spec.kind == Kind::kDns) flags |= CURLU_NO_AUTHORITY;
-  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, text.c_str(), flags); rc != CURLUE_OK)
+  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, parse_text.c_str(), flags); rc != CURLUE_OK)
     return fail("malformed URL \"", text, "\": ", curl_url_strerror(rc));
 
-  std::string host = strip_brackets(url_part(u.get(), CURLUPART_HOST));
+  std::string host = system_resolver ? "" : strip_brackets(url_part(u.get(), CURLUPART_HOST));
   std::string port_text = url_part(u.get(), CURLUPART_PORT);
   std::uint16_t port = default_port;
   if (!port_text.empty()) {

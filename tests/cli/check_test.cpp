@@ -1,0 +1,103 @@
+// `leeway check` as a user runs it: the real binary, real loopback peers, exit codes and output.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/peers.h"
+#include "support/process.h"
+
+namespace leeway::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+ProcessResult leeway(std::vector<std::string> args) {
+  args.insert(args.begin(), LEEWAY_BINARY);
+  return run_process(args);
+}
+
+TEST(CheckCommand, BadInputExitsThreeWithOneLineNamingTheProblem) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  } cases[] = {
+      {{"check", "ftp://x"},
+       "leeway check: unknown scheme \"ftp\" in \"ftp://x\": expected http, https, tcp, dns, icmp or tls\n"},
+      {{"check", "http://127.0.0.1:1/", "--send", "x"},
+       "leeway check: --send applies to tcp checks, not http\n"},
+      {{"check", "http://127.0.0.1:1/", "--timeout", "90x"},
+       "leeway check: --timeout: expected a duration like 30s, 250ms or 1m30s, got \"90x\"\n"},
+      {{"check", "tcp://127.0.0.1"},
+       "leeway check: tcp target \"tcp://127.0.0.1\" needs a port: tcp://host:port\n"},
+  };
+  for (const auto& c : cases) {
+    ProcessResult r = leeway(c.args);
+    EXPECT_EQ(r.exit_code, 3) << c.args[1];
+    EXPECT_EQ(r.err, c.err);
+    EXPECT_EQ(r.out, "");
+  }
+  ProcessResult r = leeway({"check", "--no-such-flag", "tcp://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("--no-such-flag"));
+}
+
+TEST(CheckCommand, UpExitsZeroWithVerdictAndWaterfall) {
+  BannerPeer peer("220 ready\r\n");
+  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--expect", "220"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("UP "));
+  EXPECT_THAT(r.out, HasSubstr("connect"));
+  EXPECT_THAT(r.out, HasSubstr("total"));
+}
+
+TEST(CheckCommand, JsonHasTheDocumentedFields) {
+  BannerPeer peer("220 ready\r\n");
+  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["outcome"], "up");
+  EXPECT_TRUE(j["stage"].is_null());
+  EXPECT_TRUE(j["timings_us"]["connect"].is_number());
+  EXPECT_TRUE(j["timings_us"]["total"].is_number());
+  EXPECT_EQ(j["kind"], "tcp");
+  EXPECT_EQ(j["error"], "");
+  EXPECT_EQ(j["remote_address"], "127.0.0.1");
+}
+
+TEST(CheckCommand, DownExitsTwoAndNamesTheStage) {
+  std::uint16_t port = closed_port();
+  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(port), "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["outcome"], "down");
+  EXPECT_EQ(j["stage"], "connect");
+  EXPECT_NE(j["error"], "");
+}
+
+TEST(CheckCommand, DegradedExitsOne) {
+  BannerPeer peer("220 ready\r\n");
+  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()),
+                            "--degraded-after", "1us"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("DEGRADED "));
+  EXPECT_THAT(r.out, HasSubstr("slower than 1us"));
+}
+
+TEST(CheckCommand, NagiosFormatWithPerformanceData) {
+  BannerPeer peer("220 ready\r\n");
+  std::string target = "tcp://127.0.0.1:" + std::to_string(peer.port());
+  ProcessResult up = leeway({"check", target, "--nagios", "--timeout", "5s"});
+  EXPECT_EQ(up.exit_code, 0);
+  EXPECT_THAT(up.out, StartsWith("LEEWAY TCP OK - " + target + " in "));
+  EXPECT_THAT(up.out, HasSubstr(" | time="));
+  EXPECT_THAT(up.out, HasSubstr(";;5.000000;0 connect="));
+
+  std::string closed = "tcp://127.0.0.1:" + std::to_string(closed_port());
+  ProcessResult down = leeway({"check", closed, "--nagios"});
+  EXPECT_EQ(down.exit_code, 2);
+  EXPECT_THAT(down.out, StartsWith("LEEWAY TCP CRITICAL - " + closed + " connect: "));
+}
+
+}  // namespace
+}  // namespace leeway::testing
