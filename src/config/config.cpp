@@ -2,6 +2,7 @@
 // the check option table, collecting every error with its file:line:column before giving up.
 #include "config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -50,6 +51,8 @@ namespace {
 
 // Enough to fix a file in one go without drowning the reader (or a fuzzer) in repeats.
 constexpr std::size_t kMaxErrors = 100;
+// Cycles are caught by path; this also stops a chain of distinct paths that never ends.
+constexpr std::size_t kMaxIncludeDepth = 32;
 
 // A key and its value in a YAML map, or an item of a list (key is then the list's key).
 struct Entry {
@@ -156,7 +159,30 @@ bool is_address(std::string_view text) {
   return parse_int(text.substr(colon + 1), port) && port >= 1 && port <= 65535;
 }
 
+// Keeps parse_duration within int64: it converts without a range check (reported; remove this
+// once core does), and a config file must never crash the daemon. 64 characters of at most
+// 7-digit numbers stay below 2^63 microseconds even in days.
+bool fits_duration(std::string_view text) {
+  constexpr std::size_t kMaxText = 64;
+  constexpr int kMaxDigits = 7;
+  if (text.size() > kMaxText) return false;
+  int run = 0;
+  bool fraction = false;
+  for (char c : text) {
+    if (c == '.') {
+      fraction = true;
+    } else if (c < '0' || c > '9') {
+      fraction = false;
+      run = 0;
+    } else if (!fraction && ++run > kMaxDigits) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool is_positive_duration(std::string_view text) {
+  if (!fits_duration(text)) return false;
   auto d = parse_duration(text);
   return d && *d > 0;
 }
@@ -170,6 +196,43 @@ std::vector<YAML::Node> items(const YAML::Node& value) {
     out.push_back(value);
   }
   return out;
+}
+
+// Notes where each document starts; ignores the rest.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// A file must hold one YAML document. The documents are counted with a bounded number of parser
+// passes because yaml-cpp 0.7 stops making progress on some malformed input (",x" alone), where
+// YAML::LoadAll loops forever (found by fuzzing). Throws YAML::Exception on a syntax error.
+std::optional<std::pair<YAML::Mark, std::string>> check_documents(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  for (int pass = 0; pass < 3 && parser.HandleNextDocument(documents); ++pass) {
+    const auto& starts = documents.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos)
+      return std::pair{starts.back(), std::string("invalid YAML: unexpected text")};
+  }
+  if (documents.starts.size() > 1)
+    return std::pair{documents.starts[1],
+                     std::string("expected one YAML document per file; use include: for more")};
+  return std::nullopt;
 }
 
 class Loader {
@@ -201,10 +264,11 @@ class Loader {
     std::string key;   // absolute and normalised, to recognise a cycle
   };
 
+  // Resolves symbolic links where the file exists, so a link back up the tree is a cycle too.
   static std::string file_key(const std::string& name) {
     std::error_code ec;
-    auto absolute = std::filesystem::absolute(name, ec);
-    return (ec ? std::filesystem::path(name) : absolute).lexically_normal().string();
+    auto canonical = std::filesystem::weakly_canonical(name, ec);
+    return (ec ? std::filesystem::path(name) : canonical).lexically_normal().string();
   }
 
   bool full() const { return errors_.size() >= kMaxErrors; }
@@ -233,19 +297,21 @@ class Loader {
   void read_one(std::string_view text, const std::string& name) {
     int file = static_cast<int>(files_.size());
     files_.push_back(name);
-    std::vector<YAML::Node> documents;
+    YAML::Node document;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      std::string source(text);
+      if (auto problem = check_documents(source)) {
+        error(Position{file, problem->first.line + 1, problem->first.column + 1}, problem->second);
+        return;
+      }
+      document = YAML::Load(source);
     } catch (const YAML::Exception& e) {
       Position at{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.column + 1};
       error(at, fmt::format("invalid YAML: {}", e.msg));
       return;
     }
-    if (documents.empty() || documents[0].IsNull()) return;
-    Entry root{YAML::Node(), documents[0], file};
-    if (documents.size() > 1)
-      error(where(Entry{YAML::Node(), documents[1], file}),
-            "expected one YAML document per file; use include: for more");
+    if (document.IsNull()) return;
+    Entry root{YAML::Node(), document, file};
     if (!root.value.IsMap()) {
       error(where(root), fmt::format("expected a map of sections (include, server, defaults, "
                                      "locations, services), got {}", got(root.value)));
@@ -285,6 +351,10 @@ class Loader {
       std::string chain;
       for (std::size_t j = i; j < stack_.size(); ++j) chain += stack_[j].name + " -> ";
       error(where(item), fmt::format("include: cycle: {}{}", chain, name));
+      return;
+    }
+    if (stack_.size() > kMaxIncludeDepth) {
+      error(where(item), fmt::format("include: nested more than {} deep", kMaxIncludeDepth));
       return;
     }
     auto text = read_(name);
