@@ -1,0 +1,239 @@
+#include "http/server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+namespace leeway::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+Response Response::json(const nlohmann::json& body, int status) {
+  return Response{status, "application/json", body.dump()};
+}
+
+Response Response::error(int status, const std::string& message) {
+  return json({{"error", message}}, status);
+}
+
+Response Response::text(std::string body, std::string content_type) {
+  return Response{200, std::move(content_type), std::move(body)};
+}
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
+        hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return parts;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      std::string key = percent_decode(pair.substr(0, eq), true);
+      out[key] = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+constexpr std::size_t kMaxBodyBytes = 1 << 20;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+const Route* match_route(const std::vector<Route>& routes, Request& request,
+                         bool& method_not_allowed) {
+  method_not_allowed = false;
+  auto path_parts = split_path(request.path);
+  for (const auto& route : routes) {
+    auto pattern_parts = split_path(route.pattern);
+    if (pattern_parts.size() != path_parts.size()) continue;
+    std::vector<std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < pattern_parts.size() && ok; ++i) {
+      if (pattern_parts[i] == "{}") params.push_back(percent_decode(path_parts[i]));
+      else ok = pattern_parts[i] == path_parts[i];
+    }
+    if (!ok) continue;
+    if (route.method != request.method) {
+      method_not_allowed = true;
+      continue;
+    }
+    request.params = std::move(params);
+    return &route;
+  }
+  return nullptr;
+}
+
+// One connection: reads requests, answers them in order, keeps the connection alive.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, const std::vector<Route>& routes)
+      : stream_(std::move(socket)), routes_(routes) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    stream_.expires_after(kIdleTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec == bhttp::error::body_limit) {
+                          self->send(Response::error(413, "request body over 1 MiB"), false);
+                        } else if (!ec) {
+                          self->answer();
+                        }
+                      });
+  }
+
+  void answer() {
+    auto& raw = parser_->get();
+    Request request;
+    request.method = std::string(raw.method_string());
+    std::string_view target(raw.target().data(), raw.target().size());
+    auto question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request.query = parse_query(target.substr(question + 1));
+    request.body = std::move(raw.body());
+    bool method_not_allowed = false;
+    const Route* route = match_route(routes_, request, method_not_allowed);
+    Response response;
+    if (route) {
+      try {
+        response = route->handler(request);
+      } catch (const std::exception& e) {
+        // A handler bug must not take the daemon down; the caller sees a 500 with the reason.
+        response = Response::error(500, std::string("internal error: ") + e.what());
+      }
+    } else if (method_not_allowed) {
+      response = Response::error(405, "method " + request.method + " not allowed on " + request.path);
+    } else {
+      response = Response::error(404, "no such endpoint: " + request.path);
+    }
+    send(std::move(response), raw.keep_alive());
+  }
+
+  void send(Response response, bool keep_alive) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->result(static_cast<unsigned>(response.status));
+    out->version(11);
+    out->set(bhttp::field::server, "leeway");
+    out->set(bhttp::field::content_type, response.content_type);
+    out->keep_alive(keep_alive);
+    out->body() = std::move(response.body);
+    out->prepare_payload();
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+                         if (!ec && out->keep_alive()) self->read();
+                         else self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const std::vector<Route>& routes_;
+};
+
+struct Server::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, std::vector<Route> routes) : acceptor(io), routes(std::move(routes)) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      if (!self->acceptor.is_open()) return;
+      if (!ec) std::make_shared<Connection>(std::move(socket), self->routes)->start();
+      self->accept();
+    });
+  }
+
+  tcp::acceptor acceptor;
+  std::vector<Route> routes;
+};
+
+Server::Server(asio::io_context& io, std::vector<Route> routes)
+    : impl_(std::make_shared<Impl>(io, std::move(routes))) {}
+
+Server::~Server() { stop(); }
+
+Result<std::uint16_t> Server::listen(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return fail("listen: expected HOST:PORT, got \"", host_port, "\"");
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return fail("listen: \"", host, "\" is not an IP address");
+  int port = 0;
+  try {
+    port = std::stoi(host_port.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return fail("listen: bad port in \"", host_port, "\"");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor.close();
+    return fail("cannot listen on ", host_port, ": ", ec.message());
+  }
+  impl_->accept();
+  return acceptor.local_endpoint().port();
+}
+
+void Server::stop() {
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+}  // namespace leeway::http
