@@ -35,7 +35,10 @@ Result<DurationUs> parse_duration(std::string_view text) {
     else if (unit == "h") scale = kHourUs;
     else if (unit == "d") scale = kDayUs;
     else return bad();
-    total += static_cast<DurationUs>(value * scale + 0.5);
+    // Past ~292,000 years the microseconds no longer fit in 64 bits: refuse, never wrap.
+    double us = value * scale + 0.5;
+    if (us >= 9.2e18 || static_cast<double>(total) + us >= 9.2e18) return bad();
+    total += static_cast<DurationUs>(us);
   }
   return total;
 }
