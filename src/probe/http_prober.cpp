@@ -1,26 +1,673 @@
-// Placeholder until the http prober lands: reports every run as down with a clear error.
+// The http(s) prober: libcurl's multi interface driven by the shared Asio loop. We resolve the
+// host with the context's Resolver and pin curl to those addresses, so curl never blocks on DNS.
+#include <curl/curl.h>
+#include <openssl/asn1.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include "probe/probers.h"
 
 namespace leeway::probe {
 
 namespace {
-class UnimplementedHttpProber final : public Prober {
- public:
-  explicit UnimplementedHttpProber(ProbeContext& ctx) : ctx_(ctx) {}
-  void start(const CheckSpec&, ProbeCallback done) override {
-    ProbeResult result;
-    result.error = "http probes are not implemented yet";
-    boost::asio::post(ctx_.io, [done = std::move(done), result]() mutable { done(std::move(result)); });
-  }
- private:
-  ProbeContext& ctx_;
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+// More than any page a check should assert on; a bigger body is read no further.
+constexpr std::size_t kMaxBodyBytes = 1 << 20;
+// Pooled transfers keep their body buffer across runs, but not a huge one.
+constexpr std::size_t kKeptBodyCapacity = 64 << 10;
+constexpr long kMaxRedirects = 10;
+// Compiled body_regex patterns kept for reuse; past this many the cache starts over.
+constexpr std::size_t kMaxCachedRegexes = 256;
+
+// One socket curl asked us to watch. The descriptor only watches: curl opened the fd and
+// closes it, so we release() it (never close) when curl says the socket is gone.
+struct Watch {
+  explicit Watch(asio::io_context& io) : descriptor(io) {}
+  asio::posix::stream_descriptor descriptor;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  int wanted = CURL_POLL_NONE;  // what curl wants to hear about
+  // Bumped whenever the watch is let go, so a completion for an older socket is ignored.
+  unsigned generation = 0;
+  bool read_pending = false;
+  bool write_pending = false;
 };
+
+// One run's state. Pooled with its easy handle: curl_easy_reset keeps the handle's allocations,
+// while FRESH_CONNECT and FORBID_REUSE make sure no connection outlives a run.
+struct Transfer {
+  CURL* easy = nullptr;
+  ProbeCallback done;
+  bool https = false;
+  bool keep_body = false;
+  bool truncated = false;
+  std::string body;
+  curl_slist* headers = nullptr;
+  curl_slist* resolve = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  SteadyClock::time_point started;
+  DurationUs timeout_us = 0;
+  DurationUs dns_us = -1;
+  std::optional<int> cert_days_left;
+  // The checks, copied so the caller's spec need not outlive start().
+  std::vector<StatusRange> expect_status;
+  std::string body_contains;
+  std::shared_ptr<const std::regex> body_regex;
+  std::string body_regex_text;
+  std::string json_pointer;
+  std::optional<std::string> json_equals;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (!t->keep_body) return n;
+  size_t room = kMaxBodyBytes - t->body.size();
+  if (n > room) {
+    // Enough to judge the page by; stop here rather than hold an unbounded body.
+    t->body.append(data, room);
+    t->truncated = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  t->body.append(data, n);
+  return n;
+}
+
+// Reads the peer certificate's expiry while the TLS session is still alive (only https runs
+// install this). Done on each status line so redirects report the final server's certificate.
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (n < 5 || std::memcmp(data, "HTTP/", 5) != 0) return n;
+  const curl_tlssessioninfo* info = nullptr;
+  if (curl_easy_getinfo(t->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == nullptr ||
+      info->backend != CURLSSLBACKEND_OPENSSL || info->internals == nullptr)
+    return n;
+  X509* cert = SSL_get0_peer_certificate(static_cast<SSL*>(info->internals));
+  int days = 0, seconds = 0;
+  if (cert && ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)))
+    t->cert_days_left = days;
+  return n;
+}
+
+DurationUs stage_us(curl_off_t from, curl_off_t to) {
+  return to > 0 ? std::max<curl_off_t>(0, to - from) : -1;
+}
+
+bool status_ok(const std::vector<StatusRange>& ranges, int status) {
+  if (ranges.empty()) return status >= 200 && status <= 399;
+  for (const auto& r : ranges)
+    if (status >= r.lo && status <= r.hi) return true;
+  return false;
+}
+
+std::string ranges_text(const std::vector<StatusRange>& ranges) {
+  if (ranges.empty()) return "200-399";
+  std::string text;
+  for (const auto& r : ranges) {
+    if (!text.empty()) text += ", ";
+    text += std::to_string(r.lo);
+    if (r.hi != r.lo) text += "-" + std::to_string(r.hi);
+  }
+  return text;
+}
+
+bool is_tls_error(CURLcode rc) {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Everything the prober owns, shared with pending handlers so that a completion arriving after
+// the prober is gone finds `closed` set instead of freed memory.
+class Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(ProbeContext& ctx) : ctx_(ctx), timer_(ctx.io) {
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Core::on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Core::on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  }
+
+  ~Core() { close(); }
+
+  // Stops everything; no callback runs afterwards.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    for (auto& t : transfers_) {
+      if (t->done) curl_multi_remove_handle(multi_, t->easy);
+      free_lists(*t);
+      curl_easy_cleanup(t->easy);
+    }
+    transfers_.clear();
+    curl_multi_cleanup(multi_);
+    for (auto& w : watches_) {
+      if (w->fd != CURL_SOCKET_BAD) w->descriptor.release();
+    }
+    timer_.cancel();
+  }
+
+  void start(const CheckSpec& spec, ProbeCallback done);
+
+ private:
+  Transfer* acquire();
+  void release(Transfer* t);
+  static void free_lists(Transfer& t) {
+    curl_slist_free_all(t.headers);
+    curl_slist_free_all(t.resolve);
+    t.headers = t.resolve = nullptr;
+  }
+  void fail_soon(Transfer* t, Stage stage, std::string error);
+  void launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip::address>* addrs);
+  void finish(Transfer* t, CURLcode rc);
+  ProbeResult judge(Transfer* t, CURLcode rc);
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void* socketp);
+  static int on_timer(CURLM*, long timeout_ms, void* user);
+  void arm(Watch* w);
+  void on_ready(Watch* w, unsigned generation, int direction, boost::system::error_code ec);
+  void on_deadline();
+  void act(curl_socket_t fd, int events);
+  void drain_messages();
+  std::shared_ptr<const std::regex> compiled(const std::string& pattern, std::string& error);
+
+  ProbeContext& ctx_;
+  CURLM* multi_ = nullptr;
+  bool closed_ = false;
+
+  std::vector<std::unique_ptr<Transfer>> transfers_;
+  std::vector<Transfer*> idle_transfers_;
+  std::vector<std::unique_ptr<Watch>> watches_;
+  std::vector<Watch*> idle_watches_;
+
+  // curl's single timeout. The timer is moved earlier when curl asks, but left alone when curl
+  // asks for later, which happens on nearly every call with many runs in flight; an early wake-up
+  // just re-arms. A zero timeout is a post, cheaper than a timer.
+  asio::steady_timer timer_;
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+  bool timer_armed_ = false;
+  bool timeout_posted_ = false;
+
+  std::unordered_map<std::string, std::shared_ptr<const std::regex>> regexes_;
+};
+
+Transfer* Core::acquire() {
+  if (idle_transfers_.empty()) {
+    auto t = std::make_unique<Transfer>();
+    t->easy = curl_easy_init();
+    idle_transfers_.push_back(t.get());
+    transfers_.push_back(std::move(t));
+  }
+  Transfer* t = idle_transfers_.back();
+  idle_transfers_.pop_back();
+  return t;
+}
+
+void Core::release(Transfer* t) {
+  free_lists(*t);
+  t->done = nullptr;
+  t->body.clear();
+  if (t->body.capacity() > kKeptBodyCapacity) std::string().swap(t->body);
+  t->body_regex.reset();
+  idle_transfers_.push_back(t);
+}
+
+void Core::fail_soon(Transfer* t, Stage stage, std::string error) {
+  ProbeResult result;
+  result.stage = stage;
+  result.error = std::move(error);
+  result.timings.dns_us = t->dns_us;
+  ProbeCallback done = std::move(t->done);
+  release(t);
+  asio::post(ctx_.io, [self = shared_from_this(), done = std::move(done),
+                       result = std::move(result)]() mutable {
+    if (!self->closed_) done(std::move(result));
+  });
+}
+
+std::shared_ptr<const std::regex> Core::compiled(const std::string& pattern, std::string& error) {
+  if (auto it = regexes_.find(pattern); it != regexes_.end()) return it->second;
+  try {
+    auto re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
+    if (regexes_.size() >= kMaxCachedRegexes) regexes_.clear();
+    regexes_.emplace(pattern, re);
+    return re;
+  } catch (const std::regex_error& e) {
+    error = "bad body_regex \"" + pattern + "\": " + e.what();
+    return nullptr;
+  }
+}
+
+void Core::start(const CheckSpec& spec, ProbeCallback done) {
+  Transfer* t = acquire();
+  t->done = std::move(done);
+  t->started = SteadyClock::now();
+  t->timeout_us = spec.timeout_us;
+  t->dns_us = -1;
+  t->truncated = false;
+  t->cert_days_left.reset();
+  t->error[0] = '\0';
+  const HttpSpec& http = spec.http;
+  t->expect_status = http.expect_status;
+  t->body_contains = http.body_contains;
+  t->body_regex_text = http.body_regex;
+  t->json_pointer = http.json_pointer;
+  t->json_equals = http.json_equals;
+  t->keep_body = !http.body_contains.empty() || !http.body_regex.empty() ||
+                 !http.json_pointer.empty();
+  t->https = spec.url.size() >= 8 && strncasecmp(spec.url.c_str(), "https://", 8) == 0;
+  if (!http.body_regex.empty()) {
+    std::string error;
+    t->body_regex = compiled(http.body_regex, error);
+    if (!t->body_regex) return fail_soon(t, Stage::kBody, std::move(error));
+  }
+
+  boost::system::error_code ec;
+  asio::ip::make_address(spec.host, ec);
+  if (!ec) return launch(t, spec, nullptr);  // an address literal needs no lookup
+
+  // The spec is copied into the lambda: the caller's may be gone when the answer comes.
+  ctx_.resolver.resolve(
+      spec.host, spec.family, spec.timeout_us,
+      [self = shared_from_this(), t, spec](Result<std::vector<asio::ip::address>> addrs) {
+        if (self->closed_) return;
+        t->dns_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
+                                                                          t->started)
+                        .count();
+        if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message);
+        if (addrs->empty())
+          return self->fail_soon(t, Stage::kDns, "no address for \"" + spec.host + "\"");
+        self->launch(t, spec, &*addrs);
+      });
+}
+
+void Core::launch(Transfer* t, const CheckSpec& spec,
+                  const std::vector<asio::ip::address>* addrs) {
+  CURL* e = t->easy;
+  const HttpSpec& http = spec.http;
+  curl_easy_reset(e);
+  curl_easy_setopt(e, CURLOPT_URL, spec.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  // A check measures a whole new connection every time.
+  curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+
+  DurationUs spent_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t->started)
+          .count();
+  long left_ms = static_cast<long>((t->timeout_us - spent_us) / kMillisecondUs);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max(1L, left_ms));
+
+  if (spec.family == IpFamily::kV4) curl_easy_setopt(e, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
+  if (spec.family == IpFamily::kV6) curl_easy_setopt(e, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+
+  if (addrs) {
+    // "host:port:addr,addr": curl takes these as the answer instead of resolving the name.
+    std::string entry = spec.host + ":" + std::to_string(spec.port) + ":";
+    for (size_t i = 0; i < addrs->size(); ++i) {
+      if (i) entry += ',';
+      const auto& a = (*addrs)[i];
+      entry += a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+    }
+    t->resolve = curl_slist_append(nullptr, entry.c_str());
+    curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+  }
+
+  if (http.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (!http.body.empty()) {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(http.body.size()));
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, http.body.c_str());
+    if (http.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, http.method.c_str());
+  } else if (http.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, http.method.c_str());
+  }
+  bool has_expect = false;
+  for (const auto& [name, value] : http.headers) {
+    if (strcasecmp(name.c_str(), "Expect") == 0) has_expect = true;
+    std::string line = name + (value.empty() ? ";" : ": " + value);
+    t->headers = curl_slist_append(t->headers, line.c_str());
+  }
+  // A probe sends its body at once rather than wait a second for "100 Continue".
+  if (!http.body.empty() && !has_expect) t->headers = curl_slist_append(t->headers, "Expect:");
+  if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+
+  if (http.follow_redirects) {
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, kMaxRedirects);
+  }
+
+  if (t->https) {
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    // Every run does a full handshake, so tls_us is real.
+    curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    if (http.insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!http.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, http.ca_file.c_str());
+  }
+
+  if (CURLMcode mc = curl_multi_add_handle(multi_, e); mc != CURLM_OK)
+    return fail_soon(t, Stage::kConnect, std::string("curl: ") + curl_multi_strerror(mc));
+}
+
+ProbeResult Core::judge(Transfer* t, CURLcode rc) {
+  CURL* e = t->easy;
+  ProbeResult result;
+  curl_off_t lookup = 0, connect = 0, appconnect = 0, pretransfer = 0, starttransfer = 0;
+  curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect);
+  curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &appconnect);
+  curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &starttransfer);
+  long status = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  char* ip = nullptr;
+  curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip);
+  if (ip) result.remote_address = ip;
+
+  result.timings.dns_us = t->dns_us;
+  result.timings.connect_us = stage_us(lookup, connect);
+  if (t->https) result.timings.tls_us = stage_us(connect, appconnect);
+  result.timings.first_byte_us = stage_us(pretransfer, starttransfer);
+  result.http_status = static_cast<int>(status);
+  result.cert_days_left = t->cert_days_left;
+
+  bool connected = connect > 0;
+  bool tls_done = !t->https || appconnect > 0;
+  if (rc == CURLE_WRITE_ERROR && t->truncated) rc = CURLE_OK;
+  if (rc != CURLE_OK) {
+    std::string error = t->error[0] ? t->error : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      result.stage = Stage::kTimeout;
+      const char* step = !connected  ? "while connecting"
+                         : !tls_done ? "during the TLS handshake"
+                         : status == 0 ? (starttransfer > 0 ? "while reading the response headers"
+                                                            : "waiting for the response")
+                                       : "while reading the body";
+      result.error = "timed out " + std::string(step) + " (" + format_duration(t->timeout_us) +
+                     " timeout): " + error;
+      return result;
+    }
+    if (rc == CURLE_COULDNT_RESOLVE_HOST) result.stage = Stage::kDns;
+    else if (rc == CURLE_COULDNT_CONNECT) result.stage = Stage::kConnect;
+    else if (is_tls_error(rc)) result.stage = Stage::kTls;
+    else if (rc == CURLE_SEND_ERROR) result.stage = Stage::kSend;
+    else if (!connected) result.stage = Stage::kConnect;
+    else if (!tls_done) result.stage = Stage::kTls;
+    else result.stage = status == 0 ? Stage::kStatus : Stage::kBody;
+    result.error = std::move(error);
+    return result;
+  }
+
+  if (!status_ok(t->expect_status, result.http_status)) {
+    result.stage = Stage::kStatus;
+    result.error = "status " + std::to_string(status) + " is not in the expected " +
+                   ranges_text(t->expect_status);
+    return result;
+  }
+
+  const char* within = t->truncated ? " in the first 1 MiB of the body" : " in the body";
+  if (!t->body_contains.empty() && t->body.find(t->body_contains) == std::string::npos) {
+    result.stage = Stage::kBody;
+    result.error = "\"" + t->body_contains + "\" not found" + within;
+    return result;
+  }
+  if (t->body_regex) {
+    bool found = false;
+    try {
+      found = std::regex_search(t->body, *t->body_regex);
+    } catch (const std::regex_error& ex) {
+      result.stage = Stage::kBody;
+      result.error = "body_regex \"" + t->body_regex_text + "\" failed: " + ex.what();
+      return result;
+    }
+    if (!found) {
+      result.stage = Stage::kBody;
+      result.error = "no match for /" + t->body_regex_text + "/" + within;
+      return result;
+    }
+  }
+  if (!t->json_pointer.empty()) {
+    using nlohmann::json;
+    json doc = json::parse(t->body, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+      result.stage = Stage::kBody;
+      result.error = t->truncated ? "body is over 1 MiB, too big to check as JSON"
+                                  : "body is not valid JSON";
+      return result;
+    }
+    try {
+      json::json_pointer pointer(t->json_pointer);
+      if (!doc.contains(pointer)) {
+        result.stage = Stage::kBody;
+        result.error = "JSON has nothing at " + t->json_pointer;
+        return result;
+      }
+      const json& value = doc.at(pointer);
+      if (t->json_equals) {
+        // Equal as JSON text ("42", "true", "\"ok\"") or, for a string, as the bare string.
+        json expected = json::parse(*t->json_equals, nullptr, false);
+        bool equal = (!expected.is_discarded() && expected == value) ||
+                     (value.is_string() && value.get_ref<const std::string&>() == *t->json_equals);
+        if (!equal) {
+          result.stage = Stage::kBody;
+          result.error = "JSON at " + t->json_pointer + " is " + value.dump() + ", expected " +
+                         *t->json_equals;
+          return result;
+        }
+      }
+    } catch (const json::exception& ex) {
+      result.stage = Stage::kBody;
+      result.error = "bad JSON pointer \"" + t->json_pointer + "\": " + ex.what();
+      return result;
+    }
+  }
+  result.outcome = Outcome::kUp;
+  return result;
+}
+
+void Core::finish(Transfer* t, CURLcode rc) {
+  ProbeResult result = judge(t, rc);
+  curl_multi_remove_handle(multi_, t->easy);
+  ProbeCallback done = std::move(t->done);
+  release(t);
+  done(std::move(result));
+}
+
+int Core::on_socket(CURL*, curl_socket_t fd, int what, void* user, void* socketp) {
+  auto* self = static_cast<Core*>(user);
+  auto* w = static_cast<Watch*>(socketp);
+  if (what == CURL_POLL_REMOVE) {
+    if (w) {
+      w->descriptor.release();  // cancels its waits; the fd stays curl's to close
+      w->fd = CURL_SOCKET_BAD;
+      w->wanted = CURL_POLL_NONE;
+      ++w->generation;
+      self->idle_watches_.push_back(w);
+      curl_multi_assign(self->multi_, fd, nullptr);
+    }
+    return 0;
+  }
+  if (!w) {
+    if (self->idle_watches_.empty()) {
+      self->watches_.push_back(std::make_unique<Watch>(self->ctx_.io));
+      self->idle_watches_.push_back(self->watches_.back().get());
+    }
+    w = self->idle_watches_.back();
+    self->idle_watches_.pop_back();
+    boost::system::error_code ec;
+    w->descriptor.assign(fd, ec);
+    if (ec) {
+      self->idle_watches_.push_back(w);
+      return -1;
+    }
+    w->fd = fd;
+    w->read_pending = w->write_pending = false;
+    curl_multi_assign(self->multi_, fd, w);
+  }
+  w->wanted = what;
+  self->arm(w);
+  return 0;
+}
+
+void Core::arm(Watch* w) {
+  auto self = shared_from_this();
+  if ((w->wanted & CURL_POLL_IN) && !w->read_pending) {
+    w->read_pending = true;
+    w->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                             [self, w, g = w->generation](boost::system::error_code ec) {
+                               self->on_ready(w, g, CURL_CSELECT_IN, ec);
+                             });
+  }
+  if ((w->wanted & CURL_POLL_OUT) && !w->write_pending) {
+    w->write_pending = true;
+    w->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
+                             [self, w, g = w->generation](boost::system::error_code ec) {
+                               self->on_ready(w, g, CURL_CSELECT_OUT, ec);
+                             });
+  }
+}
+
+void Core::on_ready(Watch* w, unsigned generation, int direction,
+                    boost::system::error_code ec) {
+  if (closed_ || w->generation != generation) return;
+  (direction == CURL_CSELECT_IN ? w->read_pending : w->write_pending) = false;
+  if (ec == asio::error::operation_aborted) return;
+  // A wait that is no longer wanted (curl changed its mind) is simply not renewed.
+  int want_bit = direction == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT;
+  if (!(w->wanted & want_bit)) return;
+  act(w->fd, ec ? CURL_CSELECT_ERR : direction);
+  if (!closed_ && w->generation == generation) arm(w);
+}
+
+int Core::on_timer(CURLM*, long timeout_ms, void* user) {
+  auto* self = static_cast<Core*>(user);
+  if (timeout_ms < 0) {
+    // Nothing is in flight: cancel outright, so an idle loop has no pending work and returns.
+    self->deadline_ = SteadyClock::time_point::max();
+    if (self->timer_armed_) self->timer_.cancel();
+    self->timer_armed_ = false;
+    return 0;
+  }
+  if (timeout_ms == 0) {
+    self->deadline_ = SteadyClock::time_point::max();
+    if (!self->timeout_posted_) {
+      self->timeout_posted_ = true;
+      asio::post(self->ctx_.io, [s = self->shared_from_this()] {
+        s->timeout_posted_ = false;
+        if (!s->closed_) s->act(CURL_SOCKET_TIMEOUT, 0);
+      });
+    }
+    return 0;
+  }
+  self->deadline_ = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  if (self->timer_armed_ && self->timer_.expiry() <= self->deadline_) return 0;
+  self->timer_armed_ = true;
+  self->timer_.expires_at(self->deadline_);
+  self->timer_.async_wait([s = self->shared_from_this()](boost::system::error_code ec) {
+    if (s->closed_ || ec == asio::error::operation_aborted) return;
+    s->timer_armed_ = false;
+    s->on_deadline();
+  });
+  return 0;
+}
+
+void Core::on_deadline() {
+  if (deadline_ == SteadyClock::time_point::max()) return;
+  if (SteadyClock::now() < deadline_) {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([s = shared_from_this()](boost::system::error_code ec) {
+      if (s->closed_ || ec == asio::error::operation_aborted) return;
+      s->timer_armed_ = false;
+      s->on_deadline();
+    });
+    return;
+  }
+  deadline_ = SteadyClock::time_point::max();
+  act(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void Core::act(curl_socket_t fd, int events) {
+  int running = 0;
+  curl_multi_socket_action(multi_, fd, events, &running);
+  drain_messages();
+}
+
+void Core::drain_messages() {
+  int left = 0;
+  while (!closed_) {
+    CURLMsg* msg = curl_multi_info_read(multi_, &left);
+    if (!msg) break;
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+    finish(t, msg->data.result);
+  }
+}
+
+class HttpProber final : public Prober {
+ public:
+  explicit HttpProber(ProbeContext& ctx) : core_(std::make_shared<Core>(ctx)) {}
+  ~HttpProber() override { core_->close(); }
+  void start(const CheckSpec& spec, ProbeCallback done) override {
+    core_->start(spec, std::move(done));
+  }
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
 }  // namespace
 
 std::unique_ptr<Prober> make_http_prober(ProbeContext& ctx) {
-  return std::make_unique<UnimplementedHttpProber>(ctx);
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)kInit;
+  return std::make_unique<HttpProber>(ctx);
 }
 
 }  // namespace leeway::probe

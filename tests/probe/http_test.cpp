@@ -1,0 +1,463 @@
+// The http(s) prober through ProbeEngine against real loopback servers: one test per outcome and
+// stage, plus fresh connections, concurrency and a throughput figure.
+#include <sys/resource.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/clock.h"
+#include "probe/probe.h"
+#include "support/certs.h"
+#include "support/http_server.h"
+#include "support/peers.h"
+
+namespace leeway::probe {
+namespace {
+
+using leeway::testing::HttpServer;
+using leeway::testing::HttpServerOptions;
+
+// What a timed-out run may take past its timeout: loop scheduling under sanitizers.
+constexpr DurationUs kTimeoutSlackUs = 200 * kMillisecondUs;
+
+class HttpProbeTest : public ::testing::Test {
+ protected:
+  CheckSpec spec_for(const std::string& url) {
+    auto spec = parse_target(url);
+    EXPECT_TRUE(spec) << spec.error().message;
+    spec->timeout_us = 5 * kSecondUs;
+    return *spec;
+  }
+
+  ProbeResult run(const CheckSpec& spec) {
+    std::optional<ProbeResult> result;
+    engine_.run(spec, [&](ProbeResult r) { result = std::move(r); });
+    while (!result && io_.run_one()) {
+    }
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(ProbeResult{});
+  }
+
+  ProbeResult run(const std::string& url) { return run(spec_for(url)); }
+
+  boost::asio::io_context io_;
+  ProbeEngine engine_{io_, SystemClock::instance()};
+};
+
+// Certificates for the https tests, made once for the suite.
+class HttpsProbeTest : public HttpProbeTest {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(std::filesystem::temp_directory_path() /
+                           ("leeway_http_test_" + std::to_string(::getpid())));
+    ca_ = new leeway::testing::TestCa(*dir_);
+  }
+  static void TearDownTestSuite() {
+    delete ca_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  static HttpServerOptions tls(const leeway::testing::CertFiles& files) {
+    return {files.cert_pem_path, files.key_pem_path};
+  }
+  static inline std::string* dir_ = nullptr;
+  static inline leeway::testing::TestCa* ca_ = nullptr;
+};
+
+TEST_F(HttpProbeTest, UpWithStageTimings) {
+  HttpServer server;
+  auto r = run(server.url("/ok"));
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_EQ(r.stage, Stage::kNone);
+  EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(r.remote_address, "127.0.0.1");
+  EXPECT_EQ(r.timings.dns_us, -1);  // an address literal needs no lookup
+  EXPECT_GE(r.timings.connect_us, 0);
+  EXPECT_EQ(r.timings.tls_us, -1);
+  EXPECT_GE(r.timings.first_byte_us, 0);
+  EXPECT_GE(r.timings.total_us, r.timings.connect_us + r.timings.first_byte_us);
+  EXPECT_TRUE(r.error.empty()) << r.error;
+}
+
+TEST_F(HttpProbeTest, StatusOutsideDefaultRangeIsDownAtStatus) {
+  HttpServer server;
+  auto r = run(server.url("/status/503"));
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kStatus);
+  EXPECT_EQ(r.http_status, 503);
+  EXPECT_EQ(r.error, "status 503 is not in the expected 200-399");
+}
+
+TEST_F(HttpProbeTest, CustomExpectedStatus) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/status/404"));
+  spec.http.expect_status = {{404, 404}, {410, 410}};
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec = spec_for(server.url("/ok"));
+  spec.http.expect_status = {{201, 204}, {404, 404}};
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kStatus);
+  EXPECT_EQ(r.error, "status 200 is not in the expected 201-204, 404");
+}
+
+TEST_F(HttpProbeTest, BodyContains) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.body_contains = "ell";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec.http.body_contains = "goodbye";
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "\"goodbye\" not found in the body");
+}
+
+TEST_F(HttpProbeTest, BodyRegex) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/json"));
+  spec.http.body_regex = R"("version":\s*[0-9]+)";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec.http.body_regex = R"("version":\s*"[a-z]+")";
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_NE(r.error.find("no match for"), std::string::npos) << r.error;
+
+  spec.http.body_regex = "([unclosed";
+  r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_NE(r.error.find("bad body_regex"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpProbeTest, JsonPointerMatches) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/json"));
+  spec.http.json_pointer = "/checks/db";
+  spec.http.json_equals = "ok";  // a bare string
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+  spec.http.json_equals = "\"ok\"";  // the same as JSON text
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+  spec.http.json_pointer = "/version";
+  spec.http.json_equals = "3";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+  spec.http.json_pointer = "/items/2";
+  spec.http.json_equals.reset();  // present is enough
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+}
+
+TEST_F(HttpProbeTest, JsonPointerValueDiffers) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/json"));
+  spec.http.json_pointer = "/checks/cache";
+  spec.http.json_equals = "ok";
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "JSON at /checks/cache is \"degraded\", expected ok");
+}
+
+TEST_F(HttpProbeTest, JsonPointerMissing) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/json"));
+  spec.http.json_pointer = "/checks/queue";
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "JSON has nothing at /checks/queue");
+
+  spec.http.json_pointer = "no-leading-slash";
+  r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_NE(r.error.find("bad JSON pointer"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpProbeTest, JsonPointerOnNonJsonBody) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.json_pointer = "/status";
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "body is not valid JSON");
+}
+
+TEST_F(HttpProbeTest, SlowerThanThresholdIsDegraded) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/slow/150"));
+  spec.degraded_after_us = 50 * kMillisecondUs;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDegraded);
+  EXPECT_EQ(r.stage, Stage::kNone);
+  EXPECT_EQ(r.http_status, 200);
+  EXPECT_GE(r.timings.first_byte_us, 150 * kMillisecondUs);
+}
+
+TEST_F(HttpProbeTest, RedirectFollowed) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/redirect"));
+  spec.http.body_contains = "hello";
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(server.requests(), 2);
+}
+
+TEST_F(HttpProbeTest, RedirectNotFollowed) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/redirect"));
+  spec.http.follow_redirects = false;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp);  // 302 is in the default 200-399
+  EXPECT_EQ(r.http_status, 302);
+  EXPECT_EQ(server.requests(), 1);
+
+  spec.http.expect_status = {{200, 299}};
+  r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kStatus);
+  EXPECT_EQ(r.http_status, 302);
+}
+
+TEST_F(HttpProbeTest, MethodHeadersAndBodyReachTheServer) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/echo"));
+  spec.http.method = "PUT";
+  spec.http.headers = {{"X-Leeway", "yes"}, {"Content-Type", "text/plain"}};
+  spec.http.body = "payload";
+  for (auto [pointer, expected] : {std::pair{"/method", "PUT"},
+                                   std::pair{"/headers/x-leeway", "yes"},
+                                   std::pair{"/headers/content-type", "text/plain"},
+                                   std::pair{"/body", "payload"}}) {
+    spec.http.json_pointer = pointer;
+    spec.http.json_equals = expected;
+    auto r = run(spec);
+    EXPECT_EQ(r.outcome, Outcome::kUp) << pointer << ": " << r.error;
+  }
+
+  spec.http.method = "DELETE";
+  spec.http.body.clear();
+  spec.http.json_pointer = "/method";
+  spec.http.json_equals = "DELETE";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+}
+
+TEST_F(HttpProbeTest, BodyReadIsCapped) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/big"));
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec.http.body_contains = "the end";  // past the first MiB
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "\"the end\" not found in the first 1 MiB of the body");
+}
+
+TEST_F(HttpProbeTest, ConnectionRefusedIsDownAtConnect) {
+  auto port = leeway::testing::closed_port();
+  auto r = run("http://127.0.0.1:" + std::to_string(port) + "/ok");
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kConnect);
+  EXPECT_NE(r.error.find("onnect"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpProbeTest, SilentPeerTimesOutWithinTheTimeout) {
+  leeway::testing::SilentPeer peer;
+  auto spec = spec_for("http://127.0.0.1:" + std::to_string(peer.port()) + "/ok");
+  spec.timeout_us = 300 * kMillisecondUs;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTimeout);
+  EXPECT_NE(r.error.find("waiting for the response"), std::string::npos) << r.error;
+  EXPECT_GE(r.timings.connect_us, 0);
+  EXPECT_GE(r.timings.total_us, spec.timeout_us - 5 * kMillisecondUs);
+  EXPECT_LE(r.timings.total_us, spec.timeout_us + kTimeoutSlackUs);
+}
+
+TEST_F(HttpProbeTest, TricklingPeerTimesOut) {
+  leeway::testing::TricklePeer peer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                                    50 * kMillisecondUs);
+  auto spec = spec_for("http://127.0.0.1:" + std::to_string(peer.port()) + "/ok");
+  spec.timeout_us = 400 * kMillisecondUs;
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kTimeout);
+  EXPECT_NE(r.error.find("response headers"), std::string::npos) << r.error;
+  EXPECT_LE(r.timings.total_us, spec.timeout_us + kTimeoutSlackUs);
+}
+
+TEST_F(HttpProbeTest, ResetAfterRequestIsDownAtStatus) {
+  leeway::testing::ResetPeer peer(leeway::testing::ResetPeer::When::kAfterFirstRead);
+  auto r = run("http://127.0.0.1:" + std::to_string(peer.port()) + "/ok");
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kStatus);
+  EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(HttpProbeTest, IPv6Loopback) {
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(HttpServerOptions{.ipv6 = true});
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no ::1 here: " << e.what();
+  }
+  auto spec = spec_for(server->url("/ok"));
+  spec.family = IpFamily::kV6;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_EQ(r.remote_address, "::1");
+}
+
+TEST_F(HttpProbeTest, NameIsResolvedByTheResolver) {
+  HttpServer server;
+  auto spec = spec_for(server.url_with_host("localhost", "/ok"));
+  spec.family = IpFamily::kV4;
+  auto r = run(spec);
+  if (r.stage == Stage::kDns && r.error.find("not implemented") != std::string::npos)
+    GTEST_SKIP() << r.error;
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_GE(r.timings.dns_us, 0);
+  EXPECT_EQ(r.remote_address, "127.0.0.1");
+}
+
+TEST_F(HttpProbeTest, EveryRunOpensAFreshConnection) {
+  HttpServer server;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(run(server.url("/ok")).outcome, Outcome::kUp);
+  EXPECT_EQ(server.requests(), 5);
+  EXPECT_EQ(server.connections(), 5);
+}
+
+TEST_F(HttpProbeTest, ManyConcurrentRunsAreAllUp) {
+  constexpr int kRuns = 500;
+  HttpServer server;
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.body_contains = "hello";
+  int up = 0, finished = 0;
+  std::string first_error;
+  for (int i = 0; i < kRuns; ++i) {
+    engine_.run(spec, [&](ProbeResult r) {
+      ++finished;
+      if (r.outcome == Outcome::kUp) ++up;
+      else if (first_error.empty()) first_error = r.error;
+    });
+  }
+  while (finished < kRuns && io_.run_one()) {
+  }
+  EXPECT_EQ(up, kRuns) << first_error;
+  EXPECT_EQ(server.connections(), kRuns);
+}
+
+// Prints fresh-connection runs per CPU-second of the probing thread (the server has its own
+// thread). Runs under sanitizers here, so the figure is a floor; the bound is loose.
+TEST_F(HttpProbeTest, Throughput) {
+  constexpr int kRuns = 3000;
+  constexpr int kInFlight = 50;
+  HttpServer server;
+  auto spec = spec_for(server.url("/ok"));
+  int started = 0, finished = 0, up = 0;
+  std::function<void()> start_one = [&] {
+    ++started;
+    engine_.run(spec, [&](ProbeResult r) {
+      ++finished;
+      if (r.outcome == Outcome::kUp) ++up;
+      if (started < kRuns) start_one();
+    });
+  };
+  auto cpu_us = [] {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * kSecondUs + usage.ru_utime.tv_usec +
+           usage.ru_stime.tv_usec;
+  };
+  auto wall_start = std::chrono::steady_clock::now();
+  DurationUs cpu_start = cpu_us();
+  for (int i = 0; i < kInFlight; ++i) start_one();
+  while (finished < kRuns && io_.run_one()) {
+  }
+  DurationUs cpu = cpu_us() - cpu_start;
+  auto wall = std::chrono::steady_clock::now() - wall_start;
+  EXPECT_EQ(up, kRuns);
+  double per_cpu_s = kRuns * double(kSecondUs) / double(std::max<DurationUs>(cpu, 1));
+  double per_wall_s = kRuns / std::chrono::duration<double>(wall).count();
+  std::printf("http probes: %d runs, %.0f per CPU-second of the probing thread, %.0f per second\n",
+              kRuns, per_cpu_s, per_wall_s);
+  RecordProperty("runs_per_cpu_second", static_cast<int>(per_cpu_s));
+  EXPECT_GT(per_cpu_s, 300);
+}
+
+TEST_F(HttpsProbeTest, ValidCertificateWithCaFile) {
+  HttpServer server(tls(ca_->issue("good", "127.0.0.1", -1, 30)));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_GE(r.timings.connect_us, 0);
+  EXPECT_GE(r.timings.tls_us, 0);
+  EXPECT_GE(r.timings.first_byte_us, 0);
+  ASSERT_TRUE(r.cert_days_left.has_value());
+  EXPECT_GE(*r.cert_days_left, 29);
+  EXPECT_LE(*r.cert_days_left, 30);
+}
+
+TEST_F(HttpsProbeTest, ExpiredCertificateIsDownAtTls) {
+  HttpServer server(tls(ca_->issue("expired", "127.0.0.1", -30, -1)));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_NE(r.error.find("expired"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsProbeTest, WrongHostIsDownAtTls) {
+  HttpServer server(tls(ca_->issue("wrong-host", "wrong.example", -1, 30)));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_NE(r.error.find("host name"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsProbeTest, SelfSignedIsDownAtTls) {
+  HttpServer server(tls(ca_->self_signed("self", "127.0.0.1")));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_NE(r.error.find("self-signed"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsProbeTest, InsecureAcceptsSelfSigned) {
+  HttpServer server(tls(ca_->self_signed("self-insecure", "127.0.0.1")));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.insecure = true;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_GE(r.timings.tls_us, 0);
+}
+
+TEST_F(HttpsProbeTest, SilentAfterHandshakeTimesOut) {
+  HttpServer server(tls(ca_->issue("silent", "127.0.0.1", -1, 30)));
+  auto spec = spec_for(server.url("/slow/5000"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  spec.timeout_us = 300 * kMillisecondUs;
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kTimeout);
+  EXPECT_GE(r.timings.tls_us, 0);
+  EXPECT_NE(r.error.find("waiting for the response"), std::string::npos) << r.error;
+  EXPECT_LE(r.timings.total_us, spec.timeout_us + kTimeoutSlackUs);
+}
+
+TEST_F(HttpsProbeTest, EveryRunDoesAFullHandshake) {
+  HttpServer server(tls(ca_->issue("fresh", "127.0.0.1", -1, 30)));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_->ca_pem_path();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+  EXPECT_EQ(server.connections(), 3);
+}
+
+}  // namespace
+}  // namespace leeway::probe
