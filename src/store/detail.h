@@ -1,0 +1,67 @@
+// Internals shared by the store implementations: URI parsing, the compact chunk codec, paging
+// cursors and batch rollup aggregation. Not part of the module's contract.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "store/store.h"
+
+namespace leeway::store::detail {
+
+// outcome and stage in one small integer: outcome * 8 + stage.
+int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage);
+void unpack_outcome_stage(int packed, probe::Outcome& outcome, probe::Stage& stage);
+
+// One raw result as the schema holds it: names replaced by ids.
+struct Row {
+  TimeUs started_us = 0;
+  DurationUs total_us = 0;
+  int outcome_stage = 0;
+  int http_status = 0;
+  std::int64_t error_id = 0;  // 0: no error text
+  DurationUs dns_us = -1;
+  DurationUs connect_us = -1;
+  DurationUs tls_us = -1;
+  DurationUs first_byte_us = -1;
+  bool operator==(const Row&) const = default;
+};
+
+// Encodes rows (sorted by started_us) into a chunk: timestamps as delta-of-delta, durations as
+// deltas from the previous row, all zigzag varints; status and error only when they change.
+std::string encode_chunk(const std::vector<Row>& rows);
+// Decodes a chunk; a malformed chunk is an error, never a crash.
+Result<std::vector<Row>> decode_chunk(std::string_view data);
+
+// A paging position: the last (started_us, location) returned.
+struct Cursor {
+  TimeUs started_us = 0;
+  std::string location;
+};
+std::string encode_cursor(const Cursor& cursor);
+Result<Cursor> decode_cursor(std::string_view text);
+
+// Rollup deltas of a batch keyed by (check, location, minute_us).
+using RollupKey = std::tuple<std::string, std::string, TimeUs>;
+std::map<RollupKey, MinuteRollup> aggregate(const std::vector<const StoredResult*>& results);
+
+// The start of the minute holding t (floor, also for times before 1970).
+TimeUs minute_of(TimeUs t);
+
+// Adds b's counts into a.
+void add_rollup(MinuteRollup& a, const MinuteRollup& b);
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const StoreOptions& options);
+Result<std::unique_ptr<Store>> open_postgres(const std::string& uri, const StoreOptions& options);
+
+// For tests of the version check: stamps the database a URI names with a schema version.
+Status force_schema_version(std::string_view uri, int version);
+Status force_sqlite_schema_version(const std::string& path, int version);
+Status force_postgres_schema_version(const std::string& uri, int version);
+
+}  // namespace leeway::store::detail

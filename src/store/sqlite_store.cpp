@@ -1,0 +1,764 @@
+// The SQLite store: one file in WAL mode. Recent results are plain rows; compact() moves older
+// ones into per (series, time-span) chunks (see chunk_codec.cpp) and readers merge both, as
+// Prometheus merges its head block and chunks.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "store/detail.h"
+
+namespace leeway::store::detail {
+namespace {
+
+// Schema migrations; migration i (0-based) takes the database to version i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE checks(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE locations(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE series(id INTEGER PRIMARY KEY, check_id INTEGER NOT NULL, location_id INTEGER NOT NULL,
+                    UNIQUE(check_id, location_id));
+CREATE TABLE errors(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE results(series INTEGER NOT NULL, started_us INTEGER NOT NULL, total_us INTEGER NOT NULL,
+                     outcome_stage INTEGER NOT NULL, http_status INTEGER NOT NULL,
+                     error_id INTEGER NOT NULL, dns_us INTEGER NOT NULL, connect_us INTEGER NOT NULL,
+                     tls_us INTEGER NOT NULL, first_byte_us INTEGER NOT NULL,
+                     PRIMARY KEY(series, started_us)) WITHOUT ROWID;
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, series INTEGER NOT NULL, first_us INTEGER NOT NULL,
+                    last_us INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX chunks_by_series ON chunks(series, first_us);
+CREATE TABLE rollups(series INTEGER NOT NULL, minute INTEGER NOT NULL, total INTEGER NOT NULL,
+                     good INTEGER NOT NULL, degraded INTEGER NOT NULL,
+                     b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL,
+                     b3 INTEGER NOT NULL, b4 INTEGER NOT NULL, b5 INTEGER NOT NULL,
+                     b6 INTEGER NOT NULL, b7 INTEGER NOT NULL, b8 INTEGER NOT NULL,
+                     b9 INTEGER NOT NULL, b10 INTEGER NOT NULL, b11 INTEGER NOT NULL,
+                     PRIMARY KEY(series, minute)) WITHOUT ROWID;
+CREATE TABLE latest(series INTEGER PRIMARY KEY, started_us INTEGER NOT NULL,
+                    total_us INTEGER NOT NULL, outcome_stage INTEGER NOT NULL,
+                    http_status INTEGER NOT NULL, error_id INTEGER NOT NULL,
+                    dns_us INTEGER NOT NULL, connect_us INTEGER NOT NULL, tls_us INTEGER NOT NULL,
+                    first_byte_us INTEGER NOT NULL);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+constexpr const char* kRowColumns =
+    "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
+    "first_byte_us";
+
+// Owns a prepared statement; reset on every run so it can be reused.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  static Result<Stmt> prepare(sqlite3* db, std::string_view sql) {
+    Stmt st;
+    if (sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &st.s_,
+                           nullptr) != SQLITE_OK) {
+      return fail("sqlite: ", sqlite3_errmsg(db));
+    }
+    return st;
+  }
+  Stmt& reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    next_ = 1;
+    return *this;
+  }
+  Stmt& bind(std::int64_t v) {
+    sqlite3_bind_int64(s_, next_++, v);
+    return *this;
+  }
+  Stmt& bind(std::string_view v) {
+    sqlite3_bind_text(s_, next_++, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_blob(std::string_view v) {
+    sqlite3_bind_blob(s_, next_++, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(s_); }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, std::size_t(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  std::string_view blob(int col) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+    return p ? std::string_view(p, std::size_t(sqlite3_column_bytes(s_, col))) : std::string_view();
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int next_ = 1;
+};
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;
+
+Status exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return fail("sqlite: ", message);
+  }
+  return {};
+}
+
+Result<Db> open_db(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return fail("store: cannot open sqlite:", path, ": ",
+                raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(raw, 10'000);
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+Row read_row(const Stmt& st, int first_col) {
+  Row r;
+  r.started_us = st.i64(first_col);
+  r.total_us = st.i64(first_col + 1);
+  r.outcome_stage = int(st.i64(first_col + 2));
+  r.http_status = int(st.i64(first_col + 3));
+  r.error_id = st.i64(first_col + 4);
+  r.dns_us = st.i64(first_col + 5);
+  r.connect_us = st.i64(first_col + 6);
+  r.tls_us = st.i64(first_col + 7);
+  r.first_byte_us = st.i64(first_col + 8);
+  return r;
+}
+
+void bind_row(Stmt& st, const Row& r) {
+  st.bind(r.started_us).bind(r.total_us).bind(r.outcome_stage).bind(r.http_status)
+      .bind(r.error_id).bind(r.dns_us).bind(r.connect_us).bind(r.tls_us).bind(r.first_byte_us);
+}
+
+Row to_row(const StoredResult& s, std::int64_t error_id) {
+  return Row{s.started_us, s.total_us, pack_outcome_stage(s.outcome, s.stage), s.http_status,
+             error_id, s.dns_us, s.connect_us, s.tls_us, s.first_byte_us};
+}
+
+StoredResult from_row(const Row& r, std::string check, std::string location, std::string error) {
+  StoredResult s;
+  s.check = std::move(check);
+  s.location = std::move(location);
+  s.started_us = r.started_us;
+  s.total_us = r.total_us;
+  unpack_outcome_stage(r.outcome_stage, s.outcome, s.stage);
+  s.http_status = r.http_status;
+  s.error = std::move(error);
+  s.dns_us = r.dns_us;
+  s.connect_us = r.connect_us;
+  s.tls_us = r.tls_us;
+  s.first_byte_us = r.first_byte_us;
+  return s;
+}
+
+// Floor and ceiling division by a positive divisor, for negative times too.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options, Db writer)
+      : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
+
+  Status init() {
+    if (auto s = exec(writer_.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
+      return fail("store: sqlite:", path_, ": ", s.error().message);
+    }
+    auto version = user_version(writer_.get());
+    if (!version) return fail("store: sqlite:", path_, ": ", version.error().message);
+    if (*version > kSchemaVersion) {
+      return fail("store: sqlite:", path_, " has schema version ", std::to_string(*version),
+                  ", newer than this leeway supports (", std::to_string(kSchemaVersion),
+                  "); upgrade leeway or use another file");
+    }
+    for (int v = int(*version); v < kSchemaVersion; ++v) {
+      std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                        "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;";
+      if (auto s = exec(writer_.get(), sql.c_str()); !s) {
+        (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
+        return fail("store: sqlite:", path_, ": migrating to schema version ",
+                    std::to_string(v + 1), ": ", s.error().message);
+      }
+    }
+    return {};
+  }
+
+  static Result<std::int64_t> user_version(sqlite3* db) {
+    auto st = Stmt::prepare(db, "PRAGMA user_version");
+    if (!st) return st.error();
+    if (st->step() != SQLITE_ROW) return fail("sqlite: ", sqlite3_errmsg(db));
+    return st->i64(0);
+  }
+
+  std::string describe() const override { return "sqlite:" + path_; }
+
+  Status write(std::span<const StoredResult> batch) override {
+    std::lock_guard lock(write_mutex_);
+    auto s = write_locked(batch);
+    if (!s) {
+      (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
+      // Ids created in the rolled-back transaction are gone: forget them.
+      series_ids_.clear();
+      name_ids_[0].clear();
+      name_ids_[1].clear();
+      error_ids_.clear();
+      return fail("store: writing to sqlite:", path_, ": ", s.error().message);
+    }
+    return {};
+  }
+
+  Result<ResultPage> results(const ResultQuery& q) override {
+    auto conn = lease();
+    if (!conn) return conn.error();
+    auto out = read_results(conn->get(), q);
+    give_back(std::move(*conn));
+    return out;
+  }
+
+  Result<std::vector<MinuteRollup>> rollups(const RollupQuery& q) override {
+    auto conn = lease();
+    if (!conn) return conn.error();
+    auto out = read_rollups(conn->get(), q);
+    give_back(std::move(*conn));
+    return out;
+  }
+
+  Result<std::vector<StoredResult>> latest(std::string_view check) override {
+    auto conn = lease();
+    if (!conn) return conn.error();
+    auto out = read_latest(conn->get(), check);
+    give_back(std::move(*conn));
+    return out;
+  }
+
+  Result<Availability> availability(std::string_view check,
+                                    const std::optional<std::string>& location, TimeUs from_us,
+                                    TimeUs to_us) override {
+    auto conn = lease();
+    if (!conn) return conn.error();
+    std::string sql =
+        "SELECT COALESCE(SUM(r.total),0), COALESCE(SUM(r.good),0), COALESCE(SUM(r.degraded),0) "
+        "FROM rollups r JOIN series s ON s.id = r.series JOIN checks c ON c.id = s.check_id "
+        "JOIN locations l ON l.id = s.location_id "
+        "WHERE c.name = ? AND r.minute >= ? AND r.minute < ?";
+    if (location) sql += " AND l.name = ?";
+    auto st = Stmt::prepare(conn->get(), sql);
+    Result<Availability> out = Availability{};
+    if (!st) {
+      out = st.error();
+    } else {
+      st->bind(check).bind(ceil_div(from_us, kMinuteUs)).bind(ceil_div(to_us, kMinuteUs));
+      if (location) st->bind(*location);
+      if (st->step() == SQLITE_ROW) {
+        out = Availability{st->i64(0), st->i64(1), st->i64(2)};
+      } else {
+        out = fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(conn->get()));
+      }
+    }
+    give_back(std::move(*conn));
+    return out;
+  }
+
+  Result<PruneStats> prune(TimeUs now_us) override {
+    std::lock_guard lock(write_mutex_);
+    auto out = prune_locked(now_us);
+    if (!out) {
+      (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
+      return fail("store: pruning sqlite:", path_, ": ", out.error().message);
+    }
+    return out;
+  }
+
+  Result<std::int64_t> compact(TimeUs before_us) override {
+    std::lock_guard lock(write_mutex_);
+    auto out = compact_locked(before_us);
+    if (!out) {
+      (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
+      return fail("store: compacting sqlite:", path_, ": ", out.error().message);
+    }
+    return out;
+  }
+
+ private:
+  // --- writing (REQUIRES: write_mutex_) ---
+
+  Result<Stmt*> cached(int slot, const char* sql) {
+    if (!stmts_[slot]) {
+      auto st = Stmt::prepare(writer_.get(), sql);
+      if (!st) return st.error();
+      stmts_[slot] = std::make_unique<Stmt>(std::move(*st));
+    }
+    return &stmts_[slot]->reset();
+  }
+
+  // Gets or creates the id of a name in `checks` (kind 0) or `locations` (kind 1).
+  Result<std::int64_t> name_id(int kind, const std::string& name) {
+    auto& cache = name_ids_[kind];
+    if (auto it = cache.find(name); it != cache.end()) return it->second;
+    auto ins = cached(kind == 0 ? 0 : 1, kind == 0 ? "INSERT OR IGNORE INTO checks(name) VALUES(?)"
+                                                   : "INSERT OR IGNORE INTO locations(name) VALUES(?)");
+    if (!ins) return ins.error();
+    (*ins)->bind(name);
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    auto sel = cached(kind == 0 ? 2 : 3, kind == 0 ? "SELECT id FROM checks WHERE name = ?"
+                                                   : "SELECT id FROM locations WHERE name = ?");
+    if (!sel) return sel.error();
+    (*sel)->bind(name);
+    if ((*sel)->step() != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
+    std::int64_t id = (*sel)->i64(0);
+    cache.emplace(name, id);
+    return id;
+  }
+
+  Result<std::int64_t> series_id(const std::string& check, const std::string& location) {
+    auto key = std::make_pair(check, location);
+    if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
+    auto c = name_id(0, check);
+    if (!c) return c.error();
+    auto l = name_id(1, location);
+    if (!l) return l.error();
+    auto ins = cached(4, "INSERT OR IGNORE INTO series(check_id, location_id) VALUES(?, ?)");
+    if (!ins) return ins.error();
+    (*ins)->bind(*c).bind(*l);
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    auto sel = cached(5, "SELECT id FROM series WHERE check_id = ? AND location_id = ?");
+    if (!sel) return sel.error();
+    (*sel)->bind(*c).bind(*l);
+    if ((*sel)->step() != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
+    std::int64_t id = (*sel)->i64(0);
+    series_ids_.emplace(std::move(key), id);
+    return id;
+  }
+
+  Result<std::int64_t> error_id(const std::string& text) {
+    if (text.empty()) return std::int64_t{0};
+    if (auto it = error_ids_.find(text); it != error_ids_.end()) return it->second;
+    auto ins = cached(6, "INSERT OR IGNORE INTO errors(text) VALUES(?)");
+    if (!ins) return ins.error();
+    (*ins)->bind(text);
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    auto sel = cached(7, "SELECT id FROM errors WHERE text = ?");
+    if (!sel) return sel.error();
+    (*sel)->bind(text);
+    if ((*sel)->step() != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
+    std::int64_t id = (*sel)->i64(0);
+    // Error texts can be unbounded (addresses, ports): keep the cache from growing forever.
+    if (error_ids_.size() > 10'000) error_ids_.clear();
+    error_ids_.emplace(text, id);
+    return id;
+  }
+
+  Status write_locked(std::span<const StoredResult> batch) {
+    if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s;
+    std::vector<const StoredResult*> accepted;
+    std::unordered_map<std::int64_t, std::pair<Row, std::int64_t>> newest;  // series -> row
+    accepted.reserve(batch.size());
+    for (const StoredResult& r : batch) {
+      auto series = series_id(r.check, r.location);
+      if (!series) return series.error();
+      auto err = error_id(r.error);
+      if (!err) return err.error();
+      auto ins = cached(8,
+                        "INSERT OR IGNORE INTO results(series, started_us, total_us, outcome_stage, "
+                        "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us) "
+                        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+      if (!ins) return ins.error();
+      Row row = to_row(r, *err);
+      (*ins)->bind(*series);
+      bind_row(**ins, row);
+      if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+      if (sqlite3_changes(writer_.get()) == 0) continue;  // already stored
+      accepted.push_back(&r);
+      auto [it, fresh] = newest.try_emplace(*series, row, *series);
+      if (!fresh && row.started_us > it->second.first.started_us) it->second.first = row;
+    }
+    for (const auto& [key, m] : aggregate(accepted)) {
+      auto series = series_id(m.check, m.location);
+      if (!series) return series.error();
+      auto up = cached(9,
+                       "INSERT INTO rollups VALUES(?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT(series, minute) DO UPDATE SET total = total + excluded.total, "
+                       "good = good + excluded.good, degraded = degraded + excluded.degraded, "
+                       "b0 = b0 + excluded.b0, b1 = b1 + excluded.b1, b2 = b2 + excluded.b2, "
+                       "b3 = b3 + excluded.b3, b4 = b4 + excluded.b4, b5 = b5 + excluded.b5, "
+                       "b6 = b6 + excluded.b6, b7 = b7 + excluded.b7, b8 = b8 + excluded.b8, "
+                       "b9 = b9 + excluded.b9, b10 = b10 + excluded.b10, b11 = b11 + excluded.b11");
+      if (!up) return up.error();
+      (*up)->bind(*series).bind(m.minute_us / kMinuteUs).bind(m.total).bind(m.good).bind(m.degraded);
+      for (auto b : m.latency_buckets) (*up)->bind(b);
+      if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
+    for (const auto& [series, entry] : newest) {
+      auto up = cached(10,
+                       "INSERT INTO latest VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(series) DO UPDATE "
+                       "SET started_us = excluded.started_us, total_us = excluded.total_us, "
+                       "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
+                       "error_id = excluded.error_id, dns_us = excluded.dns_us, "
+                       "connect_us = excluded.connect_us, tls_us = excluded.tls_us, "
+                       "first_byte_us = excluded.first_byte_us "
+                       "WHERE excluded.started_us > latest.started_us");
+      if (!up) return up.error();
+      (*up)->bind(series);
+      bind_row(**up, entry.first);
+      if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
+    return exec(writer_.get(), "COMMIT");
+  }
+
+  // Rewrites the chunk of `series` covering [span_start, span_start + span) with `rows` merged in.
+  Status merge_into_chunk(std::int64_t series, TimeUs span_start, std::vector<Row> rows) {
+    auto sel = cached(11, "SELECT id, data FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");
+    if (!sel) return sel.error();
+    (*sel)->bind(series).bind(span_start).bind(span_start + options_.chunk_span_us);
+    std::vector<std::int64_t> old_ids;
+    int rc;
+    while ((rc = (*sel)->step()) == SQLITE_ROW) {
+      old_ids.push_back((*sel)->i64(0));
+      auto old = decode_chunk((*sel)->blob(1));
+      if (!old) return old.error();
+      rows.insert(rows.end(), old->begin(), old->end());
+    }
+    if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    for (auto id : old_ids) {
+      auto del = cached(12, "DELETE FROM chunks WHERE id = ?");
+      if (!del) return del.error();
+      (*del)->bind(id);
+      if ((*del)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
+    if (rows.empty()) return {};
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.started_us < b.started_us; });
+    rows.erase(std::unique(rows.begin(), rows.end(),
+                           [](const Row& a, const Row& b) { return a.started_us == b.started_us; }),
+               rows.end());
+    auto ins = cached(13, "INSERT INTO chunks(series, first_us, last_us, count, data) VALUES(?,?,?,?,?)");
+    if (!ins) return ins.error();
+    (*ins)->bind(series).bind(rows.front().started_us).bind(rows.back().started_us)
+        .bind(std::int64_t(rows.size())).bind_blob(encode_chunk(rows));
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    return {};
+  }
+
+  Result<std::int64_t> compact_locked(TimeUs before_us) {
+    if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
+    auto st = Stmt::prepare(writer_.get(),
+                            std::string("SELECT series, ") + kRowColumns +
+                                " FROM results WHERE started_us < ? ORDER BY series, started_us");
+    if (!st) return st.error();
+    st->bind(before_us);
+    std::int64_t moved = 0;
+    std::int64_t group_series = -1;
+    TimeUs group_span = 0;
+    std::vector<Row> group;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      std::int64_t series = st->i64(0);
+      Row row = read_row(*st, 1);
+      TimeUs span = floor_div(row.started_us, options_.chunk_span_us) * options_.chunk_span_us;
+      if (!group.empty() && (series != group_series || span != group_span)) {
+        if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s) return s.error();
+        group.clear();
+      }
+      group_series = series;
+      group_span = span;
+      group.push_back(row);
+      ++moved;
+    }
+    if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    if (!group.empty()) {
+      if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s) return s.error();
+    }
+    auto del = Stmt::prepare(writer_.get(), "DELETE FROM results WHERE started_us < ?");
+    if (!del) return del.error();
+    del->bind(before_us);
+    if (del->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
+    return moved;
+  }
+
+  Result<PruneStats> prune_locked(TimeUs now_us) {
+    PruneStats stats;
+    TimeUs raw_cutoff = now_us - options_.raw_retention_us;
+    if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
+    auto del = Stmt::prepare(writer_.get(), "DELETE FROM results WHERE started_us < ?");
+    if (!del) return del.error();
+    del->bind(raw_cutoff);
+    if (del->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    stats.results += sqlite3_changes(writer_.get());
+    // Chunks wholly older than the cutoff go; one that straddles it is rewritten without its old rows.
+    auto old = Stmt::prepare(writer_.get(),
+                             "SELECT id, series, first_us, last_us, count, data FROM chunks "
+                             "WHERE first_us < ?");
+    if (!old) return old.error();
+    old->bind(raw_cutoff);
+    struct Straddler {
+      std::int64_t series;
+      TimeUs span_start;
+      std::vector<Row> keep;
+    };
+    std::vector<std::int64_t> doomed;
+    std::vector<Straddler> straddlers;
+    int rc;
+    while ((rc = old->step()) == SQLITE_ROW) {
+      doomed.push_back(old->i64(0));
+      if (old->i64(3) < raw_cutoff) {
+        stats.results += old->i64(4);
+        continue;
+      }
+      auto rows = decode_chunk(old->blob(5));
+      if (!rows) return rows.error();
+      Straddler s{old->i64(1),
+                  floor_div(old->i64(2), options_.chunk_span_us) * options_.chunk_span_us, {}};
+      for (const Row& r : *rows) {
+        if (r.started_us >= raw_cutoff) s.keep.push_back(r); else ++stats.results;
+      }
+      straddlers.push_back(std::move(s));
+    }
+    if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    for (auto id : doomed) {
+      auto d = cached(12, "DELETE FROM chunks WHERE id = ?");
+      if (!d) return d.error();
+      (*d)->bind(id);
+      if ((*d)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
+    for (auto& s : straddlers) {
+      if (auto st = merge_into_chunk(s.series, s.span_start, std::move(s.keep)); !st) return st.error();
+    }
+    auto del_rollups = Stmt::prepare(writer_.get(), "DELETE FROM rollups WHERE minute < ?");
+    if (!del_rollups) return del_rollups.error();
+    del_rollups->bind(ceil_div(now_us - options_.rollup_retention_us, kMinuteUs));
+    if (del_rollups->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    stats.rollups += sqlite3_changes(writer_.get());
+    if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
+    return stats;
+  }
+
+  // --- reading: each read takes a connection of its own, so reads run beside the writer ---
+
+  Result<Db> lease() {
+    {
+      std::lock_guard lock(pool_mutex_);
+      if (!pool_.empty()) {
+        Db db = std::move(pool_.back());
+        pool_.pop_back();
+        return db;
+      }
+    }
+    return open_db(path_);
+  }
+
+  void give_back(Db db) {
+    std::lock_guard lock(pool_mutex_);
+    if (pool_.size() < 8) pool_.push_back(std::move(db));
+  }
+
+  Result<std::string> error_text(sqlite3* db, std::int64_t id,
+                                 std::unordered_map<std::int64_t, std::string>& memo) {
+    if (id == 0) return std::string();
+    if (auto it = memo.find(id); it != memo.end()) return it->second;
+    auto st = Stmt::prepare(db, "SELECT text FROM errors WHERE id = ?");
+    if (!st) return st.error();
+    st->bind(id);
+    std::string text = st->step() == SQLITE_ROW ? st->text(0) : std::string();
+    memo.emplace(id, text);
+    return text;
+  }
+
+  Result<ResultPage> read_results(sqlite3* db, const ResultQuery& q) {
+    ResultPage page;
+    if (q.limit == 0) return page;
+    std::optional<Cursor> cursor;
+    if (!q.cursor.empty()) {
+      auto c = decode_cursor(q.cursor);
+      if (!c) return c.error();
+      cursor = *c;
+    }
+    const bool newest = q.order == Order::kNewestFirst;
+    // The series of the check (and location), with their location names.
+    auto ser = Stmt::prepare(db,
+                             "SELECT s.id, l.name FROM series s JOIN checks c ON c.id = s.check_id "
+                             "JOIN locations l ON l.id = s.location_id WHERE c.name = ?");
+    if (!ser) return ser.error();
+    ser->bind(q.check);
+    std::vector<std::pair<std::int64_t, std::string>> series;
+    int rc;
+    while ((rc = ser->step()) == SQLITE_ROW) {
+      std::string loc = ser->text(1);
+      if (!q.location || *q.location == loc) series.emplace_back(ser->i64(0), std::move(loc));
+    }
+    if (rc != SQLITE_DONE) return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db));
+
+    struct Candidate {
+      Row row;
+      const std::string* location;
+    };
+    std::vector<Candidate> found;
+    const std::int64_t want = std::int64_t(q.limit) + 1;
+    auto head = Stmt::prepare(db, std::string("SELECT ") + kRowColumns +
+                                      " FROM results WHERE series = ? AND started_us >= ? AND "
+                                      "started_us < ? ORDER BY started_us " +
+                                      (newest ? "DESC" : "ASC") + " LIMIT ?");
+    if (!head) return head.error();
+    auto chunks = Stmt::prepare(db, std::string("SELECT data FROM chunks WHERE series = ? AND "
+                                                "first_us < ? AND last_us >= ? ORDER BY first_us ") +
+                                        (newest ? "DESC" : "ASC"));
+    if (!chunks) return chunks.error();
+    for (const auto& [id, loc] : series) {
+      // The cursor's (started_us, location) bound, as a started_us range for this series.
+      TimeUs lo = q.from_us, hi = q.to_us;  // [lo, hi)
+      if (cursor) {
+        if (newest) {
+          hi = std::min(hi, loc < cursor->location ? cursor->started_us + 1 : cursor->started_us);
+        } else {
+          lo = std::max(lo, loc > cursor->location ? cursor->started_us : cursor->started_us + 1);
+        }
+      }
+      if (lo >= hi) continue;
+      head->reset().bind(id).bind(lo).bind(hi).bind(want);
+      while ((rc = head->step()) == SQLITE_ROW) found.push_back({read_row(*head, 0), &loc});
+      if (rc != SQLITE_DONE) return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db));
+      chunks->reset().bind(id).bind(hi).bind(lo);
+      std::int64_t from_chunks = 0;
+      while (from_chunks < want && (rc = chunks->step()) == SQLITE_ROW) {
+        auto rows = decode_chunk(chunks->blob(0));
+        if (!rows) return fail("store: reading sqlite:", path_, ": ", rows.error().message);
+        if (newest) std::reverse(rows->begin(), rows->end());
+        for (const Row& r : *rows) {
+          if (r.started_us < lo || r.started_us >= hi) continue;
+          found.push_back({r, &loc});
+          if (++from_chunks >= want) break;
+        }
+      }
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db));
+      }
+    }
+    auto before = [](const Candidate& a, const Candidate& b) {
+      return std::tie(a.row.started_us, *a.location) < std::tie(b.row.started_us, *b.location);
+    };
+    if (newest) {
+      std::sort(found.begin(), found.end(), [&](const auto& a, const auto& b) { return before(b, a); });
+    } else {
+      std::sort(found.begin(), found.end(), before);
+    }
+    bool more = found.size() > q.limit;
+    if (more) found.resize(q.limit);
+    std::unordered_map<std::int64_t, std::string> errors;
+    for (const Candidate& c : found) {
+      auto text = error_text(db, c.row.error_id, errors);
+      if (!text) return text.error();
+      page.results.push_back(from_row(c.row, q.check, *c.location, std::move(*text)));
+    }
+    if (more) {
+      page.next_cursor = encode_cursor({found.back().row.started_us, *found.back().location});
+    }
+    return page;
+  }
+
+  Result<std::vector<MinuteRollup>> read_rollups(sqlite3* db, const RollupQuery& q) {
+    std::string sql =
+        "SELECT l.name, r.minute, r.total, r.good, r.degraded, r.b0, r.b1, r.b2, r.b3, r.b4, r.b5, "
+        "r.b6, r.b7, r.b8, r.b9, r.b10, r.b11 FROM rollups r JOIN series s ON s.id = r.series "
+        "JOIN checks c ON c.id = s.check_id JOIN locations l ON l.id = s.location_id "
+        "WHERE c.name = ? AND r.minute >= ? AND r.minute < ?";
+    if (q.location) sql += " AND l.name = ?";
+    sql += " ORDER BY r.minute, l.name";
+    auto st = Stmt::prepare(db, sql);
+    if (!st) return st.error();
+    st->bind(q.check).bind(ceil_div(q.from_us, kMinuteUs)).bind(ceil_div(q.to_us, kMinuteUs));
+    if (q.location) st->bind(*q.location);
+    std::vector<MinuteRollup> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      MinuteRollup m;
+      m.check = q.check;
+      m.location = st->text(0);
+      m.minute_us = st->i64(1) * kMinuteUs;
+      m.total = st->i64(2);
+      m.good = st->i64(3);
+      m.degraded = st->i64(4);
+      for (std::size_t i = 0; i < kLatencyBuckets; ++i) m.latency_buckets[i] = st->i64(5 + int(i));
+      if (q.sum_locations && !out.empty() && out.back().minute_us == m.minute_us) {
+        add_rollup(out.back(), m);
+        continue;
+      }
+      if (q.sum_locations) m.location.clear();
+      out.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE) return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db));
+    return out;
+  }
+
+  Result<std::vector<StoredResult>> read_latest(sqlite3* db, std::string_view check) {
+    std::string sql = std::string("SELECT c.name, l.name, COALESCE(e.text, ''), ") +
+                      "t.started_us, t.total_us, t.outcome_stage, t.http_status, t.error_id, "
+                      "t.dns_us, t.connect_us, t.tls_us, t.first_byte_us "
+                      "FROM latest t JOIN series s ON s.id = t.series "
+                      "JOIN checks c ON c.id = s.check_id JOIN locations l ON l.id = s.location_id "
+                      "LEFT JOIN errors e ON e.id = t.error_id";
+    if (!check.empty()) sql += " WHERE c.name = ?";
+    sql += " ORDER BY c.name, l.name";
+    auto st = Stmt::prepare(db, sql);
+    if (!st) return st.error();
+    if (!check.empty()) st->bind(check);
+    std::vector<StoredResult> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      out.push_back(from_row(read_row(*st, 3), st->text(0), st->text(1), st->text(2)));
+    }
+    if (rc != SQLITE_DONE) return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db));
+    return out;
+  }
+
+  const std::string path_;
+  const StoreOptions options_;
+
+  std::mutex write_mutex_;
+  Db writer_;
+  std::unique_ptr<Stmt> stmts_[14];
+  std::map<std::pair<std::string, std::string>, std::int64_t> series_ids_;
+  std::unordered_map<std::string, std::int64_t> name_ids_[2];
+  std::unordered_map<std::string, std::int64_t> error_ids_;
+
+  std::mutex pool_mutex_;
+  std::vector<Db> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const StoreOptions& options) {
+  if (options.chunk_span_us <= 0) return fail("store: chunk span must be positive");
+  auto db = open_db(path);
+  if (!db) return db.error();
+  auto store = std::make_unique<SqliteStore>(path, options, std::move(*db));
+  if (auto s = store->init(); !s) return s.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status force_sqlite_schema_version(const std::string& path, int version) {
+  auto db = open_db(path);
+  if (!db) return db.error();
+  return exec(db->get(), ("PRAGMA user_version=" + std::to_string(version)).c_str());
+}
+
+}  // namespace leeway::store::detail

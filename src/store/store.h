@@ -1,0 +1,246 @@
+// The result store: every probe result, per-minute rollups and the latest result per check and
+// location, behind one interface with a SQLite (default) and a PostgreSQL implementation.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/time.h"
+#include "probe/probe.h"
+
+namespace leeway::store {
+
+// The schema version this build writes. A database with a higher version is refused on open.
+constexpr int kSchemaVersion = 1;
+
+// One stored probe result: the ProbeResult fields people need, keyed by check and location.
+// A result is identified by (check, location, started_us); writing the same key twice keeps the
+// first.
+struct StoredResult {
+  std::string check;     // e.g. "shop-web/home"
+  std::string location;  // e.g. "local", "seoul-kt"
+  TimeUs started_us = 0;
+  DurationUs total_us = 0;
+  probe::Outcome outcome = probe::Outcome::kDown;
+  probe::Stage stage = probe::Stage::kNone;
+  int http_status = 0;
+  std::string error;
+  // Stage timings as in probe::Timings; -1 when not reached or not applicable.
+  DurationUs dns_us = -1;
+  DurationUs connect_us = -1;
+  DurationUs tls_us = -1;
+  DurationUs first_byte_us = -1;
+
+  bool operator==(const StoredResult&) const = default;
+};
+
+// Copies the stored fields of a probe result.
+StoredResult make_stored_result(std::string check, std::string location,
+                                const probe::ProbeResult& result);
+
+// Upper bounds (inclusive, microseconds) of the latency histogram buckets of a rollup; a last,
+// unbounded bucket follows them. Prometheus-like, 5ms to 10s.
+constexpr std::array<DurationUs, 11> kLatencyBucketBoundsUs = {
+    5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000,
+    5'000'000, 10'000'000};
+constexpr std::size_t kLatencyBuckets = kLatencyBucketBoundsUs.size() + 1;
+
+// The index of the histogram bucket that counts a run of `total_us`.
+std::size_t latency_bucket(DurationUs total_us);
+
+// One minute of one check at one location (or at all locations, when location is empty).
+struct MinuteRollup {
+  std::string check;
+  std::string location;  // empty in a rollup summed over locations
+  TimeUs minute_us = 0;  // the minute's start, UTC microseconds, a multiple of kMinuteUs
+  std::int64_t total = 0;
+  std::int64_t good = 0;      // up
+  std::int64_t degraded = 0;  // degraded (counted apart from good)
+  std::array<std::int64_t, kLatencyBuckets> latency_buckets{};  // counts, not cumulative
+
+  bool operator==(const MinuteRollup&) const = default;
+};
+
+enum class Order { kNewestFirst, kOldestFirst };
+
+// Which raw results to read: one check, [from_us, to_us), optionally one location, a page.
+struct ResultQuery {
+  std::string check;
+  std::optional<std::string> location;
+  TimeUs from_us = 0;
+  TimeUs to_us = 0;
+  Order order = Order::kNewestFirst;
+  std::size_t limit = 100;
+  std::string cursor;  // empty: the first page; else a ResultPage::next_cursor
+};
+
+struct ResultPage {
+  std::vector<StoredResult> results;
+  std::string next_cursor;  // empty when there are no more results
+};
+
+// Which rollups to read: one check, minutes starting in [from_us, to_us).
+struct RollupQuery {
+  std::string check;
+  std::optional<std::string> location;  // none: one rollup per location
+  TimeUs from_us = 0;
+  TimeUs to_us = 0;
+  bool sum_locations = false;  // true: locations summed into one rollup per minute
+};
+
+// Availability over a window, from rollups: (good + degraded) / total.
+struct Availability {
+  std::int64_t total = 0;
+  std::int64_t good = 0;
+  std::int64_t degraded = 0;
+  // 1.0 when there were no results (nothing to hold against the check).
+  double ratio() const { return total == 0 ? 1.0 : double(good + degraded) / double(total); }
+};
+
+struct StoreOptions {
+  DurationUs raw_retention_us = 14 * kDayUs;
+  DurationUs rollup_retention_us = 400 * kDayUs;
+  // SQLite: results older than this are compacted into chunks by compact().
+  DurationUs chunk_span_us = 2 * kHourUs;
+};
+
+// What prune() removed.
+struct PruneStats {
+  std::int64_t results = 0;  // raw results (plain rows and rows inside chunks)
+  std::int64_t rollups = 0;
+};
+
+// A result store. Thread-safe: one writer and any number of readers may call it concurrently.
+// Every call may do blocking I/O: call it from a worker (StoreWriter), never from an event loop.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Writes a batch in one transaction: raw results, minute rollups and the latest results.
+  virtual Status write(std::span<const StoredResult> batch) = 0;
+
+  // A page of raw results of one check, ordered by started_us (ties by location).
+  virtual Result<ResultPage> results(const ResultQuery& query) = 0;
+
+  // Minute rollups, ordered by minute then location.
+  virtual Result<std::vector<MinuteRollup>> rollups(const RollupQuery& query) = 0;
+
+  // The latest result per location of `check`, or of every check when `check` is empty;
+  // ordered by check then location.
+  virtual Result<std::vector<StoredResult>> latest(std::string_view check) = 0;
+
+  // Availability of a check in [from_us, to_us) from rollups (whole minutes), at one location or
+  // all of them.
+  virtual Result<Availability> availability(std::string_view check,
+                                            const std::optional<std::string>& location,
+                                            TimeUs from_us, TimeUs to_us) = 0;
+
+  // Deletes raw results older than now - raw retention and rollups older than now - rollup
+  // retention. Latest results are kept.
+  virtual Result<PruneStats> prune(TimeUs now_us) = 0;
+
+  // Moves raw results started before `before_us` into compact chunks. Invisible to readers.
+  // Returns how many results were moved; 0 for stores that keep plain rows (PostgreSQL).
+  virtual Result<std::int64_t> compact(TimeUs before_us) = 0;
+
+  // The store's name and where it lives, for logs: "sqlite:/var/lib/leeway/leeway.db".
+  virtual std::string describe() const = 0;
+};
+
+// Opens (creating and migrating if needed) the store a URI names: a file path or sqlite:PATH
+// for SQLite; postgres://... or postgresql://... for PostgreSQL. Errors name the URI and cause.
+Result<std::unique_ptr<Store>> open_store(std::string_view uri, const StoreOptions& options = {});
+
+struct WriterOptions {
+  // Results waiting at most; enqueue() drops (and counts) beyond it rather than block the loop.
+  std::size_t queue_capacity = 100'000;
+  // Results written per transaction at most.
+  std::size_t max_batch = 10'000;
+  // A pending result is committed within this time (after kill -9 at most this much is lost).
+  DurationUs commit_interval_us = 200 * kMillisecondUs;
+  // How often compact() and prune() run on the worker; 0: never.
+  DurationUs maintenance_interval_us = 5 * kMinuteUs;
+  // Results older than this (relative to the clock) are compacted by the maintenance run.
+  DurationUs compact_after_us = 1 * kHourUs;
+};
+
+// Batches writes to a Store on a named worker thread ("leeway-store") with a bounded queue.
+// enqueue() never blocks on I/O: when the queue is full the result is dropped and counted in
+// dropped_total(), so a slow disk shows up as a metric instead of a stalled event loop.
+class StoreWriter {
+ public:
+  // `store` and `clock` must outlive the writer. The worker starts at once.
+  StoreWriter(Store& store, const Clock& clock, WriterOptions options = {});
+  // Calls stop().
+  ~StoreWriter();
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // Queues a result for writing. Thread-safe. Returns false (and counts a drop) when the
+  // queue is full or the writer is stopped.
+  bool enqueue(StoredResult result);
+
+  // Returns once every result enqueued before the call has been written (or failed).
+  void flush();
+
+  // Writes everything pending, then stops the worker. Idempotent and thread-safe. Later
+  // enqueues are dropped.
+  void stop();
+
+  // Metrics (thread-safe).
+  std::size_t queue_depth() const;
+  std::int64_t results_written_total() const { return written_total_.load(); }
+  std::int64_t dropped_total() const { return dropped_total_.load(); }
+  std::int64_t write_errors_total() const { return write_errors_total_.load(); }
+  // Duration of the last batch's write, and the sum over all batches, in microseconds.
+  DurationUs last_batch_write_us() const { return last_batch_us_.load(); }
+  DurationUs batch_write_us_total() const { return batch_us_total_.load(); }
+  std::int64_t batches_total() const { return batches_total_.load(); }
+  // The message of the last failed write or maintenance run; empty if none.
+  std::string last_error() const;
+
+ private:
+  void run();
+  void write_batch(std::vector<StoredResult>& batch);
+  void maintain();
+
+  Store& store_;
+  const Clock& clock_;
+  const WriterOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;   // the worker: work, a flush or stop
+  std::condition_variable idle_;   // flush(): a batch finished
+  std::deque<StoredResult> queue_;
+  std::uint64_t enqueued_seq_ = 0;  // results accepted so far
+  std::uint64_t done_seq_ = 0;      // results written (or failed) so far
+  std::uint64_t flush_waiters_ = 0;
+  bool stopping_ = false;
+  bool exited_ = false;  // the worker has drained the queue and returned
+  std::string last_error_;
+
+  std::atomic<std::int64_t> written_total_{0};
+  std::atomic<std::int64_t> dropped_total_{0};
+  std::atomic<std::int64_t> write_errors_total_{0};
+  std::atomic<std::int64_t> batches_total_{0};
+  std::atomic<DurationUs> last_batch_us_{0};
+  std::atomic<DurationUs> batch_us_total_{0};
+  TimeUs last_maintenance_us_ = 0;
+  std::mutex join_mutex_;  // stop() may be called from several threads
+  std::thread worker_;
+};
+
+}  // namespace leeway::store

@@ -1,0 +1,131 @@
+// StoreWriter: batches results onto a Store from one named worker thread, so the event loops
+// never wait on the disk.
+#include <pthread.h>
+
+#include <chrono>
+
+#include "store/store.h"
+
+namespace leeway::store {
+
+StoreWriter::StoreWriter(Store& store, const Clock& clock, WriterOptions options)
+    : store_(store), clock_(clock), options_(options) {
+  last_maintenance_us_ = clock_.now_us();
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "leeway-store");
+    run();
+  });
+}
+
+StoreWriter::~StoreWriter() { stop(); }
+
+bool StoreWriter::enqueue(StoredResult result) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.queue_capacity) {
+      dropped_total_.fetch_add(1);
+      return false;
+    }
+    queue_.push_back(std::move(result));
+    ++enqueued_seq_;
+    if (queue_.size() < options_.max_batch) return true;
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void StoreWriter::flush() {
+  std::unique_lock lock(mutex_);
+  std::uint64_t target = enqueued_seq_;
+  ++flush_waiters_;
+  wake_.notify_one();
+  idle_.wait(lock, [&] { return done_seq_ >= target || exited_; });
+  --flush_waiters_;
+}
+
+void StoreWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  std::lock_guard join_lock(join_mutex_);
+  if (worker_.joinable()) worker_.join();
+}
+
+std::size_t StoreWriter::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::string StoreWriter::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void StoreWriter::run() {
+  std::vector<StoredResult> batch;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    // Sleep until a batch is full, someone flushes or stops, or the commit interval passes
+    // with results pending (the bound on what kill -9 can lose).
+    wake_.wait_for(lock, std::chrono::microseconds(options_.commit_interval_us), [&] {
+      return stopping_ || (flush_waiters_ > 0 && !queue_.empty()) ||
+             queue_.size() >= options_.max_batch;
+    });
+    while (!queue_.empty()) {
+      std::size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + std::ptrdiff_t(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + std::ptrdiff_t(n));
+      lock.unlock();
+      write_batch(batch);
+      lock.lock();
+      done_seq_ += n;
+      idle_.notify_all();
+    }
+    if (stopping_) {
+      exited_ = true;
+      idle_.notify_all();
+      return;
+    }
+    if (options_.maintenance_interval_us > 0 &&
+        clock_.now_us() - last_maintenance_us_ >= options_.maintenance_interval_us) {
+      last_maintenance_us_ = clock_.now_us();
+      lock.unlock();
+      maintain();
+      lock.lock();
+    }
+  }
+}
+
+void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
+  DurationUs start = clock_.monotonic_us();
+  Status s = store_.write(batch);
+  DurationUs took = clock_.monotonic_us() - start;
+  last_batch_us_.store(took);
+  batch_us_total_.fetch_add(took);
+  batches_total_.fetch_add(1);
+  if (s) {
+    written_total_.fetch_add(std::int64_t(batch.size()));
+  } else {
+    // A failed batch is counted as dropped: retrying a disk that refuses writes would only
+    // grow the queue. The error is kept for logs and the health endpoint.
+    write_errors_total_.fetch_add(1);
+    dropped_total_.fetch_add(std::int64_t(batch.size()));
+    std::lock_guard lock(mutex_);
+    last_error_ = s.error().message;
+  }
+  batch.clear();
+}
+
+void StoreWriter::maintain() {
+  TimeUs now = clock_.now_us();
+  auto compacted = store_.compact(now - options_.compact_after_us);
+  auto pruned = store_.prune(now);
+  std::lock_guard lock(mutex_);
+  if (!compacted) last_error_ = compacted.error().message;
+  if (!pruned) last_error_ = pruned.error().message;
+}
+
+}  // namespace leeway::store
