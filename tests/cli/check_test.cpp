@@ -99,5 +99,16 @@ TEST(CheckCommand, NagiosFormatWithPerformanceData) {
   EXPECT_THAT(down.out, StartsWith("LEEWAY TCP CRITICAL - " + closed + " connect: "));
 }
 
+TEST(CheckCommand, IcmpToLoopbackReportsRepliesAndRoundTrips) {
+  ProcessResult r = leeway({"check", "icmp://127.0.0.1", "--count", "3", "--echo-interval", "20ms", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["outcome"], "up");
+  EXPECT_EQ(j["icmp"]["sent"], 3);
+  EXPECT_EQ(j["icmp"]["received"], 3);
+  EXPECT_GE(j["icmp"]["rtt_min_us"].get<long>(), 0);
+  EXPECT_LE(j["icmp"]["rtt_min_us"].get<long>(), j["icmp"]["rtt_max_us"].get<long>());
+}
+
 }  // namespace
 }  // namespace leeway::testing
