@@ -9,15 +9,17 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release
 
-# Until `leeway serve` lands, a live demonstration of `leeway check` against local targets.
+# leeway serve on SQLite with the quickstart config, watching a local demo service.
 run: build
-	@bash scripts/demo.sh
+	@bash scripts/run.sh
 
 # The whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The PostgreSQL store is not written yet: its half of the store suite is skipped (and reported
+# as skipped) until it is; remove LEEWAY_SKIP_POSTGRES here when it lands.
 test: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug
-	@ctest --preset debug
+	@LEEWAY_SKIP_POSTGRES=1 ctest --preset debug
 
 bench: build
 	@bash scripts/deps.sh --bench

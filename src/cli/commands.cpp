@@ -15,6 +15,8 @@ Runner setup_version(CLI::App&) {
 }
 
 constexpr Command kCommands[] = {
+    {"serve", "Run every configured check on schedule, store results, serve the API", setup_serve},
+    {"status", "Show the state of every check from a running daemon", setup_status},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
     {"demo-target", "Serve a local demo service that is up, slow and down in turns", setup_demo_target},

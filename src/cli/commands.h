@@ -31,6 +31,8 @@ struct Command {
 Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
 Runner setup_demo_target(CLI::App& sub);
+Runner setup_serve(CLI::App& sub);
+Runner setup_status(CLI::App& sub);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.
 int main(int argc, char** argv);

@@ -15,4 +15,22 @@ struct ProcessResult {
 // Runs argv[0] (a path) with the arguments and waits for it to exit.
 ProcessResult run_process(const std::vector<std::string>& argv);
 
+// A child process running in the background, its stdout and stderr appended to `log_path`.
+// The destructor kills it (SIGKILL) if it still runs.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Sends a signal (SIGTERM, SIGKILL, SIGHUP...).
+  void signal(int sig);
+  // Waits for the exit and returns the exit code (128 + signal when killed).
+  int wait();
+
+ private:
+  int pid_ = -1;
+};
+
 }  // namespace leeway::testing

@@ -1,0 +1,432 @@
+#include "daemon/daemon.h"
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <charconv>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "http/server.h"
+#include "probe/probe.h"
+#include "schedule/schedule.h"
+#include "store/store.h"
+
+namespace leeway::daemon {
+
+namespace {
+
+using nlohmann::json;
+
+// What /metrics and /api/v1/checks know of one check at this daemon's location, kept in memory.
+struct CheckState {
+  std::optional<store::StoredResult> last;
+  std::array<std::uint64_t, store::kLatencyBuckets> buckets{};  // not cumulative
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+};
+
+json result_json(const store::StoredResult& r) {
+  auto us = [](DurationUs v) { return v < 0 ? json() : json(v); };
+  return {{"location", r.location},
+          {"started", format_rfc3339(r.started_us)},
+          {"started_us", r.started_us},
+          {"outcome", to_string(r.outcome)},
+          {"stage", r.stage == probe::Stage::kNone ? json() : json(to_string(r.stage))},
+          {"status", r.http_status ? json(r.http_status) : json()},
+          {"error", r.error},
+          {"timings_us",
+           {{"dns", us(r.dns_us)},
+            {"connect", us(r.connect_us)},
+            {"tls", us(r.tls_us)},
+            {"first_byte", us(r.first_byte_us)},
+            {"total", r.total_us}}}};
+}
+
+std::string label_escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TimeUs> parse_time_param(const std::string& name, const std::string& value) {
+  if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+    std::int64_t seconds = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc() && seconds < 9'000'000'000) return seconds * kSecondUs;
+  }
+  std::istringstream in(value);
+  date::sys_time<std::chrono::microseconds> t;
+  in >> date::parse("%FT%TZ", t);
+  if (!in.fail() && in.peek() == EOF) return t.time_since_epoch().count();
+  return fail(name, ": expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"", value,
+              "\"");
+}
+
+struct Daemon::Impl {
+  Impl(const DaemonOptions& options, const Clock& clock, config::Config cfg,
+       std::unique_ptr<store::Store> db)
+      : options(options),
+        clock(clock),
+        config(std::make_shared<const config::Config>(std::move(cfg))),
+        store(std::move(db)),
+        writer(*store, clock),
+        engine(io, clock),
+        driver(io, clock,
+               [this](const schedule::Entry& e, TimeUs scheduled_us, std::function<void()> done) {
+                 start_run(e, scheduled_us, std::move(done));
+               },
+               schedule_options(*config)),
+        signals(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  static schedule::Options schedule_options(const config::Config& cfg) {
+    schedule::Options o;
+    if (cfg.server.max_concurrent_per_host > 0)
+      o.max_in_flight_per_host = static_cast<std::size_t>(cfg.server.max_concurrent_per_host);
+    return o;
+  }
+
+  // The checks this daemon runs: those listing its own location.
+  std::vector<schedule::Entry> entries() {
+    std::vector<schedule::Entry> out;
+    std::size_t index = 0;
+    checks.clear();
+    for (const auto& service : config->services) {
+      for (const auto& check : service.checks) {
+        bool here = std::find(check.locations.begin(), check.locations.end(),
+                              config->server.location) != check.locations.end();
+        if (here) {
+          checks.push_back(&check);
+          out.push_back({check.id, check.interval_us, check.spec.host, index++});
+        }
+      }
+    }
+    return out;
+  }
+
+  void start_run(const schedule::Entry& entry, TimeUs, std::function<void()> done) {
+    // Hold the config the check came from until the run is over, even across a reload.
+    auto snapshot = config;
+    const config::Check* check = checks.at(entry.payload);
+    engine.run(check->spec, [this, snapshot, check, done = std::move(done)](probe::ProbeResult r) {
+      auto stored = store::make_stored_result(check->id, snapshot->server.location, r);
+      record(stored);
+      writer.enqueue(std::move(stored));
+      done();
+    });
+  }
+
+  void record(const store::StoredResult& r) {
+    CheckState& s = state[r.check];
+    s.last = r;
+    s.buckets[store::latency_bucket(r.total_us)]++;
+    s.count++;
+    s.sum_seconds += r.total_us / 1e6;
+  }
+
+  Status reload() {
+    config::LoadResult loaded = config::load_config(options.config_path);
+    if (!loaded.ok()) {
+      std::string all;
+      for (const auto& e : loaded.errors) all += e.to_string() + "\n";
+      std::cerr << "leeway serve: reload refused, the running config stays:\n" << all;
+      return Error{all};
+    }
+    auto previous = config;
+    config = std::make_shared<const config::Config>(std::move(*loaded.config));
+    if (Status s = driver.replace(entries()); !s) {
+      config = previous;
+      (void)driver.replace(entries());
+      return s;
+    }
+    std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
+                             checks.size());
+    return {};
+  }
+
+  void wait_for_signals() {
+    signals.async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        (void)reload();
+        wait_for_signals();
+        return;
+      }
+      std::cerr << "leeway serve: stopping; writing pending results\n";
+      driver.stop();
+      server->stop();
+      io.stop();
+    });
+  }
+
+  std::vector<http::Route> routes();
+  http::Response checks_json();
+  http::Response results_json(const http::Request& r);
+  http::Response minutes_json(const http::Request& r);
+  http::Response metrics_text();
+
+  DaemonOptions options;
+  const Clock& clock;
+  std::shared_ptr<const config::Config> config;
+  std::vector<const config::Check*> checks;  // payload index -> check, for the config
+  std::unique_ptr<store::Store> store;
+  store::StoreWriter writer;
+  boost::asio::io_context io;
+  probe::ProbeEngine engine;
+  schedule::Driver driver;
+  boost::asio::signal_set signals;
+  std::unique_ptr<http::Server> server;
+  std::uint16_t port = 0;
+  std::map<std::string, CheckState> state;
+};
+
+http::Response Daemon::Impl::checks_json() {
+  json out = json::array();
+  TimeUs now = clock.now_us();
+  for (const auto& service : config->services) {
+    for (const auto& check : service.checks) {
+      json locations = json::array();
+      auto it = state.find(check.id);
+      if (it != state.end() && it->second.last) locations.push_back(result_json(*it->second.last));
+      json entry = {{"id", check.id},
+                    {"service", service.id},
+                    {"target", check.spec.target},
+                    {"kind", to_string(check.spec.kind)},
+                    {"interval_s", check.interval_us / 1e6},
+                    {"locations", check.locations},
+                    {"last", locations}};
+      for (auto [name, window] : {std::pair{"availability_24h", kDayUs}, {"availability_30d", 30 * kDayUs}}) {
+        auto a = store->availability(check.id, std::nullopt, now - window, now);
+        entry[name] = a ? json({{"ratio", a->ratio()}, {"total", a->total}}) : json();
+      }
+      out.push_back(std::move(entry));
+    }
+  }
+  return http::Response::json({{"checks", out}});
+}
+
+namespace {
+
+// Reads from/to (default: the last 24 hours) and checks the order of the two.
+Status time_window(const http::Request& r, TimeUs now, TimeUs& from, TimeUs& to) {
+  to = now;
+  from = now - kDayUs;
+  if (auto it = r.query.find("to"); it != r.query.end()) {
+    auto t = parse_time_param("to", it->second);
+    if (!t) return t.error();
+    to = *t;
+  }
+  if (auto it = r.query.find("from"); it != r.query.end()) {
+    auto t = parse_time_param("from", it->second);
+    if (!t) return t.error();
+    from = *t;
+  } else {
+    from = to - kDayUs;
+  }
+  if (from >= to) return fail("from must be before to");
+  return {};
+}
+
+}  // namespace
+
+http::Response Daemon::Impl::results_json(const http::Request& r) {
+  const std::string& id = r.params.at(0);
+  store::ResultQuery q;
+  q.check = id;
+  if (Status s = time_window(r, clock.now_us(), q.from_us, q.to_us); !s)
+    return http::Response::error(400, s.error().message);
+  if (auto it = r.query.find("location"); it != r.query.end()) q.location = it->second;
+  if (auto it = r.query.find("limit"); it != r.query.end()) {
+    std::size_t limit = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc() || p != it->second.data() + it->second.size() || limit == 0 || limit > 10'000)
+      return http::Response::error(400, "limit: expected a whole number from 1 to 10000, got \"" + it->second + "\"");
+    q.limit = limit;
+  }
+  if (auto it = r.query.find("order"); it != r.query.end()) {
+    if (it->second == "asc") q.order = store::Order::kOldestFirst;
+    else if (it->second != "desc")
+      return http::Response::error(400, "order: expected asc or desc, got \"" + it->second + "\"");
+  }
+  if (auto it = r.query.find("cursor"); it != r.query.end()) q.cursor = it->second;
+  auto page = store->results(q);
+  if (!page) return http::Response::error(400, page.error().message);
+  json results = json::array();
+  for (const auto& res : page->results) results.push_back(result_json(res));
+  return http::Response::json({{"check", id},
+                               {"results", results},
+                               {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}});
+}
+
+http::Response Daemon::Impl::minutes_json(const http::Request& r) {
+  const std::string& id = r.params.at(0);
+  store::RollupQuery q;
+  q.check = id;
+  if (Status s = time_window(r, clock.now_us(), q.from_us, q.to_us); !s)
+    return http::Response::error(400, s.error().message);
+  if (auto it = r.query.find("location"); it != r.query.end()) q.location = it->second;
+  auto rollups = store->rollups(q);
+  if (!rollups) return http::Response::error(500, rollups.error().message);
+  json minutes = json::array();
+  for (const auto& m : *rollups) {
+    minutes.push_back({{"minute", format_rfc3339(m.minute_us)},
+                       {"minute_us", m.minute_us},
+                       {"location", m.location},
+                       {"total", m.total},
+                       {"good", m.good},
+                       {"degraded", m.degraded},
+                       {"latency_buckets", m.latency_buckets}});
+  }
+  json bounds = json::array();
+  for (auto b : store::kLatencyBucketBoundsUs) bounds.push_back(b);
+  return http::Response::json({{"check", id}, {"latency_bucket_bounds_us", bounds}, {"minutes", minutes}});
+}
+
+http::Response Daemon::Impl::metrics_text() {
+  std::string out;
+  out += "# HELP leeway_check_up Whether the last run of the check was up or degraded (1) or down (0).\n"
+         "# TYPE leeway_check_up gauge\n";
+  for (const auto& [id, s] : state) {
+    if (!s.last) continue;
+    out += fmt::format("leeway_check_up{{check=\"{}\",location=\"{}\"}} {}\n", label_escape(id),
+                       label_escape(s.last->location), s.last->outcome == probe::Outcome::kDown ? 0 : 1);
+  }
+  out += "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
+         "# TYPE leeway_check_last_duration_seconds gauge\n";
+  for (const auto& [id, s] : state) {
+    if (!s.last) continue;
+    out += fmt::format("leeway_check_last_duration_seconds{{check=\"{}\",location=\"{}\"}} {:.6f}\n",
+                       label_escape(id), label_escape(s.last->location), s.last->total_us / 1e6);
+  }
+  out += "# HELP leeway_check_duration_seconds Run durations since the daemon started.\n"
+         "# TYPE leeway_check_duration_seconds histogram\n";
+  for (const auto& [id, s] : state) {
+    if (!s.last) continue;
+    std::string labels = fmt::format("check=\"{}\",location=\"{}\"", label_escape(id), label_escape(s.last->location));
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < store::kLatencyBucketBoundsUs.size(); ++i) {
+      cumulative += s.buckets[i];
+      out += fmt::format("leeway_check_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
+                         store::kLatencyBucketBoundsUs[i] / 1e6, cumulative);
+    }
+    out += fmt::format("leeway_check_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, s.count);
+    out += fmt::format("leeway_check_duration_seconds_sum{{{}}} {:.6f}\n", labels, s.sum_seconds);
+    out += fmt::format("leeway_check_duration_seconds_count{{{}}} {}\n", labels, s.count);
+  }
+  out += schedule::format_prometheus(driver.metrics());
+  out += fmt::format(
+      "# HELP leeway_store_queue_depth Results waiting for the store writer.\n"
+      "# TYPE leeway_store_queue_depth gauge\nleeway_store_queue_depth {}\n"
+      "# HELP leeway_store_last_batch_write_seconds Duration of the last batch write.\n"
+      "# TYPE leeway_store_last_batch_write_seconds gauge\nleeway_store_last_batch_write_seconds {:.6f}\n"
+      "# HELP leeway_store_batch_write_seconds_total Time spent writing batches.\n"
+      "# TYPE leeway_store_batch_write_seconds_total counter\nleeway_store_batch_write_seconds_total {:.6f}\n"
+      "# HELP leeway_results_written_total Results written to the store.\n"
+      "# TYPE leeway_results_written_total counter\nleeway_results_written_total {}\n"
+      "# HELP leeway_results_dropped_total Results dropped because the store queue was full.\n"
+      "# TYPE leeway_results_dropped_total counter\nleeway_results_dropped_total {}\n",
+      writer.queue_depth(), writer.last_batch_write_us() / 1e6, writer.batch_write_us_total() / 1e6,
+      writer.results_written_total(), writer.dropped_total());
+  return http::Response::text(std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+std::vector<http::Route> Daemon::Impl::routes() {
+  using http::Request;
+  using http::Response;
+  return {
+      {"GET", "/healthz", [](const Request&) { return Response::json({{"status", "ok"}}); }},
+      {"GET", "/api/v1/services",
+       [this](const Request&) {
+         json services = json::array();
+         for (const auto& s : config->services) {
+           json ids = json::array();
+           for (const auto& c : s.checks) ids.push_back(c.id);
+           services.push_back({{"id", s.id}, {"name", s.name}, {"owner", s.owner}, {"tier", s.tier}, {"checks", ids}});
+         }
+         return Response::json({{"services", services}});
+       }},
+      {"GET", "/api/v1/checks", [this](const Request&) { return checks_json(); }},
+      {"GET", "/api/v1/checks/{}/results", [this](const Request& r) { return results_json(r); }},
+      {"GET", "/api/v1/checks/{}/minutes", [this](const Request& r) { return minutes_json(r); }},
+      {"POST", "/api/v1/reload",
+       [this](const Request&) {
+         Status s = reload();
+         if (!s) return Response::error(400, s.error().message);
+         return Response::json({{"status", "reloaded"}, {"checks", checks.size()}});
+       }},
+      {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
+  };
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Daemon::~Daemon() = default;
+
+std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock& clock,
+                                       std::vector<std::string>& errors) {
+  config::LoadResult loaded = config::load_config(options.config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) errors.push_back(e.to_string());
+    return nullptr;
+  }
+  config::Config cfg = std::move(*loaded.config);
+  std::string uri = options.store_uri.empty() ? cfg.server.store : options.store_uri;
+  store::StoreOptions store_options;
+  store_options.raw_retention_us = cfg.server.raw_retention_us;
+  store_options.rollup_retention_us = cfg.server.rollup_retention_us;
+  auto db = store::open_store(uri, store_options);
+  if (!db) {
+    errors.push_back(db.error().message);
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));
+  // What the daemon knew before a restart: the latest results, so /metrics and the API are
+  // complete from the first second.
+  if (auto latest = impl->store->latest(""); latest) {
+    for (const auto& r : *latest)
+      if (r.location == impl->config->server.location) impl->state[r.check].last = r;
+  }
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+int Daemon::run() {
+  Impl& d = *impl_;
+  d.server = std::make_unique<http::Server>(d.io, d.routes());
+  std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
+  auto port = d.server->listen(listen);
+  if (!port) {
+    std::cerr << "leeway serve: " << port.error().message << "\n";
+    return 1;
+  }
+  d.port = *port;
+  if (Status s = d.driver.replace(d.entries()); !s) {
+    std::cerr << "leeway serve: " << s.error().message << "\n";
+    return 1;
+  }
+  d.wait_for_signals();
+  std::cerr << fmt::format("leeway serve: {} checks run here (location {}); storing in {}; "
+                           "listening on http://{}:{}/\n",
+                           d.checks.size(), d.config->server.location, d.store->describe(),
+                           listen.substr(0, listen.rfind(':')), d.port);
+  d.io.run();
+  d.writer.stop();  // every pending result is written before we exit
+  std::cerr << fmt::format("leeway serve: stopped; {} results written\n", d.writer.results_written_total());
+  return 0;
+}
+
+std::uint16_t Daemon::port() const { return impl_->port; }
+
+}  // namespace leeway::daemon

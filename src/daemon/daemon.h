@@ -1,0 +1,47 @@
+// `leeway serve`: runs every configured check on schedule, stores every result, and serves what
+// it knows over HTTP (API, /metrics). Config → schedule → probe → store, on one event loop plus
+// the store's writer thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace leeway::daemon {
+
+struct DaemonOptions {
+  std::string config_path;
+  std::string store_uri;  // overrides the config's server.store when not empty
+  std::string listen;     // overrides the config's server.listen when not empty
+};
+
+class Daemon {
+ public:
+  // Loads and validates the config and opens the store. On a bad config, `errors` holds every
+  // config error (file:line:col lines) and nullptr is returned; other failures set `errors` too.
+  static std::unique_ptr<Daemon> create(const DaemonOptions& options, const Clock& clock,
+                                        std::vector<std::string>& errors);
+  ~Daemon();
+
+  // Serves until SIGTERM or SIGINT (then flushes every pending result) and returns the exit
+  // code. SIGHUP reloads the config. Logs one line when it is listening.
+  int run();
+
+  // The port the HTTP server is bound to (after run() started listening); for tests.
+  std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses an API time parameter: RFC 3339 in UTC ("2026-11-25T10:00:00Z", fraction optional) or
+// Unix seconds ("1795600000"). Errors name the parameter.
+Result<TimeUs> parse_time_param(const std::string& name, const std::string& value);
+
+}  // namespace leeway::daemon

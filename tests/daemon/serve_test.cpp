@@ -1,0 +1,198 @@
+// `leeway serve` as a real process against real loopback targets: results appear, the API
+// answers, reload works and a bad reload is refused, kill -9 and SIGTERM keep the history.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "store/store.h"
+#include "support/http_client.h"
+#include "support/http_server.h"
+#include "support/peers.h"
+#include "support/process.h"
+
+namespace leeway::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+bool wait_until(const std::function<bool()>& ready, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("leeway-serve-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    api_port_ = closed_port();
+    write_config(checks_yaml("ok", "/ok"));
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string checks_yaml(const std::string& name, const std::string& path) {
+    return "      - name: " + name + "\n        target: http://127.0.0.1:" +
+           std::to_string(target_.port()) + path + "\n";
+  }
+
+  void write_config(const std::string& checks) {
+    std::ofstream(dir_ / "leeway.yaml") << "server:\n  listen: 127.0.0.1:" << api_port_
+                                        << "\n  store: " << (dir_ / "leeway.db").string()
+                                        << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
+                                        << "services:\n  - id: web\n    checks:\n"
+                                        << checks;
+  }
+
+  std::unique_ptr<ChildProcess> start() {
+    auto child = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
+        (dir_ / "serve.log").string());
+    EXPECT_TRUE(wait_until([&] { return http_request(api_port_, "GET", "/healthz").status == 200; }))
+        << log();
+    return child;
+  }
+
+  json get(const std::string& target) {
+    HttpReply r = http_request(api_port_, "GET", target);
+    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
+  }
+
+  // Results of a check stored so far (up to 10,000), oldest first.
+  std::vector<std::int64_t> result_times(const std::string& check) {
+    json page = get("/api/v1/checks/" + check + "/results?order=asc&limit=10000&from=0");
+    std::vector<std::int64_t> times;
+    if (page.is_object())
+      for (const auto& r : page["results"]) times.push_back(r["started_us"]);
+    return times;
+  }
+
+  std::string log() {
+    std::ifstream in(dir_ / "serve.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  HttpServer target_;
+  std::filesystem::path dir_;
+  std::uint16_t api_port_ = 0;
+};
+
+TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] { return result_times("web%2Fok").size() >= 2; })) << log();
+
+  json checks = get("/api/v1/checks");
+  ASSERT_EQ(checks["checks"].size(), 1u);
+  EXPECT_EQ(checks["checks"][0]["id"], "web/ok");
+  EXPECT_EQ(checks["checks"][0]["last"][0]["outcome"], "up");
+  EXPECT_EQ(checks["checks"][0]["last"][0]["status"], 200);
+  EXPECT_EQ(get("/api/v1/services")["services"][0]["checks"][0], "web/ok");
+
+  json minutes = get("/api/v1/checks/web%2Fok/minutes");
+  ASSERT_GE(minutes["minutes"].size(), 1u);
+  EXPECT_GE(minutes["minutes"][0]["total"].get<int>(), 1);
+
+  HttpReply metrics = http_request(api_port_, "GET", "/metrics");
+  EXPECT_THAT(metrics.body, HasSubstr("leeway_check_up{check=\"web/ok\",location=\"local\"} 1"));
+  EXPECT_THAT(metrics.body, HasSubstr("leeway_store_queue_depth"));
+  EXPECT_THAT(metrics.body, HasSubstr("leeway_results_written_total"));
+
+  // Bad parameters are 400 with a message, not a crash.
+  HttpReply bad = http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?from=yesterday");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, R"({"error":"from: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"yesterday\""})");
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?limit=0").status, 400);
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?order=up").status, 400);
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/minutes?from=20&to=10").status, 400);
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/nope").status, 404);
+  EXPECT_EQ(http_request(api_port_, "GET", "/healthz").status, 200);
+}
+
+TEST_F(ServeTest, ReloadAppliesAGoodConfigAndRefusesABadOne) {
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fok").empty(); })) << log();
+
+  write_config(checks_yaml("ok", "/ok") + checks_yaml("teapot", "/status/418"));
+  HttpReply reload = http_request(api_port_, "POST", "/api/v1/reload");
+  EXPECT_EQ(reload.status, 200) << reload.body;
+  ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fteapot").empty(); })) << log();
+  EXPECT_EQ(get("/api/v1/checks/web%2Fteapot/results")["results"][0]["outcome"], "down");
+
+  // A bad file is refused with its errors; the running checks go on.
+  write_config(checks_yaml("ok", "/ok") + "        interval: 90x\n");
+  reload = http_request(api_port_, "POST", "/api/v1/reload");
+  EXPECT_EQ(reload.status, 400);
+  EXPECT_THAT(reload.body, HasSubstr("leeway.yaml:"));
+  EXPECT_THAT(reload.body, HasSubstr("interval: expected a duration like 30s"));
+  std::size_t before = result_times("web%2Fteapot").size();
+  ASSERT_TRUE(wait_until([&] { return result_times("web%2Fteapot").size() > before; })) << log();
+
+  // SIGHUP reloads too.
+  write_config(checks_yaml("ok", "/ok"));
+  serve->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return get("/api/v1/checks")["checks"].size() == 1; })) << log();
+}
+
+TEST_F(ServeTest, KillNineThenRestartKeepsTheHistory) {
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] { return result_times("web%2Fok").size() >= 3; })) << log();
+  std::vector<std::int64_t> before = result_times("web%2Fok");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // older than the last second
+  serve->signal(SIGKILL);
+  EXPECT_EQ(serve->wait(), 128 + SIGKILL);
+
+  serve = start();
+  ASSERT_TRUE(wait_until([&] { return result_times("web%2Fok").size() > before.size(); })) << log();
+  std::vector<std::int64_t> after = result_times("web%2Fok");
+  for (std::int64_t t : before) EXPECT_NE(std::find(after.begin(), after.end(), t), after.end()) << t;
+}
+
+TEST_F(ServeTest, SigtermWritesEveryPendingResult) {
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] { return result_times("web%2Fok").size() >= 2; })) << log();
+  serve->signal(SIGTERM);
+  EXPECT_EQ(serve->wait(), 0) << log();
+  std::string text = log();
+  auto at = text.find("stopped; ");
+  ASSERT_NE(at, std::string::npos) << text;
+  long written = std::stol(text.substr(at + 9));
+
+  auto db = store::open_store((dir_ / "leeway.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  store::ResultQuery q;
+  q.check = "web/ok";
+  q.from_us = 0;
+  q.to_us = std::numeric_limits<std::int64_t>::max();
+  q.limit = 10000;
+  auto page = (*db)->results(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(static_cast<long>(page->results.size()), written);
+}
+
+TEST_F(ServeTest, BadConfigExitsTwoBeforeDoingAnything) {
+  write_config(checks_yaml("ok", "/ok") + "        interval: 90x\n        bogus: 1\n");
+  ProcessResult r = run_process({LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("leeway.yaml:"));
+  EXPECT_THAT(r.err, HasSubstr("interval: expected a duration like 30s"));
+  EXPECT_THAT(r.err, HasSubstr("bogus"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "leeway.db"));
+}
+
+}  // namespace
+}  // namespace leeway::testing

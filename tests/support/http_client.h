@@ -1,0 +1,18 @@
+// A blocking HTTP/1.1 client for tests that talk to a daemon on loopback.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace leeway::testing {
+
+struct HttpReply {
+  int status = 0;  // 0 when the server could not be reached
+  std::string body;
+};
+
+// Sends one request to 127.0.0.1:port and reads the reply.
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = "");
+
+}  // namespace leeway::testing
