@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3)
+  packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time)
 fi
 
 missing=()
