@@ -1,8 +1,6 @@
 // Load driver for bench/http.sh: runs N HTTP checks through ProbeEngine with C in flight, and
 // prints what it measured: checks, successes, wall and CPU seconds, latency percentiles.
 // Used both to measure leeway's own probing and to drive blackbox_exporter's /probe endpoint.
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -12,17 +10,8 @@
 #include <vector>
 
 #include "probe/options.h"
+#include "bench/common.h"
 #include "probe/probe.h"
-
-namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string url;
@@ -61,12 +50,12 @@ int main(int argc, char** argv) {
       if (static_cast<int>(latencies.size()) == count) io.stop();  // probers may keep idle watches
     });
   };
-  double cpu0 = cpu_seconds();
+  double cpu0 = leeway::bench::cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < std::min(concurrency, count); ++i) launch();
   io.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double cpu = cpu_seconds() - cpu0;
+  double cpu = leeway::bench::cpu_seconds() - cpu0;
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
     return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * (latencies.size() - 1))] / 1e3;

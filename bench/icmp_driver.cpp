@@ -1,8 +1,6 @@
 // Load driver for bench/icmp.sh: sustains RATE echo requests per second for DURATION seconds,
 // spread round-robin over the 4,094 loopback addresses 127.0.0.1 .. 127.0.15.254, one echo per
 // run through ProbeEngine, and prints what it measured: sent, received, loss, rate, CPU, rtts.
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -11,17 +9,8 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "bench/common.h"
 #include "probe/probe.h"
-
-namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int rate = 10000;
@@ -69,11 +58,11 @@ int main(int argc, char** argv) {
       tick.async_wait([&](boost::system::error_code) { on_tick(); });
     }
   };
-  double cpu0 = cpu_seconds();
+  double cpu0 = leeway::bench::cpu_seconds();
   on_tick();
   io.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double cpu = cpu_seconds() - cpu0;
+  double cpu = leeway::bench::cpu_seconds() - cpu0;
   std::sort(rtts.begin(), rtts.end());
   auto pct = [&](double p) { return rtts.empty() ? 0.0 : rtts[static_cast<std::size_t>(p * (rtts.size() - 1))] / 1e3; };
   fmt::print("sent={} received={} loss_pct={:.3f} rate_per_s={:.0f} wall_s={:.2f} cpu_s={:.2f} p50_ms={:.3f} p99_ms={:.3f}\n",

@@ -18,6 +18,19 @@ using ::testing::StartsWith;
 using probe::Outcome;
 using probe::Stage;
 
+// Runs one check to completion on a loop of its own.
+probe::ProbeResult run(const probe::CheckSpec& spec) {
+  boost::asio::io_context io;
+  probe::ProbeEngine engine(io, SystemClock::instance());
+  probe::ProbeResult result;
+  engine.run(spec, [&](probe::ProbeResult r) {
+    result = std::move(r);
+    io.stop();
+  });
+  io.run();
+  return result;
+}
+
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -38,15 +51,7 @@ class TlsTest : public ::testing::Test {
     spec->tls.server_name = name;
     if (trust_test_ca) spec->tls.ca_file = ca_->ca_pem_path();
     spec->timeout_us = timeout_us;
-    boost::asio::io_context io;
-    probe::ProbeEngine engine(io, SystemClock::instance());
-    probe::ProbeResult result;
-    engine.run(*spec, [&](probe::ProbeResult r) {
-      result = std::move(r);
-      io.stop();
-    });
-    io.run();
-    return result;
+    return run(*spec);
   }
 
   static HttpServer serve(const CertFiles& files) {
@@ -148,14 +153,7 @@ TEST_F(TlsTest, RefusedSilentAndNotTlsPeers) {
 TEST_F(TlsTest, MissingCaFileIsAClearError) {
   auto spec = probe::parse_target("tls://127.0.0.1:1");
   spec->tls.ca_file = "/nonexistent/ca.pem";
-  boost::asio::io_context io;
-  probe::ProbeEngine engine(io, SystemClock::instance());
-  probe::ProbeResult result;
-  engine.run(*spec, [&](probe::ProbeResult r) {
-    result = std::move(r);
-    io.stop();
-  });
-  io.run();
+  probe::ProbeResult result = run(*spec);
   EXPECT_EQ(result.stage, Stage::kTls);
   EXPECT_THAT(result.error, StartsWith("cannot load CA file \"/nonexistent/ca.pem\""));
 }
