@@ -1,16 +1,22 @@
 // The tls prober: resolve, connect, TLS handshake, then judge the certificate: trust, host name,
-// validity and days to expiry. The handshake completes even when verification fails (we verify
+// validity and days to expiry. The handshake completes even when verification fails (we judge
 // after it), so a broken certificate is still described: who it is for and when it expires.
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <ctime>
 #include <map>
+#include <optional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "probe/probers.h"
 
@@ -23,28 +29,60 @@ namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
+// The resolver's own deadline sits just past ours so that ours, which names the step, fires first.
 constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
+constexpr int kSecondsPerDay = 24 * 60 * 60;
 
 DurationUs since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  auto address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(endpoint.port());
 }
 
 // The certificate's subject as "CN=host" when it has a common name, else OpenSSL's one-line form.
 std::string subject_of(X509* cert) {
   X509_NAME* name = X509_get_subject_name(cert);
   char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof cn) > 0) return std::string("CN=") + cn;
+  if (X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof cn) > 0)
+    return std::string("CN=") + cn;
   char line[512] = {0};
   X509_NAME_oneline(name, line, sizeof line);
   return line;
 }
 
-// Whole days from now until `when` (negative once past), rounded down.
-int days_until(const ASN1_TIME* when) {
-  int days = 0, seconds = 0;
-  ASN1_TIME_diff(&days, &seconds, nullptr, when);
-  if (days <= 0 && seconds < 0) days -= 1;  // 0 days and -5 s is "expired today": -1
-  return days;
+// Seconds from now until `when`, negative once past. ASN1_TIME_diff splits the span into days and
+// seconds of the same sign, so no 32-bit time_t or timegm() is involved.
+std::optional<long long> seconds_until(const ASN1_TIME* when) {
+  int days = 0;
+  int seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, when) != 1) return std::nullopt;
+  return static_cast<long long>(days) * kSecondsPerDay + seconds;
+}
+
+// Floor division by a day: 89.9 days left is 89, and 0.1 days past expiry is -1.
+int floor_days(long long seconds) {
+  long long days = seconds / kSecondsPerDay;
+  if (seconds % kSecondsPerDay < 0) --days;
+  return static_cast<int>(days);
+}
+
+// "2026-11-27T08:00:00Z", for messages.
+std::string rfc3339(const ASN1_TIME* when) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(when, &tm) != 1) return "an unreadable date";
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 struct Run : std::enable_shared_from_this<Run> {
@@ -53,42 +91,56 @@ struct Run : std::enable_shared_from_this<Run> {
 
   CheckSpec spec;
   ssl::stream<tcp::socket> stream;
+  // One deadline over the whole run; after the report it still bounds the closing exchange.
   asio::steady_timer deadline;
   ProbeCallback done;
   ProbeResult result;
   bool finished = false;
-  const char* step = "dns";
+  bool handshake_done = false;
+  const char* step = "dns";  // for the timeout message
   SteadyClock::time_point step_started = SteadyClock::now();
 
-  std::string name() const { return spec.tls.server_name.empty() ? spec.host : spec.tls.server_name; }
+  std::string name() const {
+    return spec.tls.server_name.empty() ? spec.host : spec.tls.server_name;
+  }
 
+  // Reports once, then closes: with close_notify when a session exists (in the background, so
+  // the peer cannot delay the result), else by closing the socket.
   void finish(Outcome outcome, Stage stage, std::string error) {
     if (finished) return;
     finished = true;
-    deadline.cancel();
-    boost::system::error_code ignored;
-    stream.lowest_layer().close(ignored);
     result.outcome = outcome;
     result.stage = stage;
     result.error = std::move(error);
     done(std::move(result));
+    if (!handshake_done) return close();
+    stream.async_shutdown([self = shared_from_this()](boost::system::error_code) { self->close(); });
+  }
+
+  void close() {
+    deadline.cancel();
+    boost::system::error_code ignored;
+    stream.lowest_layer().close(ignored);
   }
 
   void start(Resolver& resolver) {
     deadline.expires_after(std::chrono::microseconds(spec.timeout_us));
     deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
+      if (self->finished) return self->close();
       self->finish(Outcome::kDown, Stage::kTimeout,
-                   "timed out after " + format_duration(self->spec.timeout_us) + " during " + self->step);
+                   "timed out after " + format_duration(self->spec.timeout_us) + " during " +
+                       self->step);
     });
-    boost::system::error_code ec;
-    bool literal = (asio::ip::make_address(spec.host, ec), !ec);
+    bool literal = is_ip_literal(spec.host);
+    step_started = SteadyClock::now();
     resolver.resolve(spec.host, spec.family, spec.timeout_us + kResolverGraceUs,
                      [self = shared_from_this(), literal](auto addresses) {
                        if (self->finished) return;
                        if (!literal) self->result.timings.dns_us = since(self->step_started);
                        if (!addresses)
-                         return self->finish(Outcome::kDown, Stage::kDns, addresses.error().message);
+                         return self->finish(Outcome::kDown, Stage::kDns,
+                                             addresses.error().message);
                        self->connect(*addresses);
                      });
   }
@@ -98,59 +150,77 @@ struct Run : std::enable_shared_from_this<Run> {
     for (const auto& address : addresses) endpoints.emplace_back(address, spec.port);
     step = "connect";
     step_started = SteadyClock::now();
-    asio::async_connect(stream.lowest_layer(), endpoints,
-                        [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint& endpoint) {
-                          if (self->finished) return;
-                          if (ec) return self->finish(Outcome::kDown, Stage::kConnect, "connect: " + ec.message());
-                          self->result.timings.connect_us = since(self->step_started);
-                          self->result.remote_address = endpoint.address().to_string();
-                          self->handshake();
-                        });
+    asio::async_connect(
+        stream.lowest_layer(), endpoints,
+        [self = shared_from_this(), endpoints](boost::system::error_code ec,
+                                               const tcp::endpoint& endpoint) {
+          if (self->finished) return;
+          if (ec) {
+            // Asio reports the last endpoint's error; name the last one tried.
+            return self->finish(Outcome::kDown, Stage::kConnect,
+                                "connect to " + endpoint_text(endpoints.back()) + ": " +
+                                    ec.message());
+          }
+          self->result.timings.connect_us = since(self->step_started);
+          self->result.remote_address = endpoint.address().to_string();
+          self->handshake();
+        });
   }
 
   void handshake() {
     step = "tls handshake";
     step_started = SteadyClock::now();
-    SSL* ssl = stream.native_handle();
     std::string sni = name();
-    boost::system::error_code ec;
-    // SNI only for names: RFC 6066 forbids IP literals in server_name.
-    if (!(asio::ip::make_address(sni, ec), !ec)) SSL_set_tlsext_host_name(ssl, sni.c_str());
-    stream.async_handshake(ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
-      if (self->finished) return;
-      if (ec) return self->finish(Outcome::kDown, Stage::kTls, "handshake: " + ec.message());
-      self->result.timings.tls_us = since(self->step_started);
-      self->judge();
-    });
+    // SNI only for names: RFC 6066 forbids address literals in server_name.
+    if (!is_ip_literal(sni)) SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
+    stream.async_handshake(ssl::stream_base::client,
+                           [self = shared_from_this()](boost::system::error_code ec) {
+                             if (self->finished) return;
+                             if (ec)
+                               return self->finish(Outcome::kDown, Stage::kTls,
+                                                   "tls handshake: " + ec.message());
+                             self->handshake_done = true;
+                             self->result.timings.tls_us = since(self->step_started);
+                             self->judge();
+                           });
   }
 
+  // The certificate's facts first (so every outcome carries them), then the verdict: the leaf's
+  // own dates, then the chain's trust, then the name, then the expiry threshold.
   void judge() {
     SSL* ssl = stream.native_handle();
-    X509* cert = SSL_get1_peer_certificate(ssl);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl), &X509_free);
     if (!cert) return finish(Outcome::kDown, Stage::kTls, "the server sent no certificate");
-    result.cert_subject = subject_of(cert);
-    int days_left = days_until(X509_get0_notAfter(cert));
+    result.cert_subject = subject_of(cert.get());
+    auto left_s = seconds_until(X509_get0_notAfter(cert.get()));
+    auto wait_s = seconds_until(X509_get0_notBefore(cert.get()));
+    if (!left_s || !wait_s)
+      return finish(Outcome::kDown, Stage::kTls, "certificate has unreadable validity dates");
+    int days_left = floor_days(*left_s);
     result.cert_days_left = days_left;
-    bool not_yet_valid = X509_cmp_current_time(X509_get0_notBefore(cert)) > 0;
-    std::string host = name();
-    boost::system::error_code ec;
-    bool host_is_ip = (asio::ip::make_address(host, ec), !ec);
-    bool host_ok = host_is_ip ? X509_check_ip_asc(cert, host.c_str(), 0) == 1
-                              : X509_check_host(cert, host.c_str(), host.size(), 0, nullptr) == 1;
-    X509_free(cert);
-    long verify = SSL_get_verify_result(ssl);
 
-    if (days_left < 0 || verify == X509_V_ERR_CERT_HAS_EXPIRED)
+    if (*left_s < 0)
       return finish(Outcome::kDown, Stage::kTls,
-                    "certificate expired " + std::to_string(-days_left) + " days ago (" + result.cert_subject + ")");
-    if (not_yet_valid || verify == X509_V_ERR_CERT_NOT_YET_VALID)
-      return finish(Outcome::kDown, Stage::kTls, "certificate is not valid yet (" + result.cert_subject + ")");
+                    "certificate expired " + std::to_string(-*left_s / kSecondsPerDay) +
+                        " days ago");
+    if (*wait_s > 0)
+      return finish(Outcome::kDown, Stage::kTls,
+                    "certificate is not valid until " + rfc3339(X509_get0_notBefore(cert.get())));
+    // Verification ran during the handshake (see context_for); this is its first error, e.g. an
+    // unknown issuer or an expired intermediate.
+    long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK)
       return finish(Outcome::kDown, Stage::kTls,
-                    std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify));
+                    std::string("certificate not trusted: ") +
+                        X509_verify_cert_error_string(verify));
+    std::string host = name();
+    bool host_ok = is_ip_literal(host)
+                       ? X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1
+                       : X509_check_host(cert.get(), host.c_str(), host.size(), 0, nullptr) == 1;
     if (!host_ok)
       return finish(Outcome::kDown, Stage::kTls,
-                    "certificate is not valid for " + host + " (" + result.cert_subject + ")");
+                    "certificate is not valid for " + host + " (subject " + result.cert_subject +
+                        ")");
     if (days_left < spec.tls.expiry_degraded_days)
       return finish(Outcome::kDegraded, Stage::kTls,
                     "certificate expires in " + std::to_string(days_left) + " days");
@@ -166,6 +236,7 @@ class TlsProber final : public Prober {
     auto context = context_for(spec.tls.ca_file);
     if (!context) {
       ProbeResult result;
+      result.outcome = Outcome::kDown;
       result.stage = Stage::kTls;
       result.error = context.error().message;
       asio::post(ctx_.io, [done = std::move(done), result]() mutable { done(std::move(result)); });
@@ -175,16 +246,20 @@ class TlsProber final : public Prober {
   }
 
  private:
-  // One context per trust store, built once: loading the system store costs milliseconds.
+  // One context per trust store, built once: loading the system store costs milliseconds. A
+  // failed load is not cached, so a CA file that appears later is picked up.
   Result<ssl::context*> context_for(const std::string& ca_file) {
     auto it = contexts_.find(ca_file);
     if (it != contexts_.end()) return it->second.get();
     auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
     boost::system::error_code ec;
-    if (ca_file.empty()) context->set_default_verify_paths(ec);
-    else context->load_verify_file(ca_file, ec);
+    if (ca_file.empty())
+      context->set_default_verify_paths(ec);
+    else
+      context->load_verify_file(ca_file, ec);
     if (ec) return fail("cannot load CA file \"", ca_file, "\": ", ec.message());
-    // Verification runs and its result is read after the handshake (see judge()).
+    // verify_none still verifies the chain but lets the handshake finish whatever the result,
+    // which judge() reads with SSL_get_verify_result.
     context->set_verify_mode(ssl::verify_none);
     ssl::context* raw = context.get();
     contexts_.emplace(ca_file, std::move(context));
@@ -197,6 +272,8 @@ class TlsProber final : public Prober {
 
 }  // namespace
 
-std::unique_ptr<Prober> make_tls_prober(ProbeContext& ctx) { return std::make_unique<TlsProber>(ctx); }
+std::unique_ptr<Prober> make_tls_prober(ProbeContext& ctx) {
+  return std::make_unique<TlsProber>(ctx);
+}
 
 }  // namespace leeway::probe
