@@ -214,9 +214,11 @@ struct Run : std::enable_shared_from_this<Run> {
                     std::string("certificate not trusted: ") +
                         X509_verify_cert_error_string(verify));
     std::string host = name();
+    // Browsers' rule for wildcards: "*" stands for one whole label, never part of one.
     bool host_ok = is_ip_literal(host)
                        ? X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1
-                       : X509_check_host(cert.get(), host.c_str(), host.size(), 0, nullptr) == 1;
+                       : X509_check_host(cert.get(), host.c_str(), host.size(),
+                                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
     if (!host_ok)
       return finish(Outcome::kDown, Stage::kTls,
                     "certificate is not valid for " + host + " (subject " + result.cert_subject +

@@ -150,6 +150,14 @@ TEST_F(TlsTest, WrongHostIsDownAtTls) {
   EXPECT_THAT(*r.cert_days_left, AnyOf(89, 90));  // facts are reported whatever the verdict
 }
 
+TEST_F(TlsTest, WildcardCoversExactlyOneLabel) {
+  TlsServer server(serving(ca_->issue("wildcard", "*.example.test", -1, 90)));
+  EXPECT_EQ(run(spec_for(server.port(), "api.example.test")).outcome, Outcome::kUp);
+  EXPECT_EQ(run(spec_for(server.port(), "a.b.example.test")).error,
+            "certificate is not valid for a.b.example.test (subject CN=*.example.test)");
+  EXPECT_EQ(run(spec_for(server.port(), "example.test")).stage, Stage::kTls);
+}
+
 TEST_F(TlsTest, SelfSignedIsDownAtTls) {
   TlsServer server(serving(ca_->self_signed("self", "localhost")));
   auto r = run(spec_for(server.port()));
