@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Scale: `leeway serve` with 10,000 checks (70% http, 20% tcp, 10% icmp) at a 10 s interval
+# against 1,000 loopback hosts (127.1.x.y, one nginx port on each), for DURATION seconds, and in
+# the same run Prometheus + blackbox_exporter probing 1,000 of the same http targets at the same
+# interval. Every 10 s we sample RSS and CPU of each process and scrape leeway's /metrics (as a
+# Prometheus would); every minute we GET /api/v1/checks (as a dashboard would). At the end:
+# memory per check vs per target, CPU, start lateness, skipped runs, bytes per stored result.
+# Goals (issue 3): RSS <= 100 MB, p99 lateness <= 50 ms, no skipped runs.
+# Loopback only; ICMP needs root (raw socket) or a ping group range.
+# Usage: bash bench/scale.sh   (env: DURATION=600, HOSTS=1000, BUILD=build/release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/release}
+DURATION=${DURATION:-600}
+HOSTS=${HOSTS:-1000}
+leeway=$BUILD/leeway
+[ -x "$leeway" ] || { echo "build first: make build"; exit 1; }
+for tool in prometheus prometheus-blackbox-exporter sqlite3 curl python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool: bash scripts/deps.sh --bench"; exit 1; }
+done
+[ -x /usr/sbin/nginx ] || { echo "needs nginx: bash scripts/deps.sh --bench"; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+target_port=$(free_port); api_port=$(free_port); bb_port=$(free_port); prom_port=$(free_port)
+python3 bench/scale_config.py "$work" "$HOSTS" "$target_port" "$api_port" "$bb_port"
+checks=$((HOSTS * 10))
+
+wait_http() {  # URL: up to 30 s for a 200
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  echo "not answering: $1"; exit 1
+}
+
+ulimit -n 65536 2>/dev/null || true
+/usr/sbin/nginx -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+prometheus-blackbox-exporter --config.file="$work/blackbox.yml" \
+  --web.listen-address="127.0.0.1:$bb_port" --log.level=error >"$work/bb.log" 2>&1 &
+bb_pid=$!
+pids+=($bb_pid)
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
+  --web.listen-address="127.0.0.1:$prom_port" --log.level=error >"$work/prom.log" 2>&1 &
+prom_pid=$!
+pids+=($prom_pid)
+"$leeway" serve -c "$work/leeway.yaml" >"$work/leeway.log" 2>&1 &
+lw_pid=$!
+pids+=($lw_pid)
+wait_http "http://127.0.0.1:$api_port/healthz"
+wait_http "http://127.0.0.1:$prom_port/-/ready"
+wait_http "http://127.0.0.1:$bb_port/metrics"
+
+# CPU seconds a process has used so far (utime + stime), and a /proc/PID/status field in kB.
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+proc_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
+# A curl's wall time and body size: "seconds bytes".
+timed_get() { curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$1"; }
+
+start=$(date +%s.%N)
+lw_cpu0=$(proc_cpu "$lw_pid"); prom_cpu0=$(proc_cpu "$prom_pid"); bb_cpu0=$(proc_cpu "$bb_pid")
+: >"$work/samples"
+: >"$work/metrics_gets"
+: >"$work/checks_gets"
+echo "scale: $checks leeway checks over $HOSTS hosts, $HOSTS blackbox targets, ${DURATION}s; sampling every 10 s"
+for ((t = 10; t <= DURATION; t += 10)); do
+  sleep $(echo "$start + $t - $(date +%s.%N)" | bc -l | sed 's/^-.*/0/')
+  echo "$t $(proc_kb "$lw_pid" VmRSS) $(proc_kb "$prom_pid" VmRSS) $(proc_kb "$bb_pid" VmRSS)" >>"$work/samples"
+  timed_get "http://127.0.0.1:$api_port/metrics" >>"$work/metrics_gets"
+  ((t % 60 == 0)) && timed_get "http://127.0.0.1:$api_port/api/v1/checks" >>"$work/checks_gets"
+done
+wall=$(echo "$(date +%s.%N) - $start" | bc -l)
+lw_cpu=$(echo "$(proc_cpu "$lw_pid") - $lw_cpu0" | bc -l)
+prom_cpu=$(echo "$(proc_cpu "$prom_pid") - $prom_cpu0" | bc -l)
+bb_cpu=$(echo "$(proc_cpu "$bb_pid") - $bb_cpu0" | bc -l)
+lw_hwm=$(proc_kb "$lw_pid" VmHWM); prom_hwm=$(proc_kb "$prom_pid" VmHWM); bb_hwm=$(proc_kb "$bb_pid" VmHWM)
+curl -s "http://127.0.0.1:$api_port/metrics" >"$work/metrics.txt"
+db_bytes=$(cat "$work"/leeway.db "$work"/leeway.db-wal 2>/dev/null | wc -c)
+sqlite3 "$work/leeway.db" "SELECT substr(c.name, instr(c.name, '/') + 1, 3), sum(r.total), sum(r.good),
+  sum(r.degraded) FROM rollups r JOIN series s ON s.id = r.series JOIN checks c ON c.id = s.check_id
+  GROUP BY 1" >"$work/outcomes"
+prom_query() {  # PromQL -> the first value of the result, or 0
+  curl -s "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+}
+prom_up=$(prom_query 'sum(up)')
+prom_success=$(prom_query 'sum(probe_success)')
+prom_scrapes=$(prom_query "sum(count_over_time(up[${DURATION}s]))")
+prom_scrapes_ok=$(prom_query "sum(sum_over_time(probe_success[${DURATION}s]))")
+
+export work checks HOSTS DURATION wall lw_cpu prom_cpu bb_cpu lw_hwm prom_hwm bb_hwm db_bytes \
+  prom_up prom_success prom_scrapes prom_scrapes_ok
+python3 - <<'REPORT'
+import os, re, statistics as st
+e = os.environ
+w = e["work"]
+checks, hosts, wall = int(e["checks"]), int(e["HOSTS"]), float(e["wall"])
+samples = [list(map(int, l.split())) for l in open(f"{w}/samples")]
+lw_rss = [s[1] / 1024 for s in samples]
+pb_rss = [(s[2] + s[3]) / 1024 for s in samples]
+lw_hwm = int(e["lw_hwm"]) / 1024
+pb_hwm = (int(e["prom_hwm"]) + int(e["bb_hwm"])) / 1024
+
+m = open(f"{w}/metrics.txt").read()
+def metric(name):
+    found = re.search(r"^" + re.escape(name) + r" (\S+)$", m, re.M)
+    return float(found.group(1)) if found else float("nan")
+buckets = [(float(le.replace("+Inf", "inf")), float(v)) for le, v in
+           re.findall(r'^leeway_schedule_lateness_seconds_bucket\{le="([^"]+)"\} (\S+)$', m, re.M)]
+def quantile(q):  # as PromQL's histogram_quantile: linear inside the bucket
+    total = buckets[-1][1]
+    rank, prev_le, prev_n = q * total, 0.0, 0.0
+    for le, n in buckets:
+        if n >= rank:
+            if le == float("inf"): return prev_le
+            return prev_le + (le - prev_le) * (rank - prev_n) / max(n - prev_n, 1)
+        prev_le, prev_n = le, n
+    return float("nan")
+started = metric("leeway_schedule_runs_started_total")
+skipped = metric('leeway_schedule_runs_skipped_total{reason="still_running"}') + \
+    metric('leeway_schedule_runs_skipped_total{reason="behind"}')
+written, dropped = metric("leeway_results_written_total"), metric("leeway_results_dropped_total")
+
+outcomes = {}
+for line in open(f"{w}/outcomes"):
+    kind, total, good, degraded = line.strip().split("|")
+    outcomes[kind] = (int(total), int(good) + int(degraded))
+total_runs = sum(t for t, _ in outcomes.values()) or 1
+ok_runs = sum(o for _, o in outcomes.values())
+
+def gets(name):
+    rows = [tuple(map(float, l.split())) for l in open(f"{w}/{name}") if l.strip()]
+    if not rows: return "none"
+    secs = sorted(r[0] for r in rows)
+    return (f"{len(rows)} GETs, median {st.median(secs) * 1000:.0f} ms, max {secs[-1] * 1000:.0f} ms, "
+            f"{rows[-1][1] / 1e6:.1f} MB")
+
+lw_cpu, pb_cpu = float(e["lw_cpu"]), float(e["prom_cpu"]) + float(e["bb_cpu"])
+scrapes = float(e["prom_scrapes"])
+lw_mb, pb_mb = st.median(lw_rss), st.median(pb_rss)
+print(f"run: {wall:.0f} s, {len(samples)} samples")
+print(f"leeway ({checks} checks):   RSS median {lw_mb:.1f} MB, peak {lw_hwm:.1f} MB "
+      f"(goal <= 100 MB); {lw_mb * 1024 / checks:.2f} kB per check")
+print(f"prometheus+blackbox ({hosts} targets): RSS median {pb_mb:.1f} MB, peak {pb_hwm:.1f} MB; "
+      f"{pb_mb * 1024 / hosts:.2f} kB per target")
+print(f"memory per check vs per target: leeway uses {(pb_mb / hosts) / (lw_mb / checks):.1f}x less")
+print(f"CPU: leeway {lw_cpu:.1f} s ({100 * lw_cpu / wall:.1f}% of a core), "
+      f"{1000 * lw_cpu / max(started, 1) * 1000:.1f} ms per 1,000 runs, "
+      f"{lw_cpu / wall / checks * 1000 * 100:.2f}% of a core per 1,000 checks")
+print(f"     prometheus+blackbox {pb_cpu:.1f} s ({100 * pb_cpu / wall:.1f}% of a core), "
+      f"{1000 * pb_cpu / max(scrapes, 1) * 1000:.1f} ms per 1,000 probes, "
+      f"{pb_cpu / wall / hosts * 1000 * 100:.2f}% of a core per 1,000 targets")
+print(f"lateness: p50 {quantile(0.5) * 1000:.1f} ms, p99 {quantile(0.99) * 1000:.1f} ms "
+      f"(goal <= 50 ms), max bucket le={next((le for le, n in buckets if n == buckets[-1][1]), 0)} s")
+print(f"runs: started {started:.0f} (expected ~{checks * wall / 10:.0f}), skipped {skipped:.0f} "
+      f"(goal 0), in flight {metric('leeway_schedule_runs_in_flight'):.0f}, "
+      f"waiting for host {metric('leeway_schedule_runs_waiting_for_host'):.0f}")
+print(f"store: {written:.0f} results written, {dropped:.0f} dropped, queue "
+      f"{metric('leeway_store_queue_depth'):.0f}; {int(e['db_bytes']) / max(written, 1):.0f} bytes "
+      f"per stored result (db+wal {int(e['db_bytes']) / 1e6:.1f} MB)")
+print(f"results up: {100 * ok_runs / total_runs:.2f}% of {total_runs} (" +
+      ", ".join(f"{k}: {100 * o / max(t, 1):.2f}% of {t}" for k, (t, o) in sorted(outcomes.items())) + ")")
+print(f"prometheus: up {float(e['prom_up']):.0f}/{hosts}, probe_success {float(e['prom_success']):.0f}/{hosts}; "
+      f"{scrapes:.0f} scrapes in the window, {float(e['prom_scrapes_ok']):.0f} probes succeeded")
+print(f"leeway /metrics:       {gets('metrics_gets')}")
+print(f"leeway /api/v1/checks: {gets('checks_gets')}")
+REPORT
+grep -v "listening on\|^leeway serve: stopping" "$work/leeway.log" | head -5 || true
