@@ -234,6 +234,17 @@ struct Schedule::Impl {
     out.push_back(Run{c.run_id, c.entry, scheduled_us, now_us});
   }
 
+  // Drops the waiters of removed or moved checks from the head of the queue, so a non-empty
+  // queue has a live waiter first and finish() reports a waiting run only when there is one.
+  void drop_stale_front(Host& host) {
+    while (!host.waiters.empty()) {
+      const Waiter& w = host.waiters.front();
+      const Check& c = checks[w.slot];
+      if (c.live && c.wait_token == w.token) return;
+      host.waiters.pop_front();
+    }
+  }
+
   void drain(const std::string& name, TimeUs now_us, std::vector<Run>& out) {
     auto it = hosts.find(name);
     if (it == hosts.end()) return;
@@ -321,6 +332,7 @@ struct Schedule::Impl {
     if (c.run_id == run_id) c.run_id = 0;
     auto host = hosts.find(run.host);
     --host->second.in_flight;
+    drop_stale_front(host->second);
     if (!host->second.waiters.empty()) {
       hosts_to_drain.push_back(run.host);
       return true;
