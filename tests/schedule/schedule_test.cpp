@@ -596,6 +596,31 @@ TEST(Replace, RemovedCheckInFlightStillFreesItsHost) {
   EXPECT_EQ(schedule.metrics().runs_in_flight, 1u);
 }
 
+TEST(Replace, AWaitingRunMovedToAnotherHostStartsThere) {
+  // Host limit 1: api/health waits behind web/home on "shared", then a reload moves it.
+  Schedule schedule(Options{1, [](std::string_view) {}});
+  ASSERT_TRUE(schedule.add(entry("web/home", kMinuteUs, "shared"), kBase));
+  ASSERT_TRUE(schedule.add(entry("api/health", kMinuteUs, "shared"), kBase));
+  const TimeUs now_us = kBase + 20 * kSecondUs;
+  std::vector<schedule::Run> runs = schedule.due(now_us);
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_EQ(schedule.metrics().runs_waiting_for_host, 1u);
+  ASSERT_TRUE(schedule.replace(
+      {entry("web/home", kMinuteUs, "shared"), entry("api/health", kMinuteUs, "own")}, now_us));
+  EXPECT_EQ(schedule.next_due_us(), now_us);  // the moved run wants due() now
+  std::vector<schedule::Run> moved = schedule.due(now_us);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].entry.id, "api/health");
+  EXPECT_EQ(moved[0].entry.host, "own");
+  EXPECT_EQ(moved[0].scheduled_us, kBase + 13'632'378);
+  // web/home's run still frees "shared", where nothing waits any more.
+  EXPECT_FALSE(schedule.finish(runs[0].run_id));
+  EXPECT_FALSE(schedule.finish(moved[0].run_id));
+  const Metrics m = schedule.metrics();
+  EXPECT_EQ(m.runs_in_flight, 0u);
+  EXPECT_EQ(m.runs_waiting_for_host, 0u);
+}
+
 TEST(Replace, ChangesNothingWhenTheNewSetIsBad) {
   Schedule schedule;
   ASSERT_TRUE(schedule.add(entry("a", kMinuteUs), kBase));
