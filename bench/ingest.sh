@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SQLite ingest: leeway's store vs Uptime Kuma's heartbeat table, same results, same run.
+#
+# The stream (bench/ingest_driver.cpp): CHECKS checks x LOCATIONS locations, one run every
+# INTERVAL_S seconds for HOURS simulated hours (default 1,000 x 2 every 30 s for 6 h: 1.44 M
+# results); https, http, tcp, dns and tls checks with realistic stage timings per location, start
+# times jittered, about 1% degraded (slow, with the error text leeway writes) and a few outages
+# and blips (down, with their error texts). It is written in transactions of BATCH results:
+#   store   leeway's Store::write, one batch per call (the timer covers only the write calls);
+#   writer  leeway's StoreWriter, the daemon's path: results enqueued one by one, its worker
+#           writes batches of up to BATCH (the timer covers enqueue to flush);
+#   kuma    the peer: Uptime Kuma 2.0's `heartbeat` table on SQLite (its columns, its four
+#           indexes, its pragmas; one monitor per check and location), one prepared INSERT per
+#           result, BATCH per transaction (Kuma itself commits every heartbeat on its own).
+# Figures: results per second (median of RUNS runs, modes interleaved), and bytes per result:
+# "raw" counts the tables that hold raw results (leeway: results, chunks, errors; Kuma:
+# heartbeat) with their indexes; "db" counts every page in use (leeway adds per-minute rollups,
+# latest results and names). Before compaction every result is a plain row; after it, what is
+# older than the last hour is packed into chunks (what the daemon's maintenance does every 5
+# minutes) and the last hour stays plain. Kuma has no compaction: its figure is the same before
+# and after.
+#
+# Measured (2-core shared VM, RelWithDebInfo, defaults; see the end of this comment):
+#   (filled in below)
+#
+# Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/release}
+RUNS=${RUNS:-3}
+BATCH=${BATCH:-10000}
+CHECKS=${CHECKS:-1000}
+LOCATIONS=${LOCATIONS:-2}
+INTERVAL_S=${INTERVAL_S:-30}
+HOURS=${HOURS:-6}
+driver=$BUILD/bench/ingest_driver
+[ -x "$driver" ] || { echo "build first: make build"; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+modes="store writer kuma"
+for run in $(seq "$RUNS"); do
+  for mode in $modes; do
+    "$driver" --mode "$mode" --db "$work/$mode.db" --batch "$BATCH" --checks "$CHECKS" \
+      --locations "$LOCATIONS" --interval-s "$INTERVAL_S" --hours "$HOURS" >>"$work/$mode.out"
+  done
+done
+
+stat() { field "$2" <"$work/$1.out" | median; }
+echo "$(head -1 "$work/store.out" | field results) results, $CHECKS checks x $LOCATIONS locations every ${INTERVAL_S}s for ${HOURS}h, batches of $BATCH, median of $RUNS runs"
+printf '%-22s %10s %10s | %-27s | %-27s\n' "" "results/s" "per cpu-s" "bytes/result before: raw db" "after compaction: raw db"
+for mode in $modes; do
+  case $mode in
+    store) name="leeway Store::write" ;;
+    writer) name="leeway StoreWriter" ;;
+    kuma) name="uptime-kuma heartbeat" ;;
+  esac
+  printf '%-22s %10.0f %10.0f | %13.1f %13.1f | %13.1f %13.1f\n' "$name" "$(stat "$mode" results_per_s)" \
+    "$(stat "$mode" results_per_cpu_s)" \
+    "$(stat "$mode" raw_bytes_per_result_before)" "$(stat "$mode" used_bytes_per_result_before)" \
+    "$(stat "$mode" raw_bytes_per_result)" "$(stat "$mode" used_bytes_per_result)"
+done
+k_rate=$(stat kuma results_per_s)
+k_cpu=$(stat kuma results_per_cpu_s)
+k_raw=$(stat kuma raw_bytes_per_result)
+k_db=$(stat kuma used_bytes_per_result)
+for mode in store writer; do
+  printf 'ratio %-16s results/s %.2fx, per cpu-s %.2fx; bytes/result after compaction %.2fx smaller (raw), %.2fx smaller (db)\n' \
+    "$mode/kuma:" "$(echo "$(stat "$mode" results_per_s) / $k_rate" | bc -l)" \
+    "$(echo "$(stat "$mode" results_per_cpu_s) / $k_cpu" | bc -l)" \
+    "$(echo "$k_raw / $(stat "$mode" raw_bytes_per_result)" | bc -l)" \
+    "$(echo "$k_db / $(stat "$mode" used_bytes_per_result)" | bc -l)"
+done
+echo "(goals, issue 3: >= 100000 results/s; <= 24 bytes per raw result on disk after compaction)"
