@@ -1,14 +1,551 @@
-// The PostgreSQL store (placeholder while it is written).
+// The PostgreSQL store, for several leeway nodes sharing one database. A batch is COPYed into a
+// session-local staging table, then a few set-based statements move it into the schema, so a
+// batch costs the same handful of round trips whatever its size or content.
+//
+// compact() is a no-op returning 0: results stay plain rows. PostgreSQL's heap and the
+// (series, started_us) primary key already serve time-range reads, and a chunked form would add a
+// second read path for a space saving that table partitioning gives a PostgreSQL operator anyway.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <tuple>
+#include <vector>
+
 #include "store/detail.h"
 
 namespace leeway::store::detail {
+namespace {
 
-Result<std::unique_ptr<Store>> open_postgres(const std::string& uri, const StoreOptions&) {
-  return fail("store: ", uri, ": PostgreSQL store not built yet");
+// Schema migrations; migration i (0-based) takes the database to version i + 1. Names are
+// COLLATE "C" so that ordering and cursors compare bytes, as the SQLite store does. Error texts
+// stay inline in the rows: most are empty, and an index over unbounded texts would need care.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE checks(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    name TEXT COLLATE "C" NOT NULL UNIQUE);
+CREATE TABLE locations(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                       name TEXT COLLATE "C" NOT NULL UNIQUE);
+CREATE TABLE series(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    check_id BIGINT NOT NULL REFERENCES checks,
+                    location_id BIGINT NOT NULL REFERENCES locations,
+                    UNIQUE(check_id, location_id));
+CREATE TABLE results(series BIGINT NOT NULL, started_us BIGINT NOT NULL, total_us BIGINT NOT NULL,
+                     outcome_stage INTEGER NOT NULL, http_status INTEGER NOT NULL,
+                     error TEXT NOT NULL, dns_us BIGINT NOT NULL, connect_us BIGINT NOT NULL,
+                     tls_us BIGINT NOT NULL, first_byte_us BIGINT NOT NULL,
+                     PRIMARY KEY(series, started_us));
+CREATE TABLE rollups(series BIGINT NOT NULL, minute_us BIGINT NOT NULL, total BIGINT NOT NULL,
+                     good BIGINT NOT NULL, degraded BIGINT NOT NULL,
+                     b0 BIGINT NOT NULL, b1 BIGINT NOT NULL, b2 BIGINT NOT NULL,
+                     b3 BIGINT NOT NULL, b4 BIGINT NOT NULL, b5 BIGINT NOT NULL,
+                     b6 BIGINT NOT NULL, b7 BIGINT NOT NULL, b8 BIGINT NOT NULL,
+                     b9 BIGINT NOT NULL, b10 BIGINT NOT NULL, b11 BIGINT NOT NULL,
+                     PRIMARY KEY(series, minute_us));
+CREATE TABLE latest(series BIGINT PRIMARY KEY, started_us BIGINT NOT NULL,
+                    total_us BIGINT NOT NULL, outcome_stage INTEGER NOT NULL,
+                    http_status INTEGER NOT NULL, error TEXT NOT NULL, dns_us BIGINT NOT NULL,
+                    connect_us BIGINT NOT NULL, tls_us BIGINT NOT NULL,
+                    first_byte_us BIGINT NOT NULL);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
+
+// Any constant works; it only has to be the same for every leeway node.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7461207)";
+
+constexpr const char* kRowColumns =
+    "started_us, total_us, outcome_stage, http_status, error, dns_us, connect_us, tls_us, "
+    "first_byte_us";
+
+// Where a batch lands first. Temporary (one per connection, not WAL-logged) and emptied by
+// every commit; created by each batch, as libpqxx may quietly replace a broken connection.
+constexpr const char* kCreateStaging =
+    "CREATE TEMP TABLE IF NOT EXISTS leeway_staging(ord INTEGER NOT NULL, "
+    "check_name TEXT COLLATE \"C\" NOT NULL, location TEXT COLLATE \"C\" NOT NULL, "
+    "started_us BIGINT NOT NULL, total_us BIGINT NOT NULL, outcome_stage INTEGER NOT NULL, "
+    "http_status INTEGER NOT NULL, error TEXT NOT NULL, dns_us BIGINT NOT NULL, "
+    "connect_us BIGINT NOT NULL, tls_us BIGINT NOT NULL, first_byte_us BIGINT NOT NULL) "
+    "ON COMMIT DELETE ROWS";
+
+const std::vector<std::string> kStagingColumns = {
+    "ord",         "check_name", "location", "started_us", "total_us", "outcome_stage",
+    "http_status", "error",      "dns_us",   "connect_us", "tls_us",   "first_byte_us"};
+
+// Moves the staged batch into the schema: new names and series first, then results (a key
+// already stored keeps its first result), and from the rows actually inserted, the minute
+// rollups and the latest results. Rows go in key order so that concurrent writers (several
+// nodes) lock rows in the same order and cannot deadlock.
+std::string merge_sql() {
+  std::string bounds;
+  for (DurationUs b : kLatencyBucketBoundsUs)
+    bounds += (bounds.empty() ? "" : ",") + std::to_string(b);
+  // The bucket of a run is the number of bounds below total_us (bounds are inclusive).
+  std::string buckets, bucket_updates;
+  for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
+    std::string b = "b" + std::to_string(i);
+    buckets += ", count(*) FILTER (WHERE width_bucket(total_us - 1, '{" + bounds +
+               "}'::BIGINT[]) = " + std::to_string(i) + ")";
+    bucket_updates += ", " + b + " = rollups." + b + " + excluded." + b;
+  }
+  const std::string minute = std::to_string(kMinuteUs);
+  const std::string up = std::to_string(static_cast<int>(probe::Outcome::kUp));
+  const std::string degraded = std::to_string(static_cast<int>(probe::Outcome::kDegraded));
+  return std::string(
+             "INSERT INTO checks(name) SELECT DISTINCT check_name FROM leeway_staging s "
+             "WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.name = s.check_name) "
+             "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
+             "INSERT INTO locations(name) SELECT DISTINCT location FROM leeway_staging s "
+             "WHERE NOT EXISTS (SELECT 1 FROM locations l WHERE l.name = s.location) "
+             "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
+             "INSERT INTO series(check_id, location_id) SELECT DISTINCT c.id, l.id "
+             "FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
+             "JOIN locations l ON l.name = s.location WHERE NOT EXISTS "
+             "(SELECT 1 FROM series x WHERE x.check_id = c.id AND x.location_id = l.id) "
+             "ORDER BY 1, 2 ON CONFLICT DO NOTHING;\n"
+             "WITH fresh AS (INSERT INTO results(series, ") +
+         kRowColumns + ") SELECT x.id, " + kRowColumns +
+         " FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
+         "JOIN locations l ON l.name = s.location "
+         "JOIN series x ON x.check_id = c.id AND x.location_id = l.id "
+         "ORDER BY x.id, s.started_us, s.ord ON CONFLICT DO NOTHING RETURNING series, " +
+         kRowColumns +
+         "),\n"
+         // A floor division, also for times before 1970.
+         "minutes AS (INSERT INTO rollups SELECT series, started_us - ((started_us % " +
+         minute + ") + " + minute + ") % " + minute +
+         ", count(*), count(*) FILTER (WHERE outcome_stage >> 3 = " + up +
+         "), count(*) FILTER (WHERE outcome_stage >> 3 = " + degraded + ")" + buckets +
+         " FROM fresh GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (series, minute_us) DO UPDATE SET "
+         "total = rollups.total + excluded.total, good = rollups.good + excluded.good, "
+         "degraded = rollups.degraded + excluded.degraded" +
+         bucket_updates +
+         ")\n"
+         "INSERT INTO latest(series, " +
+         kRowColumns + ") SELECT DISTINCT ON (series) series, " + kRowColumns +
+         " FROM fresh ORDER BY series, started_us DESC ON CONFLICT (series) DO UPDATE SET "
+         "started_us = excluded.started_us, total_us = excluded.total_us, "
+         "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
+         "error = excluded.error, dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
+         "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
+         "WHERE excluded.started_us > latest.started_us";
 }
 
-Status force_postgres_schema_version(const std::string& uri, int) {
-  return fail("store: ", uri, ": PostgreSQL store not built yet");
+// Collapses a libpq/libpqxx message onto one line and removes the password, should the server
+// or the library ever echo it.
+std::string clean_message(std::string message, const std::string& password) {
+  if (!password.empty()) {
+    for (auto at = message.find(password); at != std::string::npos; at = message.find(password)) {
+      message.replace(at, password.size(), "***");
+    }
+  }
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// What a postgres:// URI names, parsed by libpq itself so that every form libpq accepts works.
+struct Target {
+  std::string conninfo;  // keyword=value form, with our defaults added
+  std::string endpoint;  // "host:port" for messages
+  std::string display;   // the URI without its password, for describe() and messages
+  std::string password;  // only to scrub it from messages
+};
+
+std::string conninfo_quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+// The URI with any password (user:password@ or password=...) replaced, for messages about a URI
+// that may not even parse.
+std::string redact_uri(std::string uri) {
+  auto scheme_end = uri.find("://");
+  std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  auto at = uri.find('@', start);
+  auto slash = uri.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    auto colon = uri.find(':', start);
+    if (colon != std::string::npos && colon < at) uri.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (auto p = uri.find("password="); p != std::string::npos; p = uri.find("password=", p + 1)) {
+    auto end = uri.find('&', p);
+    uri.replace(p + 9, (end == std::string::npos ? uri.size() : end) - p - 9, "***");
+  }
+  return uri;
+}
+
+Result<Target> parse_target(const std::string& uri) {
+  Target t;
+  t.display = redact_uri(uri);
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (!options) {
+    std::string why = error ? clean_message(error, "") : "out of memory";
+    PQfreemem(error);
+    return fail("store: bad PostgreSQL URI \"", t.display, "\": ", why);
+  }
+  std::string host, port, hostaddr;
+  bool has_timeout = false, has_name = false, has_options = false;
+  // Keeps NOTICEs ("relation already exists, skipping") off the daemon's stderr, also on a
+  // connection libpqxx restores by itself.
+  const std::string quiet = "-c client_min_messages=warning";
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string key = o->keyword, val = o->val;
+    if (key == "host") host = val;
+    if (key == "hostaddr") hostaddr = val;
+    if (key == "port") port = val;
+    if (key == "password") t.password = val;
+    if (key == "connect_timeout") has_timeout = true;
+    if (key == "application_name") has_name = true;
+    if (key == "options") {
+      has_options = true;
+      val += " " + quiet;
+    }
+    t.conninfo += key + "=" + conninfo_quote(val) + " ";
+  }
+  PQconninfoFree(options);
+  // A server that drops packets must not hang the daemon's start forever.
+  if (!has_timeout) t.conninfo += "connect_timeout=10 ";
+  if (!has_name) t.conninfo += "application_name=leeway ";
+  if (!has_options) t.conninfo += "options=" + conninfo_quote(quiet);
+  if (host.empty()) host = hostaddr.empty() ? "the local socket" : hostaddr;
+  t.endpoint = host + ":" + (port.empty() ? "5432" : port);
+  return t;
+}
+
+using Connection = std::unique_ptr<pqxx::connection>;
+
+Result<Connection> connect(const Target& t) {
+  try {
+    return std::make_unique<pqxx::connection>(t.conninfo);
+  } catch (const std::exception& e) {
+    std::string why = clean_message(e.what(), t.password);
+    // libpq repeats the endpoint we already name.
+    if (why.starts_with("connection to server") && why.find(" failed: ") != std::string::npos) {
+      why = why.substr(why.find(" failed: ") + 9);
+    }
+    return fail("store: postgres: cannot connect to ", t.endpoint, ": ", why);
+  }
+}
+
+StoredResult read_result(const pqxx::row& row, int first, std::string check, std::string location) {
+  StoredResult s;
+  s.check = std::move(check);
+  s.location = std::move(location);
+  s.started_us = row[first].as<std::int64_t>();
+  s.total_us = row[first + 1].as<std::int64_t>();
+  unpack_outcome_stage(row[first + 2].as<int>(), s.outcome, s.stage);
+  s.http_status = row[first + 3].as<int>();
+  s.error = row[first + 4].as<std::string>();
+  s.dns_us = row[first + 5].as<std::int64_t>();
+  s.connect_us = row[first + 6].as<std::int64_t>();
+  s.tls_us = row[first + 7].as<std::int64_t>();
+  s.first_byte_us = row[first + 8].as<std::int64_t>();
+  return s;
+}
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(Target target, StoreOptions options, Connection writer)
+      : target_(std::move(target)),
+        options_(options),
+        writer_(std::move(writer)),
+        merge_sql_(merge_sql()) {}
+
+  // Creates or migrates the schema. Nodes starting together migrate one at a time.
+  Status init() {
+    try {
+      pqxx::work txn(*writer_);
+      txn.exec(kMigrationLock);
+      txn.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+      pqxx::result r = txn.exec("SELECT max(version) FROM schema_version");
+      const int version = r[0][0].is_null() ? 0 : r[0][0].as<int>();
+      if (version > kSchemaVersion) {
+        return fail("store: ", target_.display, " has schema version ", std::to_string(version),
+                    ", newer than this leeway supports (", std::to_string(kSchemaVersion),
+                    "); upgrade leeway or use another database");
+      }
+      for (int v = version; v < kSchemaVersion; ++v) {
+        try {
+          txn.exec(kMigrations[v]);
+        } catch (const std::exception& e) {
+          return fail("store: ", target_.display, ": migrating to schema version ",
+                      std::to_string(v + 1), ": ", clean_message(e.what(), target_.password));
+        }
+      }
+      if (version < kSchemaVersion) {
+        txn.exec("DELETE FROM schema_version");
+        txn.exec_params("INSERT INTO schema_version VALUES($1)", kSchemaVersion);
+      }
+      txn.commit();
+    } catch (const std::exception& e) {
+      return fail("store: ", target_.display, ": ", clean_message(e.what(), target_.password));
+    }
+    return {};
+  }
+
+  std::string describe() const override { return target_.display; }
+
+  Status write(std::span<const StoredResult> batch) override {
+    if (batch.empty()) return {};
+    std::lock_guard lock(write_mutex_);
+    auto written = with_writer("writing to", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      txn.exec(kCreateStaging);
+      pqxx::stream_to copy(txn, "leeway_staging", kStagingColumns);
+      int ord = 0;
+      for (const StoredResult& r : batch) {
+        copy << std::make_tuple(ord++, r.check, r.location, r.started_us, r.total_us,
+                                pack_outcome_stage(r.outcome, r.stage), r.http_status, r.error,
+                                r.dns_us, r.connect_us, r.tls_us, r.first_byte_us);
+      }
+      copy.complete();
+      txn.exec(merge_sql_);
+      txn.commit();
+      return true;
+    });
+    if (!written) return written.error();
+    return {};
+  }
+
+  Result<ResultPage> results(const ResultQuery& q) override {
+    if (q.limit == 0) return ResultPage{};
+    std::optional<Cursor> cursor;
+    if (!q.cursor.empty()) {
+      auto c = decode_cursor(q.cursor);
+      if (!c) return c.error();
+      cursor = *c;
+    }
+    const bool newest = q.order == Order::kNewestFirst;
+    const std::string dir = newest ? "DESC" : "ASC";
+    // One query over every series of the check; the cursor is a (started_us, location) bound.
+    const std::string sql =
+        std::string("SELECT l.name, ") +
+        "r.started_us, r.total_us, r.outcome_stage, "
+        "r.http_status, r.error, r.dns_us, r.connect_us, r.tls_us, r.first_byte_us "
+        "FROM results r JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
+        "JOIN locations l ON l.id = x.location_id "
+        "WHERE c.name = $1 AND r.started_us >= $2 AND r.started_us < $3 "
+        "AND (NOT $4 OR l.name = $5) AND (NOT $6 OR (r.started_us, l.name) " +
+        (newest ? "<" : ">") + " ($7::BIGINT, $8::TEXT)) ORDER BY r.started_us " + dir +
+        ", l.name " + dir + " LIMIT $9";
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      pqxx::result rows = txn.exec_params(
+          sql, q.check, q.from_us, q.to_us, q.location.has_value(), q.location.value_or(""),
+          cursor.has_value(), cursor ? cursor->started_us : 0,
+          cursor ? cursor->location : std::string(), static_cast<std::int64_t>(q.limit) + 1);
+      ResultPage page;
+      for (const auto& row : rows) {
+        if (page.results.size() == q.limit) {
+          const StoredResult& last = page.results.back();
+          page.next_cursor = encode_cursor({last.started_us, last.location});
+          break;
+        }
+        page.results.push_back(read_result(row, 1, q.check, row[0].as<std::string>()));
+      }
+      return page;
+    });
+  }
+
+  Result<std::vector<MinuteRollup>> rollups(const RollupQuery& q) override {
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      pqxx::result rows = txn.exec_params(
+          "SELECT l.name, r.minute_us, r.total, r.good, r.degraded, r.b0, r.b1, r.b2, r.b3, "
+          "r.b4, r.b5, r.b6, r.b7, r.b8, r.b9, r.b10, r.b11 FROM rollups r "
+          "JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
+          "JOIN locations l ON l.id = x.location_id "
+          "WHERE c.name = $1 AND r.minute_us >= $2 AND r.minute_us < $3 "
+          "AND (NOT $4 OR l.name = $5) ORDER BY r.minute_us, l.name",
+          q.check, q.from_us, q.to_us, q.location.has_value(), q.location.value_or(""));
+      std::vector<MinuteRollup> out;
+      for (const auto& row : rows) {
+        MinuteRollup m;
+        m.check = q.check;
+        m.location = row[0].as<std::string>();
+        m.minute_us = row[1].as<std::int64_t>();
+        m.total = row[2].as<std::int64_t>();
+        m.good = row[3].as<std::int64_t>();
+        m.degraded = row[4].as<std::int64_t>();
+        for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
+          m.latency_buckets[i] = row[int(5 + i)].as<std::int64_t>();
+        }
+        if (q.sum_locations && !out.empty() && out.back().minute_us == m.minute_us) {
+          add_rollup(out.back(), m);
+          continue;
+        }
+        if (q.sum_locations) m.location.clear();
+        out.push_back(std::move(m));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<StoredResult>> latest(std::string_view check) override {
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      pqxx::result rows = txn.exec_params(
+          std::string("SELECT c.name, l.name, ") + kRowColumns +
+              " FROM latest t JOIN series x ON x.id = t.series "
+              "JOIN checks c ON c.id = x.check_id JOIN locations l ON l.id = x.location_id "
+              "WHERE $1 = '' OR c.name = $1 ORDER BY c.name, l.name",
+          std::string(check));
+      std::vector<StoredResult> out;
+      for (const auto& row : rows) {
+        out.push_back(read_result(row, 2, row[0].as<std::string>(), row[1].as<std::string>()));
+      }
+      return out;
+    });
+  }
+
+  Result<Availability> availability(std::string_view check,
+                                    const std::optional<std::string>& location, TimeUs from_us,
+                                    TimeUs to_us) override {
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      pqxx::row row = txn.exec_params1(
+          "SELECT COALESCE(SUM(r.total), 0)::BIGINT, COALESCE(SUM(r.good), 0)::BIGINT, "
+          "COALESCE(SUM(r.degraded), 0)::BIGINT FROM rollups r "
+          "JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
+          "JOIN locations l ON l.id = x.location_id "
+          "WHERE c.name = $1 AND r.minute_us >= $2 AND r.minute_us < $3 "
+          "AND (NOT $4 OR l.name = $5)",
+          std::string(check), from_us, to_us, location.has_value(), location.value_or(""));
+      return Availability{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
+                          row[2].as<std::int64_t>()};
+    });
+  }
+
+  Result<PruneStats> prune(TimeUs now_us) override {
+    std::lock_guard lock(write_mutex_);
+    return with_writer("pruning", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      PruneStats stats;
+      // Through series, so that each series' deletes are primary key range scans.
+      stats.results = txn.exec_params(
+                             "DELETE FROM results r USING series x "
+                             "WHERE r.series = x.id AND r.started_us < $1",
+                             now_us - options_.raw_retention_us)
+                          .affected_rows();
+      stats.rollups = txn.exec_params(
+                             "DELETE FROM rollups r USING series x "
+                             "WHERE r.series = x.id AND r.minute_us < $1",
+                             now_us - options_.rollup_retention_us)
+                          .affected_rows();
+      txn.commit();
+      return stats;
+    });
+  }
+
+  Result<std::int64_t> compact(TimeUs) override { return std::int64_t{0}; }  // see the top
+
+ private:
+  template <typename Body>
+  using BodyResult = Result<std::invoke_result_t<Body, pqxx::connection&>>;
+
+  // Runs `body` on `conn` (connecting first when it is null) and turns exceptions into errors.
+  // When the connection broke (a server restart) `body` runs again on a new one: every body is
+  // idempotent, as a batch written twice keeps its first copy and is counted once.
+  template <typename Body>
+  BodyResult<Body> run(Connection& conn, const char* what, Body& body) {
+    for (int attempt = 0;; ++attempt) {
+      if (!conn) {
+        auto c = connect(target_);
+        if (!c) return c.error();
+        conn = std::move(*c);
+      }
+      try {
+        return body(*conn);
+      } catch (const std::exception& e) {
+        bool broken = dynamic_cast<const pqxx::broken_connection*>(&e) ||
+                      dynamic_cast<const pqxx::in_doubt_error*>(&e);
+        if (broken) conn.reset();
+        if (broken && attempt == 0) continue;
+        return fail("store: ", what, " ", target_.display, ": ",
+                    clean_message(e.what(), target_.password));
+      }
+    }
+  }
+
+  // REQUIRES: write_mutex_.
+  template <typename Body>
+  BodyResult<Body> with_writer(const char* what, Body body) {
+    return run(writer_, what, body);
+  }
+
+  // Runs `body` on a pooled connection of its own, so reads run beside the writer.
+  template <typename Body>
+  BodyResult<Body> with_reader(Body body) {
+    Connection conn;
+    {
+      std::lock_guard lock(pool_mutex_);
+      if (!pool_.empty()) {
+        conn = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    auto out = run(conn, "reading", body);
+    std::lock_guard lock(pool_mutex_);
+    if (conn && pool_.size() < 8) pool_.push_back(std::move(conn));
+    return out;
+  }
+
+  const Target target_;
+  const StoreOptions options_;
+
+  std::mutex write_mutex_;
+  Connection writer_;  // null after it broke, until the next write connects again
+  const std::string merge_sql_;
+
+  std::mutex pool_mutex_;
+  std::vector<Connection> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgres(const std::string& uri, const StoreOptions& options) {
+  auto target = parse_target(uri);
+  if (!target) return target.error();
+  auto conn = connect(*target);
+  if (!conn) return conn.error();
+  auto store = std::make_unique<PostgresStore>(std::move(*target), options, std::move(*conn));
+  if (auto s = store->init(); !s) return s.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status force_postgres_schema_version(const std::string& uri, int version) {
+  auto target = parse_target(uri);
+  if (!target) return target.error();
+  auto conn = connect(*target);
+  if (!conn) return conn.error();
+  try {
+    pqxx::work txn(**conn);
+    txn.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+    txn.exec("DELETE FROM schema_version");
+    txn.exec_params("INSERT INTO schema_version VALUES($1)", version);
+    txn.commit();
+  } catch (const std::exception& e) {
+    return fail("store: ", target->display, ": ", clean_message(e.what(), target->password));
+  }
+  return {};
 }
 
 }  // namespace leeway::store::detail
