@@ -1,16 +1,19 @@
 // `leeway serve` as a real process against real loopback targets: results appear, the API
-// answers, reload works and a bad reload is refused, kill -9 and SIGTERM keep the history.
+// answers, reload works and a bad reload is refused, kill -9 and SIGTERM keep the history. And
+// the daemon's availability cache against a real SQLite store.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/clock.h"
+#include "daemon/availability.h"
 #include "store/store.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
@@ -20,10 +23,11 @@
 namespace leeway::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
-bool wait_until(const std::function<bool()>& ready, std::chrono::seconds limit = std::chrono::seconds(20)) {
+bool wait_until(const std::function<bool()>& ready,
+                std::chrono::seconds limit = std::chrono::seconds(20)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (ready()) return true;
@@ -47,8 +51,8 @@ class ServeTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string checks_yaml(const std::string& name, const std::string& path) {
-    return "      - name: " + name + "\n        target: http://127.0.0.1:" +
-           std::to_string(target_.port()) + path + "\n";
+    return "      - name: " + name +
+           "\n        target: http://127.0.0.1:" + std::to_string(target_.port()) + path + "\n";
   }
 
   void write_config(const std::string& checks) {
@@ -63,8 +67,9 @@ class ServeTest : public ::testing::Test {
     auto child = std::make_unique<ChildProcess>(
         std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
         (dir_ / "serve.log").string());
-    EXPECT_TRUE(wait_until([&] { return http_request(api_port_, "GET", "/healthz").status == 200; }))
-        << log();
+    EXPECT_TRUE(wait_until([&] {
+      return http_request(api_port_, "GET", "/healthz").status == 200;
+    })) << log();
     return child;
   }
 
@@ -102,6 +107,13 @@ TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
   EXPECT_EQ(checks["checks"][0]["last"][0]["outcome"], "up");
   EXPECT_EQ(checks["checks"][0]["last"][0]["status"], 200);
   EXPECT_EQ(get("/api/v1/services")["services"][0]["checks"][0], "web/ok");
+  // Availability comes from the cache, whose first pass runs at start-up.
+  ASSERT_TRUE(wait_until(
+      [&] { return get("/api/v1/checks")["checks"][0]["availability_24h"].is_object(); }));
+  checks = get("/api/v1/checks");
+  EXPECT_TRUE(checks["checks"][0]["availability_24h"]["ratio"].is_number());
+  EXPECT_TRUE(checks["checks"][0]["availability_24h"]["as_of"].is_string());
+  EXPECT_TRUE(checks["checks"][0]["availability_30d"]["total"].is_number());
 
   json minutes = get("/api/v1/checks/web%2Fok/minutes");
   ASSERT_GE(minutes["minutes"].size(), 1u);
@@ -115,10 +127,13 @@ TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
   // Bad parameters are 400 with a message, not a crash.
   HttpReply bad = http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?from=yesterday");
   EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(bad.body, R"({"error":"from: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"yesterday\""})");
+  EXPECT_EQ(
+      bad.body,
+      R"({"error":"from: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"yesterday\""})");
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?limit=0").status, 400);
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?order=up").status, 400);
-  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/minutes?from=20&to=10").status, 400);
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/minutes?from=20&to=10").status,
+            400);
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/nope").status, 404);
   EXPECT_EQ(http_request(api_port_, "GET", "/healthz").status, 200);
 }
@@ -159,7 +174,8 @@ TEST_F(ServeTest, KillNineThenRestartKeepsTheHistory) {
   serve = start();
   ASSERT_TRUE(wait_until([&] { return result_times("web%2Fok").size() > before.size(); })) << log();
   std::vector<std::int64_t> after = result_times("web%2Fok");
-  for (std::int64_t t : before) EXPECT_NE(std::find(after.begin(), after.end(), t), after.end()) << t;
+  for (std::int64_t t : before)
+    EXPECT_NE(std::find(after.begin(), after.end(), t), after.end()) << t;
 }
 
 TEST_F(ServeTest, SigtermWritesEveryPendingResult) {
@@ -192,6 +208,126 @@ TEST_F(ServeTest, BadConfigExitsTwoBeforeDoingAnything) {
   EXPECT_THAT(r.err, HasSubstr("interval: expected a duration like 30s"));
   EXPECT_THAT(r.err, HasSubstr("bogus"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "leeway.db"));
+}
+
+class AvailabilityCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("leeway-availability-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto db = store::open_store((dir_ / "leeway.db").string());
+    ASSERT_TRUE(db) << db.error().message;
+    store_ = std::move(*db);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Writes `up` results that are up, then `down` that are down, one second apart from `from_us`.
+  void write(const std::string& check, TimeUs from_us, int up, int down) {
+    std::vector<store::StoredResult> batch;
+    for (int i = 0; i < up + down; ++i) {
+      store::StoredResult r;
+      r.check = check;
+      r.location = "local";
+      r.started_us = from_us + i * kSecondUs;
+      r.total_us = 1000;
+      r.outcome = i < up ? probe::Outcome::kUp : probe::Outcome::kDown;
+      batch.push_back(r);
+    }
+    ASSERT_TRUE(store_->write(batch));
+  }
+
+  static constexpr TimeUs kNow = 1'795'600'000 * kSecondUs;  // 2026-11-25T09:46:40Z
+  ManualClock clock_{kNow};
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+daemon::AvailabilityCacheOptions manual() {
+  daemon::AvailabilityCacheOptions o;
+  o.refresh_interval_us = 0;  // no worker: the test calls refresh()
+  return o;
+}
+
+TEST_F(AvailabilityCacheTest, RefreshComputesTheDayAndTheMonth) {
+  write("web/a", kNow - kHourUs, 3, 1);
+  write("web/a", kNow - 10 * kDayUs, 0, 4);
+  daemon::AvailabilityCache cache(*store_, clock_, manual());
+  cache.set_checks({"web/a", "web/b"});
+  EXPECT_FALSE(cache.get("web/nope"));
+  ASSERT_TRUE(cache.get("web/a"));
+  EXPECT_FALSE(cache.get("web/a")->day);  // not computed yet
+
+  cache.refresh();
+  auto a = cache.get("web/a");
+  ASSERT_TRUE(a && a->day && a->month);
+  EXPECT_EQ(a->day->total, 4);
+  EXPECT_DOUBLE_EQ(a->day->ratio(), 0.75);
+  EXPECT_EQ(a->month->total, 8);
+  EXPECT_DOUBLE_EQ(a->month->ratio(), 3.0 / 8);
+  EXPECT_EQ(a->day_as_of_us, kNow);
+  EXPECT_EQ(a->month_as_of_us, kNow);
+  auto b = cache.get("web/b");
+  ASSERT_TRUE(b && b->day);
+  EXPECT_EQ(b->day->total, 0);
+  EXPECT_DOUBLE_EQ(b->day->ratio(), 1.0);
+}
+
+TEST_F(AvailabilityCacheTest, TheMonthIsRecomputedOnlyWhenOlderThanItsMaxAge) {
+  write("web/a", kNow - kHourUs, 1, 0);
+  daemon::AvailabilityCache cache(*store_, clock_, manual());
+  cache.set_checks({"web/a"});
+  cache.refresh();
+  ASSERT_EQ(cache.get("web/a")->month->total, 1);
+
+  write("web/a", kNow - 30 * kMinuteUs, 0, 1);
+  clock_.advance(kMinuteUs);
+  cache.refresh();
+  auto a = cache.get("web/a");
+  EXPECT_EQ(a->day->total, 2);
+  EXPECT_EQ(a->day_as_of_us, kNow + kMinuteUs);
+  EXPECT_EQ(a->month->total, 1);  // still the value of a minute ago
+  EXPECT_EQ(a->month_as_of_us, kNow);
+
+  clock_.advance(manual().month_max_age_us);
+  cache.refresh();
+  EXPECT_EQ(cache.get("web/a")->month->total, 2);
+}
+
+TEST_F(AvailabilityCacheTest, SetChecksKeepsKnownValuesAndForgetsRemovedChecks) {
+  write("web/a", kNow - kHourUs, 2, 0);
+  daemon::AvailabilityCache cache(*store_, clock_, manual());
+  cache.set_checks({"web/a"});
+  cache.refresh();
+
+  cache.set_checks({"web/a", "web/b"});
+  ASSERT_TRUE(cache.get("web/a")->day);
+  EXPECT_EQ(cache.get("web/a")->day->total, 2);
+  EXPECT_FALSE(cache.get("web/b")->day);
+
+  cache.set_checks({"web/b"});
+  EXPECT_FALSE(cache.get("web/a"));
+}
+
+TEST_F(AvailabilityCacheTest, TheWorkerComputesNewChecksAtOnce) {
+  write("web/a", kNow - kHourUs, 1, 1);
+  daemon::AvailabilityCacheOptions options;
+  options.refresh_interval_us = kHourUs;  // only set_checks() can wake it within the test
+  daemon::AvailabilityCache cache(*store_, clock_, options);
+  cache.set_checks({"web/a"});
+  ASSERT_TRUE(wait_until([&] { return cache.get("web/a")->day.has_value(); }));
+  EXPECT_DOUBLE_EQ(cache.get("web/a")->day->ratio(), 0.5);
+
+  cache.set_checks({"web/a", "web/b"});
+  ASSERT_TRUE(wait_until([&] { return cache.get("web/b")->day.has_value(); }));
+  cache.stop();
+  cache.stop();  // idempotent
 }
 
 }  // namespace
