@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "store/detail.h"
@@ -44,6 +46,12 @@ CREATE TABLE latest(series INTEGER PRIMARY KEY, started_us INTEGER NOT NULL,
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Encoded bytes per chunk row at most (about): four of them and their columns fill a 4 KB page.
+constexpr std::size_t kChunkPieceBytes = 960;
+
+// Results inserted per INSERT statement on the write path.
+constexpr std::size_t kInsertGroup = 32;
 
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
@@ -119,8 +127,9 @@ Status exec(sqlite3* db, const char* sql) {
 
 Result<Db> open_db(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) {
     return fail("store: cannot open sqlite:", path, ": ",
@@ -146,13 +155,21 @@ Row read_row(const Stmt& st, int first_col) {
 }
 
 void bind_row(Stmt& st, const Row& r) {
-  st.bind(r.started_us).bind(r.total_us).bind(r.outcome_stage).bind(r.http_status)
-      .bind(r.error_id).bind(r.dns_us).bind(r.connect_us).bind(r.tls_us).bind(r.first_byte_us);
+  st.bind(r.started_us)
+      .bind(r.total_us)
+      .bind(r.outcome_stage)
+      .bind(r.http_status)
+      .bind(r.error_id)
+      .bind(r.dns_us)
+      .bind(r.connect_us)
+      .bind(r.tls_us)
+      .bind(r.first_byte_us);
 }
 
 Row to_row(const StoredResult& s, std::int64_t error_id) {
-  return Row{s.started_us, s.total_us, pack_outcome_stage(s.outcome, s.stage), s.http_status,
-             error_id, s.dns_us, s.connect_us, s.tls_us, s.first_byte_us};
+  return Row{s.started_us,  s.total_us, pack_outcome_stage(s.outcome, s.stage),
+             s.http_status, error_id,   s.dns_us,
+             s.connect_us,  s.tls_us,   s.first_byte_us};
 }
 
 StoredResult from_row(const Row& r, std::string check, std::string location, std::string error) {
@@ -172,8 +189,12 @@ StoredResult from_row(const Row& r, std::string check, std::string location, std
 }
 
 // Floor and ceiling division by a positive divisor, for negative times too.
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - (a % b < 0 ? 1 : 0);
+}
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return -floor_div(-a, b);
+}
 
 class SqliteStore final : public Store {
  public:
@@ -181,7 +202,10 @@ class SqliteStore final : public Store {
       : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
 
   Status init() {
-    if (auto s = exec(writer_.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
+    if (auto s = exec(writer_.get(),
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
+                      "cache_size=-65536; PRAGMA temp_store=MEMORY;");
+        !s) {
       return fail("store: sqlite:", path_, ": ", s.error().message);
     }
     auto version = user_version(writer_.get());
@@ -300,6 +324,18 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // A row of a batch being written, and a batch's counts for one rollup row.
+  struct Pending {
+    std::int64_t series;
+    Row row;
+  };
+  struct RollupDelta {
+    std::int64_t series;
+    std::int64_t minute;  // minutes since the epoch, as the rollups table keys it
+    std::int64_t total = 0, good = 0, degraded = 0;
+    std::array<std::int64_t, kLatencyBuckets> buckets{};
+  };
+
   // --- writing (REQUIRES: write_mutex_) ---
 
   Result<Stmt*> cached(int slot, const char* sql) {
@@ -315,8 +351,9 @@ class SqliteStore final : public Store {
   Result<std::int64_t> name_id(int kind, const std::string& name) {
     auto& cache = name_ids_[kind];
     if (auto it = cache.find(name); it != cache.end()) return it->second;
-    auto ins = cached(kind == 0 ? 0 : 1, kind == 0 ? "INSERT OR IGNORE INTO checks(name) VALUES(?)"
-                                                   : "INSERT OR IGNORE INTO locations(name) VALUES(?)");
+    auto ins =
+        cached(kind == 0 ? 0 : 1, kind == 0 ? "INSERT OR IGNORE INTO checks(name) VALUES(?)"
+                                            : "INSERT OR IGNORE INTO locations(name) VALUES(?)");
     if (!ins) return ins.error();
     (*ins)->bind(name);
     if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
@@ -331,8 +368,11 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> series_id(const std::string& check, const std::string& location) {
-    auto key = std::make_pair(check, location);
-    if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
+    // One string key, built in a reused buffer: the lookup allocates nothing once warm. The
+    // length prefix keeps ("a", "bc") and ("ab", "c") apart.
+    series_key_.assign(std::to_string(check.size())).append(1, ':').append(check).append(location);
+    if (auto it = series_ids_.find(series_key_); it != series_ids_.end()) return it->second;
+    std::string key = series_key_;
     auto c = name_id(0, check);
     if (!c) return c.error();
     auto l = name_id(1, location);
@@ -370,31 +410,44 @@ class SqliteStore final : public Store {
 
   Status write_locked(std::span<const StoredResult> batch) {
     if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s;
-    std::vector<const StoredResult*> accepted;
-    std::unordered_map<std::int64_t, std::pair<Row, std::int64_t>> newest;  // series -> row
-    accepted.reserve(batch.size());
+    // Names become ids first; then rows go in in key order, so that each B-tree page is found
+    // once per run of neighbours, and rollups and latest rows fall out of one pass.
+    pending_.clear();
+    pending_.reserve(batch.size());
     for (const StoredResult& r : batch) {
       auto series = series_id(r.check, r.location);
       if (!series) return series.error();
       auto err = error_id(r.error);
       if (!err) return err.error();
-      auto ins = cached(8,
-                        "INSERT OR IGNORE INTO results(series, started_us, total_us, outcome_stage, "
-                        "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us) "
-                        "VALUES(?,?,?,?,?,?,?,?,?,?)");
-      if (!ins) return ins.error();
-      Row row = to_row(r, *err);
-      (*ins)->bind(*series);
-      bind_row(**ins, row);
-      if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
-      if (sqlite3_changes(writer_.get()) == 0) continue;  // already stored
-      accepted.push_back(&r);
-      auto [it, fresh] = newest.try_emplace(*series, row, *series);
-      if (!fresh && row.started_us > it->second.first.started_us) it->second.first = row;
+      pending_.push_back({*series, to_row(r, *err)});
     }
-    for (const auto& [key, m] : aggregate(accepted)) {
-      auto series = series_id(m.check, m.location);
-      if (!series) return series.error();
+    // Stable: of two results with the same key in one batch, the first is kept.
+    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+      return std::tie(a.series, a.row.started_us) < std::tie(b.series, b.row.started_us);
+    });
+    rollup_deltas_.clear();
+    newest_.clear();
+    std::span<const Pending> rows(pending_);
+    while (!rows.empty()) {
+      auto group = rows.first(std::min(rows.size(), kInsertGroup));
+      rows = rows.subspan(group.size());
+      auto inserted = group.size() == kInsertGroup ? insert_group(group) : Result<bool>(false);
+      if (!inserted) return inserted.error();
+      for (const Pending& p : group) {
+        if (!*inserted) {
+          auto one = insert_one(p);
+          if (!one) return one.error();
+          if (!*one) continue;  // already stored
+        }
+        count_in_rollup(p);
+        // Rows come sorted by series, then time: the last one seen is the series' newest.
+        if (newest_.empty() || newest_.back().series != p.series)
+          newest_.push_back(p);
+        else
+          newest_.back() = p;
+      }
+    }
+    for (const RollupDelta& m : rollup_deltas_) {
       auto up = cached(9,
                        "INSERT INTO rollups VALUES(?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?) "
                        "ON CONFLICT(series, minute) DO UPDATE SET total = total + excluded.total, "
@@ -404,30 +457,95 @@ class SqliteStore final : public Store {
                        "b6 = b6 + excluded.b6, b7 = b7 + excluded.b7, b8 = b8 + excluded.b8, "
                        "b9 = b9 + excluded.b9, b10 = b10 + excluded.b10, b11 = b11 + excluded.b11");
       if (!up) return up.error();
-      (*up)->bind(*series).bind(m.minute_us / kMinuteUs).bind(m.total).bind(m.good).bind(m.degraded);
-      for (auto b : m.latency_buckets) (*up)->bind(b);
+      (*up)->bind(m.series).bind(m.minute).bind(m.total).bind(m.good).bind(m.degraded);
+      for (auto b : m.buckets) (*up)->bind(b);
       if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     }
-    for (const auto& [series, entry] : newest) {
-      auto up = cached(10,
-                       "INSERT INTO latest VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(series) DO UPDATE "
-                       "SET started_us = excluded.started_us, total_us = excluded.total_us, "
-                       "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
-                       "error_id = excluded.error_id, dns_us = excluded.dns_us, "
-                       "connect_us = excluded.connect_us, tls_us = excluded.tls_us, "
-                       "first_byte_us = excluded.first_byte_us "
-                       "WHERE excluded.started_us > latest.started_us");
+    for (const Pending& p : newest_) {
+      auto up =
+          cached(10,
+                 "INSERT INTO latest VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(series) DO UPDATE "
+                 "SET started_us = excluded.started_us, total_us = excluded.total_us, "
+                 "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
+                 "error_id = excluded.error_id, dns_us = excluded.dns_us, "
+                 "connect_us = excluded.connect_us, tls_us = excluded.tls_us, "
+                 "first_byte_us = excluded.first_byte_us "
+                 "WHERE excluded.started_us > latest.started_us");
       if (!up) return up.error();
-      (*up)->bind(series);
-      bind_row(**up, entry.first);
+      (*up)->bind(p.series);
+      bind_row(**up, p.row);
       if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     }
     return exec(writer_.get(), "COMMIT");
   }
 
+  // Inserts a full group of rows in one statement, as most of SQLite's cost is per statement.
+  // Returns false, having inserted nothing, when any of them is already stored: the caller then
+  // inserts them one by one to learn which.
+  Result<bool> insert_group(std::span<const Pending> group) {
+    if (insert_group_sql_.empty()) {
+      std::string sql =
+          "INSERT OR IGNORE INTO results(series, started_us, total_us, outcome_stage, "
+          "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us) VALUES";
+      for (std::size_t i = 0; i < kInsertGroup; ++i)
+        sql += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
+      insert_group_sql_ = std::move(sql);
+    }
+    auto begin = cached(14, "SAVEPOINT insert_group");
+    if (!begin || (*begin)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    auto ins = cached(15, insert_group_sql_.c_str());
+    if (!ins) return ins.error();
+    for (const Pending& p : group) {
+      (*ins)->bind(p.series);
+      bind_row(**ins, p.row);
+    }
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    if (std::size_t(sqlite3_changes(writer_.get())) != group.size()) {
+      if (auto s = exec(writer_.get(), "ROLLBACK TO insert_group; RELEASE insert_group"); !s) {
+        return s.error();
+      }
+      return false;
+    }
+    auto end = cached(16, "RELEASE insert_group");
+    if (!end || (*end)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    return true;
+  }
+
+  // Inserts one row; false when it was already stored (the first write of a key wins).
+  Result<bool> insert_one(const Pending& p) {
+    auto ins = cached(8,
+                      "INSERT OR IGNORE INTO results(series, started_us, total_us, outcome_stage, "
+                      "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us) "
+                      "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    if (!ins) return ins.error();
+    (*ins)->bind(p.series);
+    bind_row(**ins, p.row);
+    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    return sqlite3_changes(writer_.get()) > 0;
+  }
+
+  // Adds a written row to its (series, minute) rollup delta; rows arrive in key order, so the
+  // delta to add to, if any, is the last one.
+  void count_in_rollup(const Pending& p) {
+    std::int64_t minute = floor_div(p.row.started_us, kMinuteUs);
+    if (rollup_deltas_.empty() || rollup_deltas_.back().series != p.series ||
+        rollup_deltas_.back().minute != minute) {
+      rollup_deltas_.push_back({p.series, minute});
+    }
+    RollupDelta& m = rollup_deltas_.back();
+    probe::Outcome outcome;
+    probe::Stage stage;
+    unpack_outcome_stage(p.row.outcome_stage, outcome, stage);
+    ++m.total;
+    if (outcome == probe::Outcome::kUp) ++m.good;
+    if (outcome == probe::Outcome::kDegraded) ++m.degraded;
+    ++m.buckets[latency_bucket(p.row.total_us)];
+  }
+
   // Rewrites the chunk of `series` covering [span_start, span_start + span) with `rows` merged in.
   Status merge_into_chunk(std::int64_t series, TimeUs span_start, std::vector<Row> rows) {
-    auto sel = cached(11, "SELECT id, data FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");
+    auto sel = cached(
+        11, "SELECT id, data FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");
     if (!sel) return sel.error();
     (*sel)->bind(series).bind(span_start).bind(span_start + options_.chunk_span_us);
     std::vector<std::int64_t> old_ids;
@@ -451,11 +569,27 @@ class SqliteStore final : public Store {
     rows.erase(std::unique(rows.begin(), rows.end(),
                            [](const Row& a, const Row& b) { return a.started_us == b.started_us; }),
                rows.end());
-    auto ins = cached(13, "INSERT INTO chunks(series, first_us, last_us, count, data) VALUES(?,?,?,?,?)");
-    if (!ins) return ins.error();
-    (*ins)->bind(series).bind(rows.front().started_us).bind(rows.back().started_us)
-        .bind(std::int64_t(rows.size())).bind_blob(encode_chunk(rows));
-    if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    // A span's chunk is stored in pieces of about a quarter page: a 3 KB chunk alone in a 4 KB
+    // page wastes a quarter of it, while small pieces pack the pages full, whatever the span.
+    std::string whole = encode_chunk(rows);
+    std::size_t pieces = (whole.size() + kChunkPieceBytes - 1) / kChunkPieceBytes;
+    std::size_t per_piece = (rows.size() + pieces - 1) / pieces;
+    for (std::size_t first = 0; first < rows.size(); first += per_piece) {
+      std::size_t end = std::min(rows.size(), first + per_piece);
+      std::string data = pieces == 1 ? std::move(whole)
+                                     : encode_chunk({rows.begin() + std::ptrdiff_t(first),
+                                                     rows.begin() + std::ptrdiff_t(end)});
+      auto ins = cached(
+          13, "INSERT INTO chunks(series, first_us, last_us, count, data) VALUES(?,?,?,?,?)");
+      if (!ins) return ins.error();
+      (*ins)
+          ->bind(series)
+          .bind(rows[first].started_us)
+          .bind(rows[end - 1].started_us)
+          .bind(std::int64_t(end - first))
+          .bind_blob(data);
+      if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
     return {};
   }
 
@@ -476,7 +610,8 @@ class SqliteStore final : public Store {
       Row row = read_row(*st, 1);
       TimeUs span = floor_div(row.started_us, options_.chunk_span_us) * options_.chunk_span_us;
       if (!group.empty() && (series != group_series || span != group_span)) {
-        if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s) return s.error();
+        if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s)
+          return s.error();
         group.clear();
       }
       group_series = series;
@@ -486,7 +621,8 @@ class SqliteStore final : public Store {
     }
     if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     if (!group.empty()) {
-      if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s) return s.error();
+      if (auto s = merge_into_chunk(group_series, group_span, std::move(group)); !s)
+        return s.error();
     }
     auto del = Stmt::prepare(writer_.get(), "DELETE FROM results WHERE started_us < ?");
     if (!del) return del.error();
@@ -505,7 +641,8 @@ class SqliteStore final : public Store {
     del->bind(raw_cutoff);
     if (del->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     stats.results += sqlite3_changes(writer_.get());
-    // Chunks wholly older than the cutoff go; one that straddles it is rewritten without its old rows.
+    // Chunks wholly older than the cutoff go; one that straddles it is rewritten without its old
+    // rows.
     auto old = Stmt::prepare(writer_.get(),
                              "SELECT id, series, first_us, last_us, count, data FROM chunks "
                              "WHERE first_us < ?");
@@ -527,10 +664,13 @@ class SqliteStore final : public Store {
       }
       auto rows = decode_chunk(old->blob(5));
       if (!rows) return rows.error();
-      Straddler s{old->i64(1),
-                  floor_div(old->i64(2), options_.chunk_span_us) * options_.chunk_span_us, {}};
+      Straddler s{
+          old->i64(1), floor_div(old->i64(2), options_.chunk_span_us) * options_.chunk_span_us, {}};
       for (const Row& r : *rows) {
-        if (r.started_us >= raw_cutoff) s.keep.push_back(r); else ++stats.results;
+        if (r.started_us >= raw_cutoff)
+          s.keep.push_back(r);
+        else
+          ++stats.results;
       }
       straddlers.push_back(std::move(s));
     }
@@ -542,7 +682,8 @@ class SqliteStore final : public Store {
       if ((*d)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     }
     for (auto& s : straddlers) {
-      if (auto st = merge_into_chunk(s.series, s.span_start, std::move(s.keep)); !st) return st.error();
+      if (auto st = merge_into_chunk(s.series, s.span_start, std::move(s.keep)); !st)
+        return st.error();
     }
     auto del_rollups = Stmt::prepare(writer_.get(), "DELETE FROM rollups WHERE minute < ?");
     if (!del_rollups) return del_rollups.error();
@@ -619,9 +760,10 @@ class SqliteStore final : public Store {
                                       "started_us < ? ORDER BY started_us " +
                                       (newest ? "DESC" : "ASC") + " LIMIT ?");
     if (!head) return head.error();
-    auto chunks = Stmt::prepare(db, std::string("SELECT data FROM chunks WHERE series = ? AND "
-                                                "first_us < ? AND last_us >= ? ORDER BY first_us ") +
-                                        (newest ? "DESC" : "ASC"));
+    auto chunks =
+        Stmt::prepare(db, std::string("SELECT data FROM chunks WHERE series = ? AND "
+                                      "first_us < ? AND last_us >= ? ORDER BY first_us ") +
+                              (newest ? "DESC" : "ASC"));
     if (!chunks) return chunks.error();
     for (const auto& [id, loc] : series) {
       // The cursor's (started_us, location) bound, as a started_us range for this series.
@@ -657,7 +799,8 @@ class SqliteStore final : public Store {
       return std::tie(a.row.started_us, *a.location) < std::tie(b.row.started_us, *b.location);
     };
     if (newest) {
-      std::sort(found.begin(), found.end(), [&](const auto& a, const auto& b) { return before(b, a); });
+      std::sort(found.begin(), found.end(),
+                [&](const auto& a, const auto& b) { return before(b, a); });
     } else {
       std::sort(found.begin(), found.end(), before);
     }
@@ -735,8 +878,14 @@ class SqliteStore final : public Store {
 
   std::mutex write_mutex_;
   Db writer_;
-  std::unique_ptr<Stmt> stmts_[14];
-  std::map<std::pair<std::string, std::string>, std::int64_t> series_ids_;
+  std::unique_ptr<Stmt> stmts_[17];
+  std::string insert_group_sql_;
+  // Scratch of write(), kept to reuse its memory.
+  std::vector<Pending> pending_;
+  std::vector<RollupDelta> rollup_deltas_;
+  std::vector<Pending> newest_;
+  std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
+  std::string series_key_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];
   std::unordered_map<std::string, std::int64_t> error_ids_;
 

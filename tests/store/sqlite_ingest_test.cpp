@@ -1,0 +1,161 @@
+// The SQLite store's write and compaction paths at batch sizes the shared suite does not reach:
+// results inserted in groups (with rewrites of stored keys in the group) and chunks stored in
+// page-sized pieces.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "store/store.h"
+
+namespace leeway::store {
+namespace {
+
+using probe::Outcome;
+using probe::Stage;
+
+constexpr TimeUs kT0 = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
+
+StoredResult make(std::string location, TimeUs started_us, DurationUs total_us) {
+  StoredResult r;
+  r.check = "c";
+  r.location = std::move(location);
+  r.started_us = started_us;
+  r.total_us = total_us;
+  r.outcome = total_us > 100'000 ? Outcome::kDown : Outcome::kUp;
+  if (r.outcome == Outcome::kDown) {
+    r.stage = Stage::kTimeout;
+    r.error = "no result within the 100ms timeout";
+  } else {
+    r.http_status = 200;
+    r.dns_us = 300 + started_us % 97;
+    r.connect_us = r.dns_us + 1'000 + started_us % 311;
+    r.first_byte_us = r.connect_us + 5'000;
+  }
+  return r;
+}
+
+class SqliteIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/leeway-sqlite-ingest-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto s = open_store("sqlite:" + dir_ + "/leeway.db");
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::vector<StoredResult> all(Order order, std::size_t limit) {
+    std::vector<StoredResult> out;
+    ResultQuery q;
+    q.check = "c";
+    q.from_us = 0;
+    q.to_us = kT0 + 1000 * kDayUs;
+    q.order = order;
+    q.limit = limit;
+    while (true) {
+      auto page = store_->results(q);
+      EXPECT_TRUE(page) << (page ? "" : page.error().message);
+      if (!page) return out;
+      out.insert(out.end(), page->results.begin(), page->results.end());
+      if (page->next_cursor.empty()) return out;
+      q.cursor = page->next_cursor;
+    }
+  }
+
+  std::int64_t total_in_rollups() {
+    auto a = store_->availability("c", std::nullopt, 0, kT0 + 1000 * kDayUs);
+    EXPECT_TRUE(a);
+    return a ? a->total : -1;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteIngestTest, RewritingStoredKeysInALargeBatchKeepsTheFirstAndCountsOnce) {
+  std::vector<StoredResult> first;
+  for (int i = 0; i < 100; ++i)
+    first.push_back(make(i % 2 ? "a" : "b", kT0 + i * kSecondUs, 10'000 + i));
+  ASSERT_TRUE(store_->write(first));
+
+  // 100 results, unsorted: 40 already stored (with other values, to be ignored), 60 new, and
+  // one new key twice in the batch (the first of the two wins).
+  std::vector<StoredResult> second;
+  for (int i = 99; i >= 0; --i) {
+    if (i < 40)
+      second.push_back(make(i % 2 ? "a" : "b", kT0 + (60 + i) * kSecondUs, 999'000));
+    else
+      second.push_back(make(i % 2 ? "a" : "b", kT0 + (100 + i) * kSecondUs, 20'000 + i));
+  }
+  StoredResult twice = make("a", kT0 + 500 * kSecondUs, 30'000);
+  second.push_back(twice);
+  twice.total_us = 40'000;
+  second.push_back(twice);
+  ASSERT_TRUE(store_->write(second));
+
+  auto stored = all(Order::kOldestFirst, 1000);
+  ASSERT_EQ(stored.size(), 100u + 60u + 1u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(stored[std::size_t(i)], first[std::size_t(i)]) << i;
+  EXPECT_EQ(stored.back().total_us, 30'000);
+  EXPECT_EQ(total_in_rollups(), 161);
+
+  auto latest = store_->latest("c");
+  ASSERT_TRUE(latest);
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0].started_us, twice.started_us);  // "a"
+  EXPECT_EQ((*latest)[0].total_us, 30'000);
+  EXPECT_EQ((*latest)[1].started_us, kT0 + 198 * kSecondUs);  // "b"
+}
+
+TEST_F(SqliteIngestTest, ChunksAreStoredInPiecesThatPackPagesAndReadBackWhole) {
+  // Two series every 10 s for 6 h: a 2 h chunk span holds 720 results each, several KB.
+  std::vector<StoredResult> batch;
+  for (int i = 0; i < 2 * 6 * 360; ++i) {
+    TimeUs t = kT0 + (i / 2) * 10 * kSecondUs + (i * 7919) % 3'000;
+    batch.push_back(
+        make(i % 2 ? "a" : "b", t, i % 500 == 7 ? 200'000 : 20'000 + (i * 131) % 9'000));
+  }
+  ASSERT_TRUE(store_->write(batch));
+  auto old_first = all(Order::kOldestFirst, 333);
+  auto new_first = all(Order::kNewestFirst, 100);
+  ASSERT_EQ(old_first.size(), batch.size());
+  auto moved = store_->compact(kT0 + 5 * kHourUs);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, 2 * 5 * 360);
+  EXPECT_EQ(all(Order::kOldestFirst, 333), old_first);
+  EXPECT_EQ(all(Order::kNewestFirst, 100), new_first);
+  EXPECT_EQ(total_in_rollups(), std::int64_t(batch.size()));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/leeway.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), max(length(data)), sum(count) FROM chunks", -1,
+                               &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_GT(sqlite3_column_int64(st, 0), 2 * 3);   // more pieces than (series x spans)
+  EXPECT_LE(sqlite3_column_int64(st, 1), 1'200);   // each about a quarter of a page
+  EXPECT_EQ(sqlite3_column_int64(st, 2), *moved);  // every compacted result once
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  // Pruning through the middle of a span keeps its younger pieces' results.
+  auto pruned = store_->prune(kT0 + 3 * kHourUs + 14 * kDayUs);
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  std::vector<StoredResult> kept;
+  for (const auto& r : old_first) {
+    if (r.started_us >= kT0 + 3 * kHourUs) kept.push_back(r);
+  }
+  EXPECT_EQ(pruned->results, std::int64_t(old_first.size() - kept.size()));
+  EXPECT_EQ(all(Order::kOldestFirst, 333), kept);
+}
+
+}  // namespace
+}  // namespace leeway::store
