@@ -6,6 +6,7 @@
 // (series, started_us) primary key already serve time-range reads, and a chunked form would add a
 // second read path for a space saving that table partitioning gives a PostgreSQL operator anyway.
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <memory>
 #include <mutex>
@@ -245,6 +246,14 @@ Result<Connection> connect(const Target& t) {
   }
 }
 
+// False when the server has closed (or written to) a connection we left idle: a terminated
+// backend sends its goodbye and hangs up. Such a connection is replaced before use rather than
+// found broken by a query, where libpqxx 6.4 leaks the failed result.
+bool idle_and_open(const pqxx::connection& conn) {
+  pollfd p{conn.sock(), POLLIN, 0};
+  return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
+}
+
 StoredResult read_result(const pqxx::row& row, int first, std::string check, std::string location) {
   StoredResult s;
   s.check = std::move(check);
@@ -467,6 +476,7 @@ class PostgresStore final : public Store {
   template <typename Body>
   BodyResult<Body> run(Connection& conn, const char* what, Body& body) {
     for (int attempt = 0;; ++attempt) {
+      if (conn && !idle_and_open(*conn)) conn.reset();
       if (!conn) {
         auto c = connect(target_);
         if (!c) return c.error();
