@@ -50,8 +50,44 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 // Encoded bytes per chunk row at most (about): four of them and their columns fill a 4 KB page.
 constexpr std::size_t kChunkPieceBytes = 960;
 
-// Results inserted per INSERT statement on the write path.
+// Rows per INSERT statement on the write path: most of SQLite's cost is per statement.
 constexpr std::size_t kInsertGroup = 32;
+
+// "head (?,?),(?,?) tail" with `rows` tuples of `columns` parameters.
+std::string rows_sql(const char* head, int columns, std::size_t rows, const char* tail) {
+  std::string tuple = "(?";
+  for (int i = 1; i < columns; ++i) tuple += ",?";
+  tuple += ")";
+  std::string sql = head;
+  for (std::size_t i = 0; i < rows; ++i) sql += (i ? "," : " ") + tuple;
+  return sql + tail;
+}
+
+// An upsert of the write path, for one row and for kInsertGroup rows, and the statement cache
+// slots that hold them (slot and slot + 1).
+struct Upsert {
+  int slot;
+  std::string sql[2];
+  Upsert(int slot, const char* head, int columns, const char* tail)
+      : slot(slot),
+        sql{rows_sql(head, columns, 1, tail), rows_sql(head, columns, kInsertGroup, tail)} {}
+};
+
+const Upsert kRollupUpsert(
+    9, "INSERT INTO rollups VALUES", 17,
+    " ON CONFLICT(series, minute) DO UPDATE SET total = total + excluded.total, "
+    "good = good + excluded.good, degraded = degraded + excluded.degraded, "
+    "b0 = b0 + excluded.b0, b1 = b1 + excluded.b1, b2 = b2 + excluded.b2, "
+    "b3 = b3 + excluded.b3, b4 = b4 + excluded.b4, b5 = b5 + excluded.b5, "
+    "b6 = b6 + excluded.b6, b7 = b7 + excluded.b7, b8 = b8 + excluded.b8, "
+    "b9 = b9 + excluded.b9, b10 = b10 + excluded.b10, b11 = b11 + excluded.b11");
+const Upsert kLatestUpsert(17, "INSERT INTO latest VALUES", 10,
+                           " ON CONFLICT(series) DO UPDATE SET started_us = excluded.started_us, "
+                           "total_us = excluded.total_us, outcome_stage = excluded.outcome_stage, "
+                           "http_status = excluded.http_status, error_id = excluded.error_id, "
+                           "dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
+                           "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
+                           "WHERE excluded.started_us > latest.started_us");
 
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
@@ -447,36 +483,36 @@ class SqliteStore final : public Store {
           newest_.back() = p;
       }
     }
-    for (const RollupDelta& m : rollup_deltas_) {
-      auto up = cached(9,
-                       "INSERT INTO rollups VALUES(?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?) "
-                       "ON CONFLICT(series, minute) DO UPDATE SET total = total + excluded.total, "
-                       "good = good + excluded.good, degraded = degraded + excluded.degraded, "
-                       "b0 = b0 + excluded.b0, b1 = b1 + excluded.b1, b2 = b2 + excluded.b2, "
-                       "b3 = b3 + excluded.b3, b4 = b4 + excluded.b4, b5 = b5 + excluded.b5, "
-                       "b6 = b6 + excluded.b6, b7 = b7 + excluded.b7, b8 = b8 + excluded.b8, "
-                       "b9 = b9 + excluded.b9, b10 = b10 + excluded.b10, b11 = b11 + excluded.b11");
-      if (!up) return up.error();
-      (*up)->bind(m.series).bind(m.minute).bind(m.total).bind(m.good).bind(m.degraded);
-      for (auto b : m.buckets) (*up)->bind(b);
-      if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
-    }
-    for (const Pending& p : newest_) {
-      auto up =
-          cached(10,
-                 "INSERT INTO latest VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(series) DO UPDATE "
-                 "SET started_us = excluded.started_us, total_us = excluded.total_us, "
-                 "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
-                 "error_id = excluded.error_id, dns_us = excluded.dns_us, "
-                 "connect_us = excluded.connect_us, tls_us = excluded.tls_us, "
-                 "first_byte_us = excluded.first_byte_us "
-                 "WHERE excluded.started_us > latest.started_us");
-      if (!up) return up.error();
-      (*up)->bind(p.series);
-      bind_row(**up, p.row);
-      if ((*up)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
-    }
+    auto rollups =
+        upsert_all(kRollupUpsert, std::span<const RollupDelta>(rollup_deltas_),
+                   [](Stmt& st, const RollupDelta& m) {
+                     st.bind(m.series).bind(m.minute).bind(m.total).bind(m.good).bind(m.degraded);
+                     for (auto b : m.buckets) st.bind(b);
+                   });
+    if (!rollups) return rollups;
+    auto latest = upsert_all(kLatestUpsert, std::span<const Pending>(newest_),
+                             [](Stmt& st, const Pending& p) {
+                               st.bind(p.series);
+                               bind_row(st, p.row);
+                             });
+    if (!latest) return latest;
     return exec(writer_.get(), "COMMIT");
+  }
+
+  // Runs an upsert for every row, kInsertGroup rows per statement while there are that many.
+  // slot (one row) and slot + 1 (a group) cache its statements.
+  template <class T, class Bind>
+  Status upsert_all(const Upsert& upsert, std::span<const T> rows, Bind bind) {
+    while (!rows.empty()) {
+      bool many = rows.size() >= kInsertGroup;
+      auto group = rows.first(many ? kInsertGroup : 1);
+      rows = rows.subspan(group.size());
+      auto st = cached(upsert.slot + int(many), upsert.sql[many].c_str());
+      if (!st) return st.error();
+      for (const T& row : group) bind(**st, row);
+      if ((*st)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
+    return {};
   }
 
   // Inserts a full group of rows in one statement, as most of SQLite's cost is per statement.
@@ -878,7 +914,7 @@ class SqliteStore final : public Store {
 
   std::mutex write_mutex_;
   Db writer_;
-  std::unique_ptr<Stmt> stmts_[17];
+  std::unique_ptr<Stmt> stmts_[19];
   std::string insert_group_sql_;
   // Scratch of write(), kept to reuse its memory.
   std::vector<Pending> pending_;

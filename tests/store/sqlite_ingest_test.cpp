@@ -114,6 +114,31 @@ TEST_F(SqliteIngestTest, RewritingStoredKeysInALargeBatchKeepsTheFirstAndCountsO
   EXPECT_EQ((*latest)[1].started_us, kT0 + 198 * kSecondUs);  // "b"
 }
 
+TEST_F(SqliteIngestTest, LatestOfManySeriesInOneBatchIsEachOnesNewest) {
+  // 40 locations (more than one upsert statement's group), three runs each, newest first.
+  auto batch_at = [](int first_run) {
+    std::vector<StoredResult> batch;
+    for (int run = first_run + 2; run >= first_run; --run) {
+      for (int l = 0; l < 40; ++l) {
+        batch.push_back(
+            make("l" + std::to_string(100 + l), kT0 + run * kMinuteUs + l, 10'000 + run));
+      }
+    }
+    return batch;
+  };
+  ASSERT_TRUE(store_->write(batch_at(3)));
+  ASSERT_TRUE(store_->write(batch_at(0)));  // older runs leave the latest alone
+  auto latest = store_->latest("c");
+  ASSERT_TRUE(latest);
+  ASSERT_EQ(latest->size(), 40u);
+  for (int l = 0; l < 40; ++l) {
+    EXPECT_EQ((*latest)[std::size_t(l)].location, "l" + std::to_string(100 + l));
+    EXPECT_EQ((*latest)[std::size_t(l)].started_us, kT0 + 5 * kMinuteUs + l);
+    EXPECT_EQ((*latest)[std::size_t(l)].total_us, 10'005);
+  }
+  EXPECT_EQ(total_in_rollups(), 40 * 6);
+}
+
 TEST_F(SqliteIngestTest, ChunksAreStoredInPiecesThatPackPagesAndReadBackWhole) {
   // Two series every 10 s for 6 h: a 2 h chunk span holds 720 results each, several KB.
   std::vector<StoredResult> batch;
