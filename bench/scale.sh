@@ -8,6 +8,13 @@
 # Goals (issue 3): RSS <= 100 MB, p99 lateness <= 50 ms, no skipped runs.
 # Loopback only; ICMP needs root (raw socket) or a ping group range.
 # Usage: bash bench/scale.sh   (env: DURATION=600, HOSTS=1000, BUILD=build/release)
+#
+# 2026-11-25, 600 s, RelWithDebInfo, 2 shared cores (load 3-7 from other builds):
+#   leeway RSS median 88.0 MB, peak 103.3 MB (9.0 kB per check); prometheus+blackbox median
+#   247.6 MB (253.5 kB per target): 28x less memory per check. CPU 2.97% of a core per 1,000
+#   checks vs 31.8% per 1,000 targets. Lateness p50 0.6 ms, p99 48.6 ms; 0 skipped of 602,804
+#   runs; 0 dropped; 100% up. 1,568 bytes per stored result (the WAL is never checkpointed).
+#   /metrics 13.5 MB, median 54 ms; /api/v1/checks 5.3 MB, median 253 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/release}
