@@ -20,8 +20,20 @@
 # minutes) and the last hour stays plain. Kuma has no compaction: its figure is the same before
 # and after.
 #
-# Measured (2-core shared VM, RelWithDebInfo, defaults; see the end of this comment):
-#   (filled in below)
+# "per cpu-s" divides by the CPU the process used while writing (for writer, also making the
+# stream), a steadier figure than results/s on a shared machine.
+#
+# Measured 2026-11-25 on the 2-core shared dev VM (RelWithDebInfo, defaults, median of 3):
+#                           results/s  per cpu-s | before: raw    db | after compaction: raw    db
+#   leeway Store::write        109788     112817 |          43.5  60.5 |                  23.2  40.2
+#   leeway StoreWriter         105465     105707 |          43.5  60.5 |                  23.2  40.2
+#   uptime-kuma heartbeat       30668      40081 |         104.7 104.7 |                 104.7 104.7
+#   ratio store/kuma: 3.58x results/s, 2.81x per cpu-s; 4.51x fewer raw bytes, 2.60x fewer in all
+# Both goals of issue 3 hold (>= 100,000 results/s; <= 24 bytes per raw result after
+# compaction). The 23.2 raw bytes are 12.8 in chunks (5/6 of the results, ~11 bytes each after
+# the varint codec and page fill), 9.9 in the last hour's plain rows and ~0.3 in the chunk
+# index and error texts; "db" adds 16.8 for per-minute rollups (one row per check, location and
+# minute: two results per row at 30 s). Runs while others compile on the VM measure 50-80k/s.
 #
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
