@@ -30,9 +30,9 @@
 #   uptime-kuma heartbeat       30668      40081 |         104.7 104.7 |                 104.7 104.7
 #   ratio store/kuma: 3.58x results/s, 2.81x per cpu-s; 4.51x fewer raw bytes, 2.60x fewer in all
 # Both goals of issue 3 hold (>= 100,000 results/s; <= 24 bytes per raw result after
-# compaction). The 23.2 raw bytes are 12.8 in chunks (5/6 of the results, ~11 bytes each after
-# the varint codec and page fill), 9.9 in the last hour's plain rows and ~0.3 in the chunk
-# index and error texts; "db" adds 16.8 for per-minute rollups (one row per check, location and
+# compaction). The 23.2 raw bytes are 12.8 in chunks (the 5/6 of the results compacted, 15.4
+# bytes each with page fill), 9.9 in the last hour's plain rows (60 bytes each: a B-tree per
+# series, half-empty pages after compaction deletes) and ~0.3 in the chunk index and errors; "db" adds 16.8 for per-minute rollups (one row per check, location and
 # minute: two results per row at 30 s). Runs while others compile on the VM measure 50-80k/s.
 #
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
