@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` and `make test`. Each installs what it needs
 # (Debian 12, apt-get, quiet when everything is there).
-.PHONY: run test build deps bench clean
+.PHONY: run test build deps bench fuzz clean
 
 deps:
 	@bash scripts/deps.sh
@@ -13,18 +13,33 @@ build: deps
 run: build
 	@bash scripts/run.sh
 
-# The whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer.
-# The PostgreSQL store is not written yet: its half of the store suite is skipped (and reported
-# as skipped) until it is; remove LEEWAY_SKIP_POSTGRES here when it lands.
+# The whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer; the store
+# tests start their own PostgreSQL server (initdb in a temporary folder, a loopback port).
 test: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug
-	@LEEWAY_SKIP_POSTGRES=1 ctest --preset debug
+	@ctest --preset debug
 
 bench: build
 	@bash scripts/deps.sh --bench
 	@bash bench/http.sh
 	@bash bench/icmp.sh
+	@bash bench/ingest.sh
+	@bash bench/scale.sh
+
+# Each fuzz/<name>_fuzz target under libFuzzer for FUZZ_SECONDS (default 60); new inputs go to
+# build/fuzz/corpus/<name>, crashes to build/fuzz/crash-*. Save a crash under fuzz/corpus/<name>/
+# once fixed: `make test` replays that folder.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/deps.sh --fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz --target fuzzers
+	@for bin in build/fuzz/fuzz/*_fuzz; do \
+	  name=$$(basename $$bin _fuzz); mkdir -p build/fuzz/corpus/$$name; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$name \
+	    fuzz/corpus/$$name tests/$$name/data/cases || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -1,5 +1,6 @@
 // libFuzzer entry point for the config loader: any bytes in, a config or errors out; never a
-// crash, a hang or an exception. Built only by the clang `fuzz` preset.
+// crash, a hang or an exception. `make fuzz` runs it under libFuzzer (the clang `fuzz` preset);
+// `make test` replays the saved inputs through fuzz/replay_main.cpp.
 #include <cstddef>
 #include <cstdint>
 #include <string>

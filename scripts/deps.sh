@@ -8,11 +8,12 @@ packages=(
   libboost-dev libboost-system-dev libcurl4-openssl-dev libc-ares-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
-  libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping
+  libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables
 )
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time)
-fi
+case "${1:-}" in
+  --bench) packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time) ;;
+  --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
