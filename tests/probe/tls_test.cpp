@@ -2,14 +2,13 @@
 // test makes: every outcome and the stage it names, the certificate's facts, SNI and closing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <thread>
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
 
 #include "probe/probe.h"
 #include "support/certs.h"
@@ -19,11 +18,11 @@
 namespace leeway::testing {
 namespace {
 
+using probe::Outcome;
+using probe::Stage;
 using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::StartsWith;
-using probe::Outcome;
-using probe::Stage;
 
 // Runs one check on a loop of its own and stops the loop at its result (the engine's icmp
 // sockets keep a loop busy forever).
@@ -69,7 +68,8 @@ class TlsTest : public ::testing::Test {
     EXPECT_TRUE(spec) << spec.error().message;
     spec->tls.server_name = name;
     spec->tls.ca_file = ca_->ca_pem_path();
-    spec->timeout_us = 2 * kSecondUs;
+    spec->timeout_us =
+        10 * kSecondUs;  // generous: verdicts come in milliseconds, even under sanitizers
     return *spec;
   }
 
@@ -252,7 +252,7 @@ TEST_F(TlsTest, SilentPeerTimesOutWithinTheTimeout) {
   EXPECT_EQ(r.stage, Stage::kTimeout);
   EXPECT_EQ(r.error, "timed out after 300ms during tls handshake");
   EXPECT_GE(took, std::chrono::milliseconds(300));
-  EXPECT_LT(took, std::chrono::milliseconds(300 + 200));
+  EXPECT_LT(took, std::chrono::milliseconds(300 + 400));
   EXPECT_GE(r.timings.connect_us, 0);
   EXPECT_EQ(r.timings.tls_us, -1);
 }
@@ -315,6 +315,9 @@ TEST_F(TlsTest, ManyConcurrentRunsOnOneEngine) {
     // Two servers and two trust stores, so runs share the cached contexts.
     auto spec = spec_for(i % 2 ? server.port() : self_signed.port());
     if (i % 4 == 0) spec.tls.ca_file.clear();
+    // Forty handshakes queue on two server threads; under sanitizers on a busy machine the last
+    // ones take seconds. This test is about sharing, not speed.
+    spec.timeout_us = 30 * kSecondUs;
     engine.run(spec, [&](probe::ProbeResult r) {
       if (r.outcome == Outcome::kUp) ++up;
       if (r.error.starts_with("certificate not trusted: ")) ++untrusted;
