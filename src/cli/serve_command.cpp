@@ -16,11 +16,11 @@ Runner setup_serve(CLI::App& sub) {
   sub.add_option("--listen", options->listen, "HOST:PORT for the API and /metrics (default: the config's)");
   sub.footer("Exit codes: 0 stopped cleanly, 1 could not start, 2 bad config.");
   return [options] {
-    std::vector<std::string> errors;
-    auto daemon = daemon::Daemon::create(*options, SystemClock::instance(), errors);
+    daemon::StartFailure failure;
+    auto daemon = daemon::Daemon::create(*options, SystemClock::instance(), failure);
     if (!daemon) {
-      for (const auto& e : errors) std::cerr << e << "\n";
-      return 2;
+      for (const auto& e : failure.errors) std::cerr << e << "\n";
+      return failure.bad_config ? 2 : 1;
     }
     return daemon->run();
   };

@@ -454,10 +454,11 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() = default;
 
 std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock& clock,
-                                       std::vector<std::string>& errors) {
+                                       StartFailure& failure) {
   config::LoadResult loaded = config::load_config(options.config_path);
   if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) errors.push_back(e.to_string());
+    failure.bad_config = true;
+    for (const auto& e : loaded.errors) failure.errors.push_back(e.to_string());
     return nullptr;
   }
   config::Config cfg = std::move(*loaded.config);
@@ -467,7 +468,7 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
   store_options.rollup_retention_us = cfg.server.rollup_retention_us;
   auto db = store::open_store(uri, store_options);
   if (!db) {
-    errors.push_back(db.error().message);
+    failure.errors.push_back(db.error().message);
     return nullptr;
   }
   auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));

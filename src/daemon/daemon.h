@@ -19,12 +19,19 @@ struct DaemonOptions {
   std::string listen;     // overrides the config's server.listen when not empty
 };
 
+// Why create() returned nothing: every error line, and whether the config was at fault
+// (`leeway serve` exits 2) or starting failed with a good config, e.g. the store (exits 1).
+struct StartFailure {
+  bool bad_config = false;
+  std::vector<std::string> errors;
+};
+
 class Daemon {
  public:
-  // Loads and validates the config and opens the store. On a bad config, `errors` holds every
-  // config error (file:line:col lines) and nullptr is returned; other failures set `errors` too.
+  // Loads and validates the config and opens the store. On failure returns nullptr and fills
+  // `failure` (for a bad config, every error as a file:line:col line).
   static std::unique_ptr<Daemon> create(const DaemonOptions& options, const Clock& clock,
-                                        std::vector<std::string>& errors);
+                                        StartFailure& failure);
   ~Daemon();
 
   // Serves until SIGTERM or SIGINT (then flushes every pending result) and returns the exit
