@@ -22,16 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-bool wait_until(const std::function<bool()>& ready,
-                std::chrono::seconds limit = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 class PostgresServeTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -26,16 +26,6 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-bool wait_until(const std::function<bool()>& ready,
-                std::chrono::seconds limit = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -208,6 +198,31 @@ TEST_F(ServeTest, BadConfigExitsTwoBeforeDoingAnything) {
   EXPECT_THAT(r.err, HasSubstr("interval: expected a duration like 30s"));
   EXPECT_THAT(r.err, HasSubstr("bogus"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "leeway.db"));
+}
+
+TEST_F(ServeTest, StatusPrintsEveryCheckAndExitsWithTheWorstState) {
+  write_config(checks_yaml("ok", "/ok") + checks_yaml("teapot", "/status/418"));
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] {
+    return !result_times("web%2Fok").empty() && !result_times("web%2Fteapot").empty();
+  })) << log();
+  const std::string server = "http://127.0.0.1:" + std::to_string(api_port_);
+
+  ProcessResult r = run_process({LEEWAY_BINARY, "status", "--server", server});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;  // one check is down: the plugin convention
+  EXPECT_THAT(r.out, HasSubstr("STATE     CHECK"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("UP +web/ok +local"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("DOWN +web/teapot +local .* status: "));
+
+  ProcessResult as_json = run_process({LEEWAY_BINARY, "status", "--server", server, "--json"});
+  EXPECT_EQ(as_json.exit_code, 0);
+  EXPECT_EQ(json::parse(as_json.out)["checks"].size(), 2u);
+
+  // No daemon there: unknown (3), and the line says what could not be reached.
+  const std::string nobody = "http://127.0.0.1:" + std::to_string(closed_port());
+  ProcessResult gone = run_process({LEEWAY_BINARY, "status", "--server", nobody});
+  EXPECT_EQ(gone.exit_code, 3);
+  EXPECT_THAT(gone.err, HasSubstr("leeway status: cannot reach " + nobody + "/api/v1/checks"));
 }
 
 class AvailabilityCacheTest : public ::testing::Test {

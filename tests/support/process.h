@@ -1,6 +1,8 @@
 // Runs a program as a real child process and captures its output, for tests of the leeway binary.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,5 +34,10 @@ class ChildProcess {
  private:
   int pid_ = -1;
 };
+
+// Polls `ready` every 100 ms until it is true (returns true) or `limit` has passed (false): for
+// waiting on a child process's effects, such as results showing up in its API.
+bool wait_until(const std::function<bool()>& ready,
+                std::chrono::seconds limit = std::chrono::seconds(20));
 
 }  // namespace leeway::testing
