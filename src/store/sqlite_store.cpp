@@ -307,7 +307,7 @@ class SqliteStore final : public Store {
   Status init() {
     if (auto s = exec(writer_.get(),
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-                      "cache_size=-65536; PRAGMA temp_store=MEMORY;");
+                      "cache_size=-32768; PRAGMA temp_store=MEMORY;");
         !s) {
       return fail("store: sqlite:", path_, ": ", s.error().message);
     }
