@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -45,6 +46,8 @@ struct Cursor {
 };
 std::string encode_cursor(const Cursor& cursor);
 Result<Cursor> decode_cursor(std::string_view text);
+// The query's cursor, decoded; nullopt for the first page (no cursor given).
+Result<std::optional<Cursor>> query_cursor(const ResultQuery& query);
 
 // Rollup deltas of a batch keyed by (check, location, minute_us).
 using RollupKey = std::tuple<std::string, std::string, TimeUs>;

@@ -338,12 +338,9 @@ class PostgresStore final : public Store {
 
   Result<ResultPage> results(const ResultQuery& q) override {
     if (q.limit == 0) return ResultPage{};
-    std::optional<Cursor> cursor;
-    if (!q.cursor.empty()) {
-      auto c = decode_cursor(q.cursor);
-      if (!c) return c.error();
-      cursor = *c;
-    }
+    auto parsed = query_cursor(q);
+    if (!parsed) return parsed.error();
+    const std::optional<Cursor>& cursor = *parsed;
     const bool newest = q.order == Order::kNewestFirst;
     const std::string dir = newest ? "DESC" : "ASC";
     // One query over every series of the check; the cursor is a (started_us, location) bound.

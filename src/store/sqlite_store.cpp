@@ -839,12 +839,9 @@ class SqliteStore final : public Store {
   Result<ResultPage> read_results(sqlite3* db, const ResultQuery& q) {
     ResultPage page;
     if (q.limit == 0) return page;
-    std::optional<Cursor> cursor;
-    if (!q.cursor.empty()) {
-      auto c = decode_cursor(q.cursor);
-      if (!c) return c.error();
-      cursor = *c;
-    }
+    auto parsed = query_cursor(q);
+    if (!parsed) return parsed.error();
+    const std::optional<Cursor>& cursor = *parsed;
     const bool newest = q.order == Order::kNewestFirst;
     // The series of the check (and location), with their location names.
     auto ser = Stmt::prepare(db,

@@ -28,12 +28,14 @@ StoredResult make_stored_result(std::string check, std::string location,
 }
 
 std::size_t latency_bucket(DurationUs total_us) {
-  auto it = std::lower_bound(kLatencyBucketBoundsUs.begin(), kLatencyBucketBoundsUs.end(), total_us);
+  auto it =
+      std::lower_bound(kLatencyBucketBoundsUs.begin(), kLatencyBucketBoundsUs.end(), total_us);
   return static_cast<std::size_t>(it - kLatencyBucketBoundsUs.begin());
 }
 
 Result<std::unique_ptr<Store>> open_store(std::string_view uri, const StoreOptions& options) {
-  if (uri.empty()) return fail("store: empty URI; expected a file path, sqlite:PATH or postgres://...");
+  if (uri.empty())
+    return fail("store: empty URI; expected a file path, sqlite:PATH or postgres://...");
   if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
     return detail::open_postgres(std::string(uri), options);
   }
@@ -44,8 +46,8 @@ Result<std::unique_ptr<Store>> open_store(std::string_view uri, const StoreOptio
     return detail::open_sqlite(std::string(path), options);
   }
   if (auto colon = uri.find("://"); colon != std::string_view::npos) {
-    return fail("store: unknown scheme \"", std::string(uri.substr(0, colon)),
-                "\" in \"", std::string(uri), "\"; expected a file path, sqlite:PATH or postgres://...");
+    return fail("store: unknown scheme \"", std::string(uri.substr(0, colon)), "\" in \"",
+                std::string(uri), "\"; expected a file path, sqlite:PATH or postgres://...");
   }
   return detail::open_sqlite(std::string(uri), options);
 }
@@ -75,6 +77,13 @@ Result<Cursor> decode_cursor(std::string_view text) {
   }
   c.location = std::string(text.substr(slash + 1));
   return c;
+}
+
+Result<std::optional<Cursor>> query_cursor(const ResultQuery& query) {
+  if (query.cursor.empty()) return std::optional<Cursor>();
+  auto cursor = decode_cursor(query.cursor);
+  if (!cursor) return cursor.error();
+  return std::optional<Cursor>(std::move(*cursor));
 }
 
 Status force_schema_version(std::string_view uri, int version) {

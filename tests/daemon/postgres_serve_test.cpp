@@ -68,10 +68,7 @@ class PostgresServeTest : public ::testing::Test {
     return times;
   }
 
-  std::string log() {
-    std::ifstream in(dir_ / "serve.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string log() { return read_file(dir_ / "serve.log"); }
 
   HttpServer target_;
   std::unique_ptr<PostgresServer> pg_;

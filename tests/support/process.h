@@ -35,6 +35,9 @@ class ChildProcess {
   int pid_ = -1;
 };
 
+// The whole content of a file (a child's log), or "" when it cannot be read.
+std::string read_file(const std::string& path);
+
 // Polls `ready` every 100 ms until it is true (returns true) or `limit` has passed (false): for
 // waiting on a child process's effects, such as results showing up in its API.
 bool wait_until(const std::function<bool()>& ready,
