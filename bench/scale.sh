@@ -97,8 +97,9 @@ lw_hwm=$(proc_kb "$lw_pid" VmHWM); prom_hwm=$(proc_kb "$prom_pid" VmHWM); bb_hwm
 curl -s "http://127.0.0.1:$api_port/metrics" >"$work/metrics.txt"
 db_bytes=$(cat "$work"/leeway.db "$work"/leeway.db-wal 2>/dev/null | wc -c)
 sqlite3 "$work/leeway.db" "SELECT substr(c.name, instr(c.name, '/') + 1, 3), sum(r.total), sum(r.good),
-  sum(r.degraded) FROM rollups r JOIN series s ON s.id = r.series JOIN checks c ON c.id = s.check_id
-  GROUP BY 1" >"$work/outcomes"
+  sum(r.degraded) FROM (SELECT series, total, good, degraded FROM rollups UNION ALL
+  SELECT series, total, good, degraded FROM recent_rollups) r JOIN series s ON s.id = r.series
+  JOIN checks c ON c.id = s.check_id GROUP BY 1" >"$work/outcomes"
 prom_query() {  # PromQL -> the first value of the result, or 0
   curl -s "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" |
     python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'

@@ -15,6 +15,11 @@
 
 namespace leeway::store::detail {
 
+// The schema versions this build writes, one per backend. A database with a higher version is
+// refused on open; a lower one is migrated.
+constexpr int kSqliteSchemaVersion = 2;
+constexpr int kPostgresSchemaVersion = 1;
+
 // outcome and stage in one small integer: outcome * 8 + stage.
 int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage);
 void unpack_outcome_stage(int packed, probe::Outcome& outcome, probe::Stage& stage);

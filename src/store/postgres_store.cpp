@@ -53,7 +53,7 @@ CREATE TABLE latest(series BIGINT PRIMARY KEY, started_us BIGINT NOT NULL,
                     first_byte_us BIGINT NOT NULL);
 )sql",
 };
-static_assert(std::size(kMigrations) == kSchemaVersion);
+static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
 
 // Any constant works; it only has to be the same for every leeway node.
@@ -288,12 +288,12 @@ class PostgresStore final : public Store {
       txn.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
       pqxx::result r = txn.exec("SELECT max(version) FROM schema_version");
       const int version = r[0][0].is_null() ? 0 : r[0][0].as<int>();
-      if (version > kSchemaVersion) {
+      if (version > kPostgresSchemaVersion) {
         return fail("store: ", target_.display, " has schema version ", std::to_string(version),
-                    ", newer than this leeway supports (", std::to_string(kSchemaVersion),
+                    ", newer than this leeway supports (", std::to_string(kPostgresSchemaVersion),
                     "); upgrade leeway or use another database");
       }
-      for (int v = version; v < kSchemaVersion; ++v) {
+      for (int v = version; v < kPostgresSchemaVersion; ++v) {
         try {
           txn.exec(kMigrations[v]);
         } catch (const std::exception& e) {
@@ -301,9 +301,9 @@ class PostgresStore final : public Store {
                       std::to_string(v + 1), ": ", clean_message(e.what(), target_.password));
         }
       }
-      if (version < kSchemaVersion) {
+      if (version < kPostgresSchemaVersion) {
         txn.exec("DELETE FROM schema_version");
-        txn.exec_params("INSERT INTO schema_version VALUES($1)", kSchemaVersion);
+        txn.exec_params("INSERT INTO schema_version VALUES($1)", kPostgresSchemaVersion);
       }
       txn.commit();
     } catch (const std::exception& e) {

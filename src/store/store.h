@@ -23,9 +23,6 @@
 
 namespace leeway::store {
 
-// The schema version this build writes. A database with a higher version is refused on open.
-constexpr int kSchemaVersion = 1;
-
 // One stored probe result: the ProbeResult fields people need, keyed by check and location.
 // A result is identified by (check, location, started_us); writing the same key twice keeps the
 // first.

@@ -121,7 +121,8 @@ TEST_F(PostgresTest, DescribeHidesThePassword) {
 
 TEST_F(PostgresTest, MigratesAnEmptyDatabaseOnce) {
   ASSERT_NE(open(), nullptr);
-  EXPECT_EQ(sql("SELECT version FROM schema_version")[0][0].as<int>(), kSchemaVersion);
+  EXPECT_EQ(sql("SELECT version FROM schema_version")[0][0].as<int>(),
+            detail::kPostgresSchemaVersion);
   EXPECT_EQ(sql("SELECT count(*) FROM schema_version")[0][0].as<int>(), 1);
   for (const char* table : {"checks", "locations", "series", "results", "rollups", "latest"}) {
     EXPECT_FALSE(sql(std::string("SELECT to_regclass('") + table + "')")[0][0].is_null()) << table;
@@ -134,7 +135,8 @@ TEST_F(PostgresTest, MigratesFromAnOlderVersion) {
   ASSERT_TRUE(detail::force_schema_version(uri_, 0));  // a schema_version table, nothing else
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(sql("SELECT version FROM schema_version")[0][0].as<int>(), kSchemaVersion);
+  EXPECT_EQ(sql("SELECT version FROM schema_version")[0][0].as<int>(),
+            detail::kPostgresSchemaVersion);
   ASSERT_TRUE(store->write(std::vector{make("c", "a", kT0)}));
   EXPECT_EQ(count("c", *store), 1u);
 }

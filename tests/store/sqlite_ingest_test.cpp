@@ -1,6 +1,6 @@
 // The SQLite store's write and compaction paths at batch sizes the shared suite does not reach:
-// results inserted in groups (with rewrites of stored keys in the group) and chunks stored in
-// page-sized pieces.
+// results inserted in groups (with rewrites of stored keys in the group), chunks stored in
+// page-sized pieces, a minute's rollup split between the two tiers, and the schema migration.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -180,6 +180,114 @@ TEST_F(SqliteIngestTest, ChunksAreStoredInPiecesThatPackPagesAndReadBackWhole) {
   }
   EXPECT_EQ(pruned->results, std::int64_t(old_first.size() - kept.size()));
   EXPECT_EQ(all(Order::kOldestFirst, 333), kept);
+}
+
+TEST_F(SqliteIngestTest, AMinuteWrittenBeforeAndAfterCompactionAddsUp) {
+  // Compaction moves every recent rollup into the long-term table, including the minute still
+  // being written; what comes later for that minute lands in the recent tier again.
+  ASSERT_TRUE(store_->write(std::vector{make("a", kT0 + 1 * kSecondUs, 10'000),
+                                        make("b", kT0 + 2 * kSecondUs, 200'000)}));
+  ASSERT_TRUE(store_->compact(kT0));  // no raw result is old enough; the rollups move
+  ASSERT_TRUE(store_->write(std::vector{make("a", kT0 + 31 * kSecondUs, 20'000),
+                                        make("a", kT0 + 61 * kSecondUs, 20'000)}));
+
+  RollupQuery q;
+  q.check = "c";
+  q.from_us = kT0;
+  q.to_us = kT0 + 2 * kMinuteUs;
+  auto per_location = store_->rollups(q);
+  ASSERT_TRUE(per_location) << per_location.error().message;
+  ASSERT_EQ(per_location->size(), 3u);  // (0, a), (0, b), (1, a)
+  EXPECT_EQ((*per_location)[0].location, "a");
+  EXPECT_EQ((*per_location)[0].total, 2);
+  EXPECT_EQ((*per_location)[0].good, 2);
+  EXPECT_EQ((*per_location)[1].location, "b");
+  EXPECT_EQ((*per_location)[1].total, 1);
+  EXPECT_EQ((*per_location)[1].good, 0);
+  EXPECT_EQ((*per_location)[2].minute_us, kT0 + kMinuteUs);
+  EXPECT_EQ((*per_location)[2].total, 1);
+
+  q.sum_locations = true;
+  auto summed = store_->rollups(q);
+  ASSERT_TRUE(summed);
+  ASSERT_EQ(summed->size(), 2u);
+  EXPECT_EQ((*summed)[0].location, "");
+  EXPECT_EQ((*summed)[0].total, 3);
+  EXPECT_EQ((*summed)[0].good, 2);
+
+  auto a = store_->availability("c", std::string("a"), kT0, kT0 + kMinuteUs);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->total, 2);
+  EXPECT_EQ(a->good, 2);
+  EXPECT_EQ(total_in_rollups(), 4);
+}
+
+TEST_F(SqliteIngestTest, AVersion1DatabaseIsMigratedWithItsHistory) {
+  // Version 1 kept raw results keyed by series first: the layout of files written before
+  // 2026-11-25, made here by hand with two results and their rollup.
+  store_.reset();
+  const std::string path = dir_ + "/v1.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE checks(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE locations(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE series(id INTEGER PRIMARY KEY, check_id INTEGER NOT NULL, location_id INTEGER NOT NULL,
+                    UNIQUE(check_id, location_id));
+CREATE TABLE errors(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE results(series INTEGER NOT NULL, started_us INTEGER NOT NULL, total_us INTEGER NOT NULL,
+                     outcome_stage INTEGER NOT NULL, http_status INTEGER NOT NULL,
+                     error_id INTEGER NOT NULL, dns_us INTEGER NOT NULL, connect_us INTEGER NOT NULL,
+                     tls_us INTEGER NOT NULL, first_byte_us INTEGER NOT NULL,
+                     PRIMARY KEY(series, started_us)) WITHOUT ROWID;
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, series INTEGER NOT NULL, first_us INTEGER NOT NULL,
+                    last_us INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX chunks_by_series ON chunks(series, first_us);
+CREATE TABLE rollups(series INTEGER NOT NULL, minute INTEGER NOT NULL, total INTEGER NOT NULL,
+                     good INTEGER NOT NULL, degraded INTEGER NOT NULL,
+                     b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL,
+                     b3 INTEGER NOT NULL, b4 INTEGER NOT NULL, b5 INTEGER NOT NULL,
+                     b6 INTEGER NOT NULL, b7 INTEGER NOT NULL, b8 INTEGER NOT NULL,
+                     b9 INTEGER NOT NULL, b10 INTEGER NOT NULL, b11 INTEGER NOT NULL,
+                     PRIMARY KEY(series, minute)) WITHOUT ROWID;
+CREATE TABLE latest(series INTEGER PRIMARY KEY, started_us INTEGER NOT NULL,
+                    total_us INTEGER NOT NULL, outcome_stage INTEGER NOT NULL,
+                    http_status INTEGER NOT NULL, error_id INTEGER NOT NULL,
+                    dns_us INTEGER NOT NULL, connect_us INTEGER NOT NULL, tls_us INTEGER NOT NULL,
+                    first_byte_us INTEGER NOT NULL);
+INSERT INTO checks VALUES(1, 'c');
+INSERT INTO locations VALUES(1, 'a');
+INSERT INTO series VALUES(1, 1, 1);
+INSERT INTO errors VALUES(1, 'connection refused');
+-- 2026-01-01T00:00:05Z up (outcome 0, stage 0), and 00:00:35Z down at connect (1 * 8 + 2).
+INSERT INTO results VALUES(1, 1767225605000000, 12000, 0, 200, 0, 100, 1100, -1, 9000);
+INSERT INTO results VALUES(1, 1767225635000000, 3000, 10, 0, 1, 100, -1, -1, -1);
+INSERT INTO rollups VALUES(1, 29453760, 2, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0);
+PRAGMA user_version = 1;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto s = open_store("sqlite:" + path);
+  ASSERT_TRUE(s) << s.error().message;
+  store_ = std::move(*s);
+  auto stored = all(Order::kOldestFirst, 10);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].started_us, kT0 + 5 * kSecondUs);
+  EXPECT_EQ(stored[0].http_status, 200);
+  EXPECT_EQ(stored[0].first_byte_us, 9'000);
+  EXPECT_EQ(stored[1].started_us, kT0 + 35 * kSecondUs);
+  EXPECT_EQ(stored[1].error, "connection refused");
+  EXPECT_EQ(total_in_rollups(), 2);
+
+  // It takes new results, and they and the old ones compact together.
+  ASSERT_TRUE(store_->write(std::vector{make("a", kT0 + 65 * kSecondUs, 10'000)}));
+  EXPECT_EQ(total_in_rollups(), 3);
+  auto moved = store_->compact(kT0 + kHourUs);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, 3);
+  EXPECT_EQ(all(Order::kOldestFirst, 10).size(), 3u);
+  EXPECT_EQ(total_in_rollups(), 3);
 }
 
 }  // namespace
