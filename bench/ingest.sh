@@ -23,22 +23,22 @@
 # "per cpu-s" divides by the CPU the process used while writing (for writer, also making the
 # stream), a steadier figure than results/s on a shared machine.
 #
-# Measured 2026-11-25 on the 2-core dev VM (RelWithDebInfo, defaults, median of 3), after the
-# fix that lets the write-ahead log be checkpointed (1f6da09):
+# Measured 2026-11-25 on the 2-core dev VM (RelWithDebInfo, defaults, median of 3), with schema 2
+# (recent results and rollups keyed by minute first; e6c9825):
 #                           results/s  per cpu-s | before: raw    db | after compaction: raw    db
-#   leeway Store::write         80025      94397 |          43.5  60.5 |                  23.2  40.2
-#   leeway StoreWriter          77829      84278 |          43.5  60.5 |                  23.2  40.2
-#   uptime-kuma heartbeat       30239      39577 |         104.7 104.7 |                 104.7 104.7
-#   ratio store/kuma: 2.65x results/s, 2.39x per cpu-s; 4.51x fewer raw bytes, 2.60x fewer in all
-# The bytes goal of issue 3 holds (<= 24 per raw result after compaction); the speed goal
-# (>= 100,000 results/s) does not yet: 80k. An earlier figure of 110k/s was measured while a
-# cached statement kept the log from ever being checkpointed (it grew without bound, so no
-# page was ever copied back); copying the log into the database is part of the real cost, and
-# it now runs on a thread of its own. The 23.2 raw bytes are 12.8 in chunks (the 5/6 of the
-# results compacted, 15.4 bytes each with page fill), 9.9 in the last hour's plain rows (60
-# bytes each: a B-tree per series, half-empty pages after compaction deletes) and ~0.3 in the
-# chunk index and errors; "db" adds 16.8 for per-minute rollups (one row per check, location
-# and minute: two results per row at 30 s).
+#   leeway Store::write        571426     567502 |          48.4  65.3 |                  21.3  38.4
+#   leeway StoreWriter         492849     430111 |          48.4  65.3 |                  21.3  38.4
+#   uptime-kuma heartbeat       28838      38526 |         104.7 104.7 |                 104.7 104.7
+#   ratio store/kuma: 19.8x results/s, 14.7x per cpu-s; 4.92x fewer raw bytes, 2.73x fewer in all
+# Both goals of issue 3 hold: >= 100,000 results/s and <= 24 bytes per raw result after
+# compaction. Schema 1 kept recent rows keyed by series first, so every batch rewrote one page
+# per series in two tables: 4,191 bytes went to disk per result and it ran at 80,025 results/s;
+# now 146 bytes. (An earlier figure of 110k/s for schema 1 was measured while a cached statement
+# kept the write-ahead log from ever being checkpointed; copying the log into the database is
+# part of the real cost.) Compacting the 5 older hours takes 2.9 s (1.1 s with schema 1): one
+# index seek per series and minute. The 21.3 raw bytes are about 12.8 in chunks (the 5/6 of the
+# results compacted), the last hour's plain rows and ~0.3 in the chunk index and errors; "db"
+# adds per-minute rollups (one row per check, location and minute: two results per row at 30 s).
 #
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
