@@ -6,19 +6,18 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <nlohmann/json.hpp>
 
 #include "probe/probers.h"
 
@@ -61,6 +60,8 @@ struct Transfer {
   std::string body;
   curl_slist* headers = nullptr;
   curl_slist* resolve = nullptr;
+  // The "host:port" this handle last pinned in the multi handle's DNS cache (see launch()).
+  std::string pinned;
   char error[CURL_ERROR_SIZE] = {};
   SteadyClock::time_point started;
   DurationUs timeout_us = 0;
@@ -288,8 +289,8 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->body_regex_text = http.body_regex;
   t->json_pointer = http.json_pointer;
   t->json_equals = http.json_equals;
-  t->keep_body = !http.body_contains.empty() || !http.body_regex.empty() ||
-                 !http.json_pointer.empty();
+  t->keep_body =
+      !http.body_contains.empty() || !http.body_regex.empty() || !http.json_pointer.empty();
   t->https = spec.url.size() >= 8 && strncasecmp(spec.url.c_str(), "https://", 8) == 0;
   if (!http.body_regex.empty()) {
     std::string error;
@@ -306,9 +307,9 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
       spec.host, spec.family, spec.timeout_us,
       [self = shared_from_this(), t, spec](Result<std::vector<asio::ip::address>> addrs) {
         if (self->closed_) return;
-        t->dns_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
-                                                                          t->started)
-                        .count();
+        t->dns_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t->started)
+                .count();
         if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message);
         if (addrs->empty())
           return self->fail_soon(t, Stage::kDns, "no address for \"" + spec.host + "\"");
@@ -316,8 +317,7 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
       });
 }
 
-void Core::launch(Transfer* t, const CheckSpec& spec,
-                  const std::vector<asio::ip::address>* addrs) {
+void Core::launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip::address>* addrs) {
   CURL* e = t->easy;
   const HttpSpec& http = spec.http;
   curl_easy_reset(e);
@@ -350,7 +350,14 @@ void Core::launch(Transfer* t, const CheckSpec& spec,
       const auto& a = (*addrs)[i];
       entry += a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
     }
-    t->resolve = curl_slist_append(nullptr, entry.c_str());
+    // curl keeps these entries in the multi handle's DNS cache for good and walks the whole
+    // cache on every transfer: at 1,000 hosts that was a tenth of leeway's CPU (perf). So each
+    // handle first removes the entry of its previous run ("-host:port"): the cache holds at
+    // most one entry per pooled handle. (Removing an entry another run is using is safe: curl
+    // counts its users.)
+    if (!t->pinned.empty()) t->resolve = curl_slist_append(nullptr, ("-" + t->pinned).c_str());
+    t->resolve = curl_slist_append(t->resolve, entry.c_str());
+    t->pinned = spec.host + ":" + std::to_string(spec.port);
     curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
   }
 
@@ -423,8 +430,8 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
     std::string error = t->error[0] ? t->error : curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       result.stage = Stage::kTimeout;
-      const char* step = !connected  ? "while connecting"
-                         : !tls_done ? "during the TLS handshake"
+      const char* step = !connected    ? "while connecting"
+                         : !tls_done   ? "during the TLS handshake"
                          : status == 0 ? (starttransfer > 0 ? "while reading the response headers"
                                                             : "waiting for the response")
                                        : "while reading the body";
@@ -432,13 +439,20 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
                      " timeout): " + error;
       return result;
     }
-    if (rc == CURLE_COULDNT_RESOLVE_HOST) result.stage = Stage::kDns;
-    else if (rc == CURLE_COULDNT_CONNECT) result.stage = Stage::kConnect;
-    else if (is_tls_error(rc)) result.stage = Stage::kTls;
-    else if (rc == CURLE_SEND_ERROR) result.stage = Stage::kSend;
-    else if (!connected) result.stage = Stage::kConnect;
-    else if (!tls_done) result.stage = Stage::kTls;
-    else result.stage = status == 0 ? Stage::kStatus : Stage::kBody;
+    if (rc == CURLE_COULDNT_RESOLVE_HOST)
+      result.stage = Stage::kDns;
+    else if (rc == CURLE_COULDNT_CONNECT)
+      result.stage = Stage::kConnect;
+    else if (is_tls_error(rc))
+      result.stage = Stage::kTls;
+    else if (rc == CURLE_SEND_ERROR)
+      result.stage = Stage::kSend;
+    else if (!connected)
+      result.stage = Stage::kConnect;
+    else if (!tls_done)
+      result.stage = Stage::kTls;
+    else
+      result.stage = status == 0 ? Stage::kStatus : Stage::kBody;
     result.error = std::move(error);
     return result;
   }
@@ -476,8 +490,8 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
     json doc = json::parse(t->body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) {
       result.stage = Stage::kBody;
-      result.error = t->truncated ? "body is over 1 MiB, too big to check as JSON"
-                                  : "body is not valid JSON";
+      result.error =
+          t->truncated ? "body is over 1 MiB, too big to check as JSON" : "body is not valid JSON";
       return result;
     }
     try {
@@ -572,8 +586,7 @@ void Core::arm(Watch* w) {
   }
 }
 
-void Core::on_ready(Watch* w, unsigned generation, int direction,
-                    boost::system::error_code ec) {
+void Core::on_ready(Watch* w, unsigned generation, int direction, boost::system::error_code ec) {
   if (closed_ || w->generation != generation) return;
   (direction == CURL_CSELECT_IN ? w->read_pending : w->write_pending) = false;
   if (ec == asio::error::operation_aborted) return;
