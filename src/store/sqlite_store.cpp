@@ -90,6 +90,10 @@ constexpr std::size_t kChunkPieceBytes = 960;
 // Rows per INSERT statement on the write path: most of SQLite's cost is per statement.
 constexpr std::size_t kInsertGroup = 32;
 
+// Series compacted together: their rows are read in one pass over the recent tier's minutes and
+// held in memory (at a 10 s interval, 5 minutes of them are ~250 KB).
+constexpr std::size_t kCompactSeries = 256;
+
 // "head (?,?),(?,?) tail" with `rows` tuples of `columns` parameters.
 std::string rows_sql(const char* head, int columns, std::size_t rows, const std::string& tail) {
   std::string tuple = "(?";
@@ -372,9 +376,11 @@ class SqliteStore final : public Store {
       : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
 
   Status init() {
+    // An 8 MiB writer cache: batches touch only the last minutes' pages, so ingest is as fast as
+    // with 32 MiB (bench/ingest.sh); compaction is a little slower, and memory matters more.
     if (auto s = exec(writer_.get(),
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-                      "cache_size=-32768; PRAGMA temp_store=MEMORY;");
+                      "cache_size=-8192; PRAGMA temp_store=MEMORY;");
         !s) {
       return fail("store: sqlite:", path_, ": ", s.error().message);
     }
@@ -788,9 +794,9 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> compact_locked(TimeUs before_us) {
     if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
-    // Raw results started before `before_us`, series by series: gathered from the minutes that
-    // hold them (one seek per series and minute, and one series' rows in memory at a time),
-    // then merged into the chunks of the spans they fall in.
+    // Raw results started before `before_us`, kCompactSeries series at a time: their rows are
+    // read minute by minute (one range of neighbouring pages per minute), then each series'
+    // rows are merged into the chunks of the spans they fall in.
     const std::int64_t last_minute = floor_div(before_us - 1, kMinuteUs);
     auto minutes = present_minutes(writer_.get(), "recent_results",
                                    std::numeric_limits<std::int64_t>::min(), last_minute);
@@ -799,28 +805,32 @@ class SqliteStore final : public Store {
     if (!minutes->empty()) {
       auto all = all_series();
       if (!all) return all.error();
-      auto sel =
-          Stmt::prepare(writer_.get(), std::string("SELECT ") + kRowColumns +
-                                           " FROM recent_results WHERE minute = ? AND "
-                                           "series = ? AND started_us < ? ORDER BY started_us");
+      auto sel = Stmt::prepare(writer_.get(),
+                               std::string("SELECT series, ") + kRowColumns +
+                                   " FROM recent_results WHERE minute = ? AND series >= ? AND "
+                                   "series <= ? AND started_us < ? ORDER BY series, started_us");
       if (!sel) return sel.error();
-      std::vector<Row> rows;
-      for (std::int64_t series : *all) {
+      std::unordered_map<std::int64_t, std::vector<Row>> rows;
+      for (std::size_t first = 0; first < all->size(); first += kCompactSeries) {
+        std::span<const std::int64_t> group =
+            std::span(*all).subspan(first, std::min(kCompactSeries, all->size() - first));
         rows.clear();
         for (std::int64_t minute : *minutes) {
-          sel->reset().bind(minute).bind(series).bind(before_us);
+          sel->reset().bind(minute).bind(group.front()).bind(group.back()).bind(before_us);
           int rc;
-          while ((rc = sel->step()) == SQLITE_ROW) rows.push_back(read_row(*sel, 0));
+          while ((rc = sel->step()) == SQLITE_ROW) rows[sel->i64(0)].push_back(read_row(*sel, 1));
           if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
         }
-        moved += std::int64_t(rows.size());
-        // In time order: one merge per span.
-        for (auto first = rows.begin(); first != rows.end();) {
-          TimeUs span = span_of(first->started_us);
-          auto end = std::find_if(first, rows.end(),
-                                  [&](const Row& r) { return span_of(r.started_us) != span; });
-          if (auto s = merge_into_chunk(series, span, {first, end}); !s) return s.error();
-          first = end;
+        for (auto& [series, series_rows] : rows) {
+          moved += std::int64_t(series_rows.size());
+          // In time order (minutes ascend): one merge per span.
+          for (auto from = series_rows.begin(); from != series_rows.end();) {
+            TimeUs span = span_of(from->started_us);
+            auto to = std::find_if(from, series_rows.end(),
+                                   [&](const Row& r) { return span_of(r.started_us) != span; });
+            if (auto s = merge_into_chunk(series, span, {from, to}); !s) return s.error();
+            from = to;
+          }
         }
       }
       auto del = Stmt::prepare(writer_.get(),
