@@ -76,6 +76,7 @@ struct Schedule::Impl {
     Entry entry;
     bool live = false;
     std::uint64_t heap_token = 0;  // the token of this check's one valid heap item
+    TimeUs next_due_us = kNever;   // the due time of that item
     TimeUs last_scheduled_us = kNever;
     std::uint64_t run_id = 0;      // the run in flight; 0 when none
     std::uint64_t wait_token = 0;  // the token of its run waiting for a host slot; 0 when none
@@ -141,6 +142,7 @@ struct Schedule::Impl {
 
   void push(std::uint32_t slot, TimeUs due_us) {
     checks[slot].heap_token = ++last_token;
+    checks[slot].next_due_us = due_us;
     heap.push(HeapItem{due_us, last_token, slot});
   }
 
@@ -199,7 +201,9 @@ struct Schedule::Impl {
     const bool new_interval = entry.interval_us != c.entry.interval_us;
     const bool new_host = entry.host != c.entry.host;
     c.entry = std::move(entry);
-    if (new_interval) {
+    // A slot already due under the old interval keeps its place: it runs (late), as any due
+    // slot does, and the slots after it follow the new interval's phase (see due()).
+    if (new_interval && c.next_due_us > now_us) {
       // Never earlier than just after the last slot, so a reload cannot run the check twice.
       TimeUs from = now_us;
       if (c.last_scheduled_us != kNever) from = std::max(from, c.last_scheduled_us + 1);
@@ -305,7 +309,9 @@ struct Schedule::Impl {
         skip(c, scheduled_us - interval_us, missed, "the scheduler fell behind");
       }
       c.last_scheduled_us = scheduled_us;
-      push(item.slot, scheduled_us + interval_us);
+      // The next slot on the check's phase: scheduled_us + interval_us, unless the interval
+      // changed since this slot was due.
+      push(item.slot, next_slot_us(c.entry.id, interval_us, scheduled_us + 1));
       if (c.run_id != 0 || c.wait_token != 0) {
         ++skipped_still_running_total;
         skip(c, scheduled_us, 1,

@@ -580,6 +580,29 @@ TEST(Replace, ANewIntervalNeverRunsTheCheckTwiceForOneInstant) {
   EXPECT_EQ(schedule.next_due_us(), next + 10 * kSecondUs);
 }
 
+TEST(Replace, ASlotDueBeforeANewIntervalStillRuns) {
+  // The slot came due, and a reload changed the interval before due() was called: that slot
+  // runs (it is never silently dropped), then the check follows its new phase.
+  const std::string id = "web/home";
+  Schedule schedule;
+  ASSERT_TRUE(schedule.add(entry(id, kMinuteUs), kBase));
+  const TimeUs s0 = next_slot_us(id, kMinuteUs, kBase);
+  ASSERT_TRUE(schedule.replace({entry(id, 10 * kSecondUs)}, s0 + 5));
+  std::vector<schedule::Run> runs = schedule.due(s0 + 5);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].scheduled_us, s0);
+  EXPECT_EQ(runs[0].entry.interval_us, 10 * kSecondUs);
+  schedule.finish(runs[0].run_id);
+  const TimeUs next = next_slot_us(id, 10 * kSecondUs, s0 + 1);
+  EXPECT_EQ(schedule.next_due_us(), next);
+  runs = schedule.due(next);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].scheduled_us, next);
+  schedule.finish(runs[0].run_id);
+  EXPECT_EQ(schedule.next_due_us(), next + 10 * kSecondUs);
+  EXPECT_EQ(schedule.skipped(id), 0u);
+}
+
 TEST(Replace, RemovedCheckInFlightStillFreesItsHost) {
   Schedule schedule(Options{1, [](std::string_view) {}});
   ASSERT_TRUE(schedule.add(entry("one", kMinuteUs, "h"), kBase));
