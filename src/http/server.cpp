@@ -1,6 +1,10 @@
 #include "http/server.h"
 
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -35,8 +39,7 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
-        hex(text[i + 2]) >= 0) {
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
       out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -84,6 +87,11 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
+// A handler bug must not take the daemon down; the caller sees a 500 with the reason.
+Response internal_error(const std::exception& e) {
+  return Response::error(500, std::string("internal error: ") + e.what());
+}
+
 }  // namespace
 
 const Route* match_route(const std::vector<Route>& routes, Request& request,
@@ -96,8 +104,10 @@ const Route* match_route(const std::vector<Route>& routes, Request& request,
     std::vector<std::string> params;
     bool ok = true;
     for (std::size_t i = 0; i < pattern_parts.size() && ok; ++i) {
-      if (pattern_parts[i] == "{}") params.push_back(percent_decode(path_parts[i]));
-      else ok = pattern_parts[i] == path_parts[i];
+      if (pattern_parts[i] == "{}")
+        params.push_back(percent_decode(path_parts[i]));
+      else
+        ok = pattern_parts[i] == path_parts[i];
     }
     if (!ok) continue;
     if (route.method != request.method) {
@@ -110,11 +120,24 @@ const Route* match_route(const std::vector<Route>& routes, Request& request,
   return nullptr;
 }
 
+namespace {
+
+// What a server's connections share. Connections hold it, so it outlives every one of them.
+struct Shared {
+  Shared(std::vector<Route> routes, std::size_t worker_threads)
+      : routes(std::move(routes)), workers(worker_threads) {}
+
+  const std::vector<Route> routes;
+  asio::thread_pool workers;  // runs offloaded work
+  std::atomic<std::size_t> offloaded{0};
+  std::atomic<bool> closing{false};  // the Server is being destroyed: drop work not started
+};
+
 // One connection: reads requests, answers them in order, keeps the connection alive.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, const std::vector<Route>& routes)
-      : stream_(std::move(socket)), routes_(routes) {}
+  Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
 
   void start() { read(); }
 
@@ -140,24 +163,51 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string_view target(raw.target().data(), raw.target().size());
     auto question = target.find('?');
     request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request.query = parse_query(target.substr(question + 1));
+    if (question != std::string_view::npos)
+      request.query = parse_query(target.substr(question + 1));
     request.body = std::move(raw.body());
     bool method_not_allowed = false;
-    const Route* route = match_route(routes_, request, method_not_allowed);
+    const Route* route = match_route(shared_->routes, request, method_not_allowed);
     Response response;
     if (route) {
       try {
-        response = route->handler(request);
+        if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
+          run_on_workers((*offload)(request), raw.keep_alive());
+          return;
+        }
+        response = std::get<Handler>(route->handler)(request);
       } catch (const std::exception& e) {
-        // A handler bug must not take the daemon down; the caller sees a 500 with the reason.
-        response = Response::error(500, std::string("internal error: ") + e.what());
+        response = internal_error(e);
       }
     } else if (method_not_allowed) {
-      response = Response::error(405, "method " + request.method + " not allowed on " + request.path);
+      response =
+          Response::error(405, "method " + request.method + " not allowed on " + request.path);
     } else {
       response = Response::error(404, "no such endpoint: " + request.path);
     }
     send(std::move(response), raw.keep_alive());
+  }
+
+  // Runs `work` on a worker thread, then sends its response from the loop: the stream is not
+  // thread-safe. The pending work holds the connection, so it lives until the response is sent,
+  // and counts as work of the loop, whose run() would otherwise return with nothing else to do.
+  void run_on_workers(Work work, bool keep_alive) {
+    shared_->offloaded++;
+    asio::post(shared_->workers, [self = shared_from_this(), work = std::move(work),
+                                  loop = asio::make_work_guard(stream_.get_executor()),
+                                  keep_alive] {
+      if (self->shared_->closing) return;  // dropped: the connection closes unanswered
+      Response response;
+      try {
+        response = work();
+      } catch (const std::exception& e) {
+        response = internal_error(e);
+      }
+      self->shared_->offloaded--;
+      asio::post(loop.get_executor(), [self, response = std::move(response), keep_alive]() mutable {
+        self->send(std::move(response), keep_alive);
+      });
+    });
   }
 
   void send(Response response, bool keep_alive) {
@@ -169,42 +219,56 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out->keep_alive(keep_alive);
     out->body() = std::move(response.body);
     out->prepare_payload();
+    stream_.expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                         if (!ec && out->keep_alive()) self->read();
-                         else self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                         if (!ec && out->keep_alive())
+                           self->read();
+                         else
+                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
                        });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  const std::vector<Route>& routes_;
+  const std::shared_ptr<Shared> shared_;
 };
 
+}  // namespace
+
 struct Server::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, std::vector<Route> routes) : acceptor(io), routes(std::move(routes)) {}
+  Impl(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
+      : acceptor(io), shared(std::make_shared<Shared>(std::move(routes), worker_threads)) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (!self->acceptor.is_open()) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), self->routes)->start();
+      if (!ec) std::make_shared<Connection>(std::move(socket), self->shared)->start();
       self->accept();
     });
   }
 
   tcp::acceptor acceptor;
-  std::vector<Route> routes;
+  std::shared_ptr<Shared> shared;
 };
 
-Server::Server(asio::io_context& io, std::vector<Route> routes)
-    : impl_(std::make_shared<Impl>(io, std::move(routes))) {}
+Server::Server(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
+    : impl_(std::make_shared<Impl>(io, std::move(routes), worker_threads)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+  // Work not started is dropped (its connection closes); work running finishes, and its response
+  // waits on `io` like any other handler. Joining also empties the queue, so no queued work keeps
+  // a connection (which holds `shared`) alive.
+  impl_->shared->closing = true;
+  impl_->shared->workers.join();
+}
 
 Result<std::uint16_t> Server::listen(const std::string& host_port) {
   auto colon = host_port.rfind(':');
-  if (colon == std::string::npos) return fail("listen: expected HOST:PORT, got \"", host_port, "\"");
+  if (colon == std::string::npos)
+    return fail("listen: expected HOST:PORT, got \"", host_port, "\"");
   std::string host = host_port.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
@@ -234,6 +298,10 @@ Result<std::uint16_t> Server::listen(const std::string& host_port) {
 void Server::stop() {
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+}
+
+std::size_t Server::offloaded_in_flight() const {
+  return impl_->shared->offloaded.load();
 }
 
 }  // namespace leeway::http

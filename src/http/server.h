@@ -1,16 +1,17 @@
 // A small HTTP/1.1 server on Boost.Beast for leeway's API, /metrics and pages. Routes are an
-// explicit table (method, pattern, handler); handlers run on the server's event loop.
+// explicit table (method, pattern, handler). Handlers run on the server's event loop; a route
+// whose work is slow (store queries, big renders) hands that work to the server's worker threads.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
-#include <vector>
-
-#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "core/result.h"
 
@@ -37,12 +38,21 @@ struct Response {
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8");
 };
 
+// Answers on the event loop: for quick answers from what the loop owns.
 using Handler = std::function<Response(const Request&)>;
+
+// Makes a response on one of the server's worker threads, off the event loop. It must not touch
+// what the loop owns: it works on copies, or on thread-safe objects.
+using Work = std::function<Response()>;
+
+// For slow routes: runs on the event loop, takes there what the work needs (parameters, a cheap
+// snapshot of loop-owned state) and returns the work; its response is written back on the loop.
+using OffloadHandler = std::function<Work(const Request&)>;
 
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/checks/{}/results": "{}" matches one path segment
-  Handler handler;
+  std::variant<Handler, OffloadHandler> handler;
 };
 
 // Finds the route for a request and fills its params; nullptr when none matches. Sets
@@ -55,7 +65,11 @@ std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, std::vector<Route> routes);
+  // Serves `routes` on `io`; offloaded work runs on `worker_threads` threads of the server's own.
+  Server(boost::asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads = 2);
+  // Stops, drops offloaded work not started yet and waits for the work already running, so that
+  // no work outlives what its handler captured (the caller's objects must outlive the Server).
+  // `io` must outlive the Server.
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -64,8 +78,12 @@ class Server {
   // Returns the bound port.
   Result<std::uint16_t> listen(const std::string& host_port);
 
-  // Stops accepting; open connections finish their current request.
+  // Stops accepting; open connections finish their current request, offloaded or not, while
+  // `io` runs.
   void stop();
+
+  // Offloaded requests queued or running on the worker threads, for /metrics. Thread-safe.
+  std::size_t offloaded_in_flight() const;
 
  private:
   struct Impl;

@@ -1,18 +1,24 @@
 #include "http/server.h"
 
+#include <gtest/gtest.h>
+
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
-
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+
+#include "support/process.h"
 
 namespace leeway::http {
 namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+using testing::wait_until;
 using tcp = boost::asio::ip::tcp;
 
 // A server on a free loopback port, its loop on a thread of its own.
@@ -23,10 +29,13 @@ class ServerTest : public ::testing::Test {
         {"GET", "/healthz", [](const Request&) { return Response::text("ok\n"); }},
         {"GET", "/api/v1/checks/{}/results",
          [](const Request& r) {
-           return Response::json({{"id", r.params.at(0)},
-                                  {"from", r.query.count("from") ? r.query.at("from") : ""}});
+           return Response::json(
+               {{"id", r.params.at(0)}, {"from", r.query.count("from") ? r.query.at("from") : ""}});
          }},
-        {"POST", "/api/v1/reload", [](const Request& r) { return Response::json({{"body", r.body}}); }},
+        {"POST", "/api/v1/reload",
+         [](const Request& r) {
+           return Response::json({{"body", r.body}});
+         }},
         {"GET", "/boom", [](const Request&) -> Response { throw std::runtime_error("kaput"); }},
     };
     server_ = std::make_unique<Server>(io_, std::move(routes));
@@ -91,6 +100,205 @@ TEST_F(ServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(res.body(), R"({"error":"internal error: kaput"})");
 }
 
+// Holds offloaded work until the test opens it.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mutex_);
+    opened_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    opened_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable opened_;
+  bool open_ = false;
+};
+
+// A keep-alive client: every call() goes over the same connection.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : stream_(io_) {
+    stream_.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  // The response, or nothing when the server closed the connection without one.
+  std::optional<bhttp::response<bhttp::string_body>> call(const std::string& target) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    beast::error_code ec;
+    bhttp::write(stream_, req, ec);
+    bhttp::response<bhttp::string_body> res;
+    if (!ec) bhttp::read(stream_, buffer_, res, ec);
+    if (ec) return std::nullopt;
+    return res;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+// A body of `size` bytes that a lost or reordered chunk would change.
+std::string numbered_body(std::size_t size) {
+  std::string body;
+  for (std::size_t i = 0; body.size() < size; ++i) body += std::to_string(i) + ",";
+  body.resize(size);
+  return body;
+}
+
+// A server whose /slow route is offloaded and waits on a gate the test opens.
+class OffloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(2); }
+
+  void start(std::size_t worker_threads) {
+    std::vector<Route> routes = {
+        {"GET", "/healthz", [](const Request&) { return Response::text("ok\n"); }},
+        {"GET", "/slow",
+         [this](const Request& r) -> Work {
+           // The loop part: what the work needs is copied here.
+           std::size_t size = std::stoul(r.query.at("size"));
+           return [this, size] {
+             started_++;
+             gate_.wait();
+             finished_++;
+             return Response::text(numbered_body(size));
+           };
+         }},
+        {"GET", "/loop-boom", [](const Request&) -> Work { throw std::runtime_error("kaput"); }},
+        {"GET", "/work-boom",
+         [](const Request&) -> Work {
+           return []() -> Response { throw std::runtime_error("kaput later"); };
+         }},
+    };
+    server_ = std::make_unique<Server>(*io_, std::move(routes), worker_threads);
+    auto port = server_->listen("127.0.0.1:0");
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+    loop_ = std::thread([this] { io_->run(); });
+  }
+
+  void TearDown() override {
+    gate_.open();
+    stop_loop();
+  }
+
+  void stop_loop() {
+    if (!loop_.joinable()) return;
+    boost::asio::post(*io_, [this] { server_->stop(); });
+    io_->stop();
+    loop_.join();
+  }
+
+  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>();
+  Gate gate_;
+  std::atomic<int> started_{0};
+  std::atomic<int> finished_{0};
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+  std::thread loop_;
+};
+
+TEST_F(OffloadTest, ASlowOffloadedRequestDoesNotHoldTheLoop) {
+  std::optional<bhttp::response<bhttp::string_body>> slow;
+  std::thread waiting([&] { slow = Client(port_).call("/slow?size=3000000"); });
+  ASSERT_TRUE(wait_until([&] { return started_ == 1; }));
+  EXPECT_EQ(server_->offloaded_in_flight(), 1u);
+
+  // Answered while the offloaded work still waits.
+  Client other(port_);
+  auto quick = other.call("/healthz");
+  ASSERT_TRUE(quick);
+  EXPECT_EQ(quick->body(), "ok\n");
+  EXPECT_EQ(finished_, 0);
+
+  gate_.open();
+  waiting.join();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->result_int(), 200);
+  EXPECT_EQ(slow->body(), numbered_body(3'000'000));
+  EXPECT_EQ(server_->offloaded_in_flight(), 0u);
+}
+
+TEST_F(OffloadTest, KeepAliveWorksAcrossOffloadedAndLoopRoutes) {
+  gate_.open();
+  Client client(port_);
+  for (int i = 0; i < 3; ++i) {
+    auto slow = client.call("/slow?size=100");
+    ASSERT_TRUE(slow);
+    EXPECT_EQ(slow->body(), numbered_body(100));
+    auto quick = client.call("/healthz");
+    ASSERT_TRUE(quick);
+    EXPECT_EQ(quick->body(), "ok\n");
+  }
+}
+
+TEST_F(OffloadTest, ErrorsInEitherPartAreJson500s) {
+  Client client(port_);
+  auto res = client.call("/loop-boom");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500);
+  EXPECT_EQ(res->body(), R"({"error":"internal error: kaput"})");
+  res = client.call("/work-boom");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500);
+  EXPECT_EQ(res->body(), R"({"error":"internal error: kaput later"})");
+  res = client.call("/slow?nosize");  // std::out_of_range from the loop part
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500);
+}
+
+TEST_F(OffloadTest, StopLetsAnOffloadedRequestFinish) {
+  std::optional<bhttp::response<bhttp::string_body>> slow;
+  std::thread waiting([&] { slow = Client(port_).call("/slow?size=1000"); });
+  ASSERT_TRUE(wait_until([&] { return started_ == 1; }));
+  boost::asio::post(*io_, [this] { server_->stop(); });
+  gate_.open();
+  waiting.join();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->body(), numbered_body(1000));
+}
+
+class OneWorkerOffloadTest : public OffloadTest {
+ protected:
+  void SetUp() override { start(1); }
+};
+
+// The daemon's shutdown: the loop stops, then the Server goes while its work still runs (one
+// request running, one queued behind it on the single worker thread). The destructor waits for
+// the running work and drops the queued one (unless the gate opened first), and nothing runs
+// after it returns. Under ASan, a late use of the connections or the loop would fail here.
+TEST_F(OneWorkerOffloadTest, DestroyingTheServerWhileWorkRunsIsSafe) {
+  std::optional<bhttp::response<bhttp::string_body>> first, second;
+  std::thread a([&] { first = Client(port_).call("/slow?size=10"); });
+  std::thread b([&] { second = Client(port_).call("/slow?size=10"); });
+  ASSERT_TRUE(wait_until([&] { return server_->offloaded_in_flight() == 2 && started_ == 1; }));
+
+  stop_loop();
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the destructor start
+    gate_.open();
+  });
+  server_.reset();
+  int finished = finished_;
+  EXPECT_GE(finished, 1);
+  opener.join();
+  EXPECT_EQ(finished_, finished);  // nothing ran after the destructor returned
+
+  // The loop never ran again: the responses die with its handlers, and the connections close.
+  io_.reset();
+  a.join();
+  b.join();
+  EXPECT_FALSE(first);
+  EXPECT_FALSE(second);
+}
+
 TEST(PercentDecode, DecodesAndKeepsInvalidEscapes) {
   EXPECT_EQ(percent_decode("a%2Fb"), "a/b");
   EXPECT_EQ(percent_decode("100%"), "100%");
@@ -102,7 +310,8 @@ TEST(PercentDecode, DecodesAndKeepsInvalidEscapes) {
 TEST(Listen, BadAddressesAreErrors) {
   boost::asio::io_context io;
   Server server(io, {});
-  EXPECT_EQ(server.listen("localhost").error().message, "listen: expected HOST:PORT, got \"localhost\"");
+  EXPECT_EQ(server.listen("localhost").error().message,
+            "listen: expected HOST:PORT, got \"localhost\"");
   EXPECT_EQ(server.listen("nohost:80").error().message, "listen: \"nohost\" is not an IP address");
 }
 
