@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -220,6 +221,85 @@ TEST_F(ServeTest, StatusPrintsEveryCheckAndExitsWithTheWorstState) {
   ProcessResult gone = run_process({LEEWAY_BINARY, "status", "--server", nobody});
   EXPECT_EQ(gone.exit_code, 3);
   EXPECT_THAT(gone.err, HasSubstr("leeway status: cannot reach " + nobody + "/api/v1/checks"));
+}
+
+// /api/v1/checks, results and minutes run on the HTTP server's worker threads, not the loop.
+TEST_F(ServeTest, TheOffloadedRoutesAnswerTogetherAndKeepTheirErrors) {
+  auto serve = start();
+  ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fok").empty(); })) << log();
+
+  const std::vector<std::string> targets = {"/api/v1/checks", "/api/v1/checks/web%2Fok/results",
+                                            "/api/v1/checks/web%2Fok/minutes", "/healthz"};
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      for (std::size_t n = 0; n < 10; ++n) {
+        HttpReply r = http_request(api_port_, "GET", targets[(i + n) % targets.size()]);
+        if (r.status == 200 && json::accept(r.body)) good++;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(good, 40);
+
+  auto error = [&](const std::string& target) {
+    HttpReply r = http_request(api_port_, "GET", target);
+    return std::to_string(r.status) + " " + r.body;
+  };
+  EXPECT_EQ(error("/api/v1/checks/web%2Fok/results?limit=0"),
+            R"(400 {"error":"limit: expected a whole number from 1 to 10000, got \"0\""})");
+  EXPECT_EQ(error("/api/v1/checks/web%2Fok/results?order=up"),
+            R"(400 {"error":"order: expected asc or desc, got \"up\""})");
+  EXPECT_THAT(error("/api/v1/checks/web%2Fok/results?cursor=nonsense"),
+              ::testing::StartsWith(R"(400 {"error":)"));  // from the store, on a worker
+  EXPECT_EQ(error("/api/v1/checks/web%2Fok/minutes?from=20&to=10"),
+            R"(400 {"error":"from must be before to"})");
+  EXPECT_EQ(
+      error("/api/v1/checks/web%2Fok/minutes?to=soon"),
+      R"(400 {"error":"to: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"soon\""})");
+  EXPECT_THAT(http_request(api_port_, "GET", "/metrics").body,
+              HasSubstr("\nleeway_http_offloaded_requests 0\n"));
+}
+
+// SIGTERM while clients keep the worker threads busy reading pages of 10,000 results: the daemon
+// waits for the queries that run, and exits 0 with every result written (a use after free would
+// make the sanitized binary fail).
+TEST_F(ServeTest, SigtermWhileApiQueriesRunStopsCleanly) {
+  {
+    auto db = store::open_store((dir_ / "leeway.db").string());
+    ASSERT_TRUE(db) << db.error().message;
+    TimeUs now = SystemClock().now_us();
+    std::vector<store::StoredResult> batch;
+    for (int i = 0; i < 20'000; ++i) {
+      store::StoredResult r;
+      r.check = "web/ok";
+      r.location = "local";
+      r.started_us = now - kDayUs + i * kSecondUs;
+      r.total_us = 1000;
+      r.outcome = probe::Outcome::kUp;
+      batch.push_back(r);
+    }
+    ASSERT_TRUE((*db)->write(batch));
+  }
+  auto serve = start();
+  std::atomic<int> pages{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      for (;;) {
+        HttpReply r =
+            http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?from=0&limit=10000");
+        if (r.status == 0) return;  // the daemon is gone
+        if (r.status == 200) pages++;
+      }
+    });
+  }
+  EXPECT_TRUE(wait_until([&] { return pages >= 4; })) << log();
+  serve->signal(SIGTERM);
+  EXPECT_EQ(serve->wait(), 0) << log();
+  for (auto& c : clients) c.join();
+  EXPECT_THAT(log(), HasSubstr("stopped; "));
 }
 
 class AvailabilityCacheTest : public ::testing::Test {
