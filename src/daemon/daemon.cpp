@@ -200,7 +200,7 @@ struct Daemon::Impl {
   http::Work checks_json();
   http::Work results_json(const http::Request& r);
   http::Work minutes_json(const http::Request& r);
-  http::Response metrics_text();
+  http::Work metrics_text();
 
   DaemonOptions options;
   const Clock& clock;
@@ -361,7 +361,7 @@ http::Work Daemon::Impl::minutes_json(const http::Request& r) {
 namespace {
 
 // Appends one sample line, `name{labels<more_labels>} value`. Plain appends, no format string
-// parsing: /metrics has ~170,000 such lines at 10,000 checks, rendered on the event loop.
+// parsing: /metrics has ~170,000 such lines at 10,000 checks.
 void append_sample(std::string& out, std::string_view name, std::string_view labels,
                    std::string_view more_labels, std::string_view value) {
   out.append(name).append(1, '{').append(labels).append(more_labels).append("} ").append(value);
@@ -372,9 +372,18 @@ std::string_view as_view(const fmt::format_int& f) {
   return {f.data(), f.size()};
 }
 
-}  // namespace
+// What /metrics shows, copied on the loop so that the text (13 MB at 10,000 checks, ~24 ms) is
+// rendered on a worker thread.
+struct MetricsSnapshot {
+  std::vector<CheckState> checks;  // those with a last result, ordered by id
+  schedule::Metrics schedule;
+  std::size_t queue_depth;
+  DurationUs last_batch_write_us, batch_write_us_total, availability_refresh_us;
+  std::int64_t written, dropped;
+  std::size_t offloaded;
+};
 
-http::Response Daemon::Impl::metrics_text() {
+std::string render_metrics(const MetricsSnapshot& m) {
   static const auto kLe = [] {
     std::array<std::string, store::kLatencyBucketBoundsUs.size()> le;
     for (std::size_t i = 0; i < le.size(); ++i)
@@ -382,29 +391,26 @@ http::Response Daemon::Impl::metrics_text() {
     return le;
   }();
   std::string out;
-  out.reserve(state.size() * 1536);
+  out.reserve(m.checks.size() * 1536);
   out +=
       "# HELP leeway_check_up Whether the last run of the check was up or degraded (1) or down "
       "(0).\n"
       "# TYPE leeway_check_up gauge\n";
-  for (const auto& [id, s] : state) {
-    if (!s.last) continue;
+  for (const auto& s : m.checks) {
     append_sample(out, "leeway_check_up", s.labels, "",
                   s.last->outcome == probe::Outcome::kDown ? "0" : "1");
   }
   out +=
       "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
       "# TYPE leeway_check_last_duration_seconds gauge\n";
-  for (const auto& [id, s] : state) {
-    if (!s.last) continue;
+  for (const auto& s : m.checks) {
     append_sample(out, "leeway_check_last_duration_seconds", s.labels, "",
                   fmt::format("{:.6f}", s.last->total_us / 1e6));
   }
   out +=
       "# HELP leeway_check_duration_seconds Run durations since the daemon started.\n"
       "# TYPE leeway_check_duration_seconds histogram\n";
-  for (const auto& [id, s] : state) {
-    if (!s.last) continue;
+  for (const auto& s : m.checks) {
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kLe.size(); ++i) {
       cumulative += s.buckets[i];
@@ -418,7 +424,7 @@ http::Response Daemon::Impl::metrics_text() {
     append_sample(out, "leeway_check_duration_seconds_count", s.labels, "",
                   as_view(fmt::format_int(s.count)));
   }
-  out += schedule::format_prometheus(driver.metrics());
+  out += schedule::format_prometheus(m.schedule);
   out += fmt::format(
       "# HELP leeway_store_queue_depth Results waiting for the store writer.\n"
       "# TYPE leeway_store_queue_depth gauge\nleeway_store_queue_depth {}\n"
@@ -439,10 +445,29 @@ http::Response Daemon::Impl::metrics_text() {
       "# HELP leeway_http_offloaded_requests API requests queued or running on the HTTP server's "
       "worker threads.\n"
       "# TYPE leeway_http_offloaded_requests gauge\nleeway_http_offloaded_requests {}\n",
-      writer.queue_depth(), writer.last_batch_write_us() / 1e6, writer.batch_write_us_total() / 1e6,
-      availability.last_refresh_us() / 1e6, writer.results_written_total(), writer.dropped_total(),
-      server->offloaded_in_flight());
-  return http::Response::text(std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+      m.queue_depth, m.last_batch_write_us / 1e6, m.batch_write_us_total / 1e6,
+      m.availability_refresh_us / 1e6, m.written, m.dropped, m.offloaded);
+  return out;
+}
+
+}  // namespace
+
+http::Work Daemon::Impl::metrics_text() {
+  MetricsSnapshot m{{},
+                    driver.metrics(),
+                    writer.queue_depth(),
+                    writer.last_batch_write_us(),
+                    writer.batch_write_us_total(),
+                    availability.last_refresh_us(),
+                    writer.results_written_total(),
+                    writer.dropped_total(),
+                    server->offloaded_in_flight()};
+  m.checks.reserve(state.size());
+  for (const auto& [id, s] : state)
+    if (s.last) m.checks.push_back(s);
+  return [m = std::move(m)] {
+    return http::Response::text(render_metrics(m), "text/plain; version=0.0.4; charset=utf-8");
+  };
 }
 
 std::vector<http::Route> Daemon::Impl::routes() {
@@ -471,13 +496,13 @@ std::vector<http::Route> Daemon::Impl::routes() {
       {"GET", "/api/v1/checks", [this](const Request&) { return checks_json(); }},
       {"GET", "/api/v1/checks/{}/results", [this](const Request& r) { return results_json(r); }},
       {"GET", "/api/v1/checks/{}/minutes", [this](const Request& r) { return minutes_json(r); }},
+      {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
       {"POST", "/api/v1/reload",
        [this](const Request&) {
          Status s = reload();
          if (!s) return Response::error(400, s.error().message);
          return Response::json({{"status", "reloaded"}, {"checks", checks.size()}});
        }},
-      {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
   };
 }
 
