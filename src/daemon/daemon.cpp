@@ -318,10 +318,13 @@ http::Work Daemon::Impl::results_json(const http::Request& r) {
           http::Response::error(400, "order: expected asc or desc, got \"" + it->second + "\""));
   }
   if (auto it = r.query.find("cursor"); it != r.query.end()) q.cursor = it->second;
+  if (!store::check_cursor(q))
+    return answer(http::Response::error(
+        400, "cursor: expected the next_cursor of an earlier page, got \"" + q.cursor + "\""));
   // The store is thread-safe; with PostgreSQL a query is a network round trip.
   return [q = std::move(q), &db = *store] {
     auto page = db.results(q);
-    if (!page) return http::Response::error(400, page.error().message);
+    if (!page) return http::Response::error(500, page.error().message);
     json results = json::array();
     for (const auto& res : page->results) results.push_back(result_json(res));
     return http::Response::json(

@@ -126,4 +126,10 @@ std::map<RollupKey, MinuteRollup> aggregate(const std::vector<const StoredResult
 }
 
 }  // namespace detail
+
+Status check_cursor(const ResultQuery& query) {
+  if (auto cursor = detail::query_cursor(query); !cursor) return cursor.error();
+  return {};
+}
+
 }  // namespace leeway::store

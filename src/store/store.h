@@ -84,6 +84,10 @@ struct ResultQuery {
   std::string cursor;  // empty: the first page; else a ResultPage::next_cursor
 };
 
+// Whether the query's cursor is one that a ResultPage::next_cursor gave. The API answers a bad
+// cursor with 400 before it asks the store, so that a failing store is told apart (500).
+Status check_cursor(const ResultQuery& query);
+
 struct ResultPage {
   std::vector<StoredResult> results;
   std::string next_cursor;  // empty when there are no more results
