@@ -9,15 +9,17 @@
 # Loopback only; ICMP needs root (raw socket) or a ping group range.
 # Usage: bash bench/scale.sh   (env: DURATION=600, HOSTS=1000, BUILD=build/release)
 #
-# 2026-11-25, 600 s, RelWithDebInfo, 2 cores, nothing else running (after the write-ahead log
-# fix, 1f6da09, and a 32 MiB SQLite page cache):
-#   leeway RSS median 87.1 MB, peak 100.7 MB (8.9 kB per check); prometheus+blackbox median
-#   238.8 MB (244.5 kB per target): 27.4x less memory per check. CPU 2.55% of a core per 1,000
-#   checks vs 27.6% per 1,000 targets (10.8x). Lateness p50 0.5 ms, p99 3.9 ms; 0 skipped of
-#   600,958 runs; 0 dropped; 100% up. 72 bytes per stored result (db+wal 43.1 MB; nothing is
-#   compacted in 10 minutes: raw rows plus per-minute rollups and indexes).
-#   /metrics 13.5 MB, median 24 ms; /api/v1/checks 5.3 MB, median 113 ms.
-# The run before the fix: peak 103.3 MB, p99 48.6 ms, 1,568 bytes per result (a 945 MB log).
+# 2026-12-01, 600 s, RelWithDebInfo, 2 cores, nothing else running (schema 2, /metrics and
+# /api/v1/checks rendered on the HTTP workers, one malloc arena):
+#   leeway RSS median 71.9 MB, peak 73.7 MB (7.4 kB per check); prometheus+blackbox median
+#   242.5 MB (248.3 kB per target): 33.7x less memory per check. CPU 2.27% of a core per 1,000
+#   checks vs 26.7% per 1,000 targets (11.8x). Lateness p50 0.5 ms, p99 3.2 ms; 0 skipped of
+#   600,788 runs; 0 dropped; 100% up. 86 bytes per stored result (db+wal 51.9 MB: in 10 minutes
+#   nothing is compacted yet, so this is raw rows, per-minute rollups, indexes and the WAL; once
+#   compacted a result takes ~21 bytes, see bench/ingest.sh).
+#   /metrics 13.5 MB, median 21 ms; /api/v1/checks 5.3 MB, median 117 ms (both off the loop).
+# At e75f650 (a malloc arena per thread; /metrics on the loop): RSS median 111.5 MB, peak 112.0.
+# 2026-11-25, before the write-ahead log fix: peak 103.3 MB, p99 48.6 ms, 1,568 bytes per result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/release}
