@@ -1,9 +1,11 @@
 #include "core/time.h"
 
+#include <date/date.h>
 #include <fmt/format.h>
 
 #include <charconv>
 #include <ctime>
+#include <sstream>
 
 namespace leeway {
 
@@ -66,5 +68,18 @@ std::string format_rfc3339(TimeUs t) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
+
+// GCC 12 sees a variable of date.h's parser as maybe uninitialized once inlined here (a false
+// positive inside the library); the warning is silenced for this function only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+std::optional<TimeUs> parse_rfc3339(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  date::sys_time<std::chrono::microseconds> t;
+  in >> date::parse("%FT%TZ", t);
+  if (in.fail() || in.peek() != EOF) return std::nullopt;
+  return t.time_since_epoch().count();
+}
+#pragma GCC diagnostic pop
 
 }  // namespace leeway

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,9 @@ std::string format_duration(DurationUs us);
 
 // RFC 3339 in UTC with microseconds: "2026-11-25T10:04:05.123456Z".
 std::string format_rfc3339(TimeUs t);
+
+// Parses RFC 3339 in UTC, what format_rfc3339 writes: "2026-11-25T10:04:05Z", with up to six
+// digits of fraction. nullopt for anything else (an offset other than Z, trailing text).
+std::optional<TimeUs> parse_rfc3339(std::string_view text);
 
 }  // namespace leeway

@@ -1,6 +1,5 @@
 #include "daemon/daemon.h"
 
-#include <date/date.h>
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
@@ -9,7 +8,6 @@
 #include <charconv>
 #include <iostream>
 #include <map>
-#include <sstream>
 
 #include "daemon/availability.h"
 #include "http/server.h"
@@ -70,10 +68,7 @@ Result<TimeUs> parse_time_param(const std::string& name, const std::string& valu
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec == std::errc() && seconds < 9'000'000'000) return seconds * kSecondUs;
   }
-  std::istringstream in(value);
-  date::sys_time<std::chrono::microseconds> t;
-  in >> date::parse("%FT%TZ", t);
-  if (!in.fail() && in.peek() == EOF) return t.time_since_epoch().count();
+  if (auto t = parse_rfc3339(value)) return *t;
   return fail(name, ": expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"", value,
               "\"");
 }

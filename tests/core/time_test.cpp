@@ -40,6 +40,19 @@ TEST(FormatRfc3339, IsUtcWithMicroseconds) {
   EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999999Z");
 }
 
+TEST(ParseRfc3339, ReadsWhatFormatWrites) {
+  EXPECT_EQ(parse_rfc3339("2026-11-18T11:06:40.123456Z"), 1'795'000'000'123'456);
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(-1)), -1);
+  EXPECT_EQ(parse_rfc3339("2026-11-18T11:06:40Z"), 1'795'000'000'000'000);
+  EXPECT_EQ(parse_rfc3339("2026-11-18T11:06:40.5Z"), 1'795'000'000'500'000);
+}
+
+TEST(ParseRfc3339, RejectsAnythingElse) {
+  for (const char* bad : {"", "soon", "2026-11-18", "2026-11-18T11:06:40", "2026-11-18T11:06:40Zx",
+                          "2026-11-18T11:06:40+01:00", "2026-13-01T00:00:00Z"})
+    EXPECT_EQ(parse_rfc3339(bad), std::nullopt) << bad;
+}
+
 TEST(ManualClock, MovesOnlyWhenTold) {
   ManualClock clock(1000);
   EXPECT_EQ(clock.now_us(), 1000);
