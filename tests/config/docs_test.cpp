@@ -45,8 +45,9 @@ TEST(ConfigSchema, SectionsAreOpenedAndKeysAreUniqueSnakeCase) {
     EXPECT_TRUE(keys.emplace(key.section, key.key).second) << key.section << "." << key.key;
     EXPECT_EQ(key.key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string_view::npos);
     EXPECT_FALSE(key.doc.empty()) << key.key;
-    if (key.type == ValueType::kInt || key.type == ValueType::kChoice)
+    if (key.type == ValueType::kInt || key.type == ValueType::kChoice) {
       EXPECT_FALSE(key.allowed.empty()) << key.key;
+    }
   }
   EXPECT_TRUE(sections.count(std::string(kCheckSection)));
   EXPECT_TRUE(sections.count(std::string(kDefaultsSection)));
@@ -55,8 +56,9 @@ TEST(ConfigSchema, SectionsAreOpenedAndKeysAreUniqueSnakeCase) {
 // A check key in the schema would hide a check option of the same name.
 TEST(ConfigSchema, CheckKeysAndCheckOptionsDoNotCollide) {
   for (const auto& key : config_schema()) {
-    if (key.section == kCheckSection)
+    if (key.section == kCheckSection) {
       EXPECT_EQ(probe::find_check_option(key.key), nullptr) << key.key;
+    }
   }
 }
 
