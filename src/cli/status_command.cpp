@@ -67,7 +67,10 @@ int run_status(const std::string& server, bool as_json) {
       if (outcome == "down") worst = kExitDown;
       else if (outcome == "degraded" && worst == kExitUp) worst = kExitDegraded;
       std::string detail = r["error"].get<std::string>();
-      if (!r["stage"].is_null()) detail = r["stage"].get<std::string>() + ": " + detail;
+      // "connect: connection refused"; not "status: status 503 is not ...".
+      if (std::string stage = r["stage"].is_null() ? "" : r["stage"].get<std::string>();
+          !stage.empty() && !detail.starts_with(stage))
+        detail = stage + ": " + detail;
       std::string upper = outcome;
       for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", upper,
