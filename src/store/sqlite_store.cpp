@@ -6,8 +6,9 @@
 // written goes into tables keyed by minute first (recent_results, recent_rollups), where a
 // batch lands in the few pages of the last minutes. compact() later moves it into tables keyed
 // by series first, many minutes of a series at once: raw results into per (series, time-span)
-// chunks (see chunk_codec.cpp), rollups into `rollups`. Readers merge both tiers; a series' rows
-// in the recent tier are found with one index seek per minute present there.
+// chunks (see chunk_codec.cpp), rollups into `rollups` and their sums per hour into
+// `hourly_rollups`. Readers merge both tiers; a series' rows in the recent tier are found with
+// one index seek per minute present there.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -81,6 +82,17 @@ CREATE TABLE recent_rollups(minute INTEGER NOT NULL, series INTEGER NOT NULL,
                             b8 INTEGER NOT NULL, b9 INTEGER NOT NULL, b10 INTEGER NOT NULL,
                             b11 INTEGER NOT NULL, PRIMARY KEY(minute, series)) WITHOUT ROWID;
 )sql",
+    // Version 3: hourly sums of `rollups`, so that availability over 30 days reads 720 rows of a
+    // series instead of 43,200 (see availability()).
+    R"sql(
+CREATE TABLE hourly_rollups(series INTEGER NOT NULL, hour INTEGER NOT NULL, total INTEGER NOT NULL,
+                            good INTEGER NOT NULL, degraded INTEGER NOT NULL,
+                            PRIMARY KEY(series, hour)) WITHOUT ROWID;
+INSERT INTO hourly_rollups
+  SELECT series, CASE WHEN minute >= 0 THEN minute / 60 ELSE (minute - 59) / 60 END,
+         sum(total), sum(good), sum(degraded)
+  FROM rollups GROUP BY 1, 2;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -126,9 +138,15 @@ const std::string kAddRollupCounts =
 const Upsert kRollupUpsert(9, "INSERT INTO recent_rollups VALUES", 17,
                            " ON CONFLICT(minute, series)" + kAddRollupCounts);
 
-// Moves the recent tier's rollups into `rollups`, in that table's key order. ("WHERE true" keeps
-// SQLite from reading ON CONFLICT as part of the SELECT.)
+// Moves the recent tier's rollups into `rollups`, in that table's key order, and adds them to
+// `hourly_rollups`: a row of `rollups` is counted there from the moment it exists. ("WHERE true"
+// keeps SQLite from reading ON CONFLICT as part of the SELECT.)
 const std::string kMoveRollups =
+    "INSERT INTO hourly_rollups SELECT series, "
+    "CASE WHEN minute >= 0 THEN minute / 60 ELSE (minute - 59) / 60 END, sum(total), sum(good), "
+    "sum(degraded) FROM recent_rollups WHERE true GROUP BY 1, 2 ORDER BY 1, 2 "
+    "ON CONFLICT(series, hour) DO UPDATE SET total = total + excluded.total, "
+    "good = good + excluded.good, degraded = degraded + excluded.degraded; "
     "INSERT INTO rollups SELECT series, minute, total, good, degraded, b0, b1, b2, b3, b4, b5, "
     "b6, b7, b8, b9, b10, b11 FROM recent_rollups WHERE true ORDER BY series, minute "
     "ON CONFLICT(series, minute)" +
@@ -468,19 +486,37 @@ class SqliteStore final : public Store {
       const std::int64_t first = ceil_div(from_us, kMinuteUs), end = ceil_div(to_us, kMinuteUs);
       auto series = check_series(conn->get(), check, location);
       if (!series) return series.error();
+      // The whole hours inside [first, end) come from hourly_rollups, the minutes before and
+      // after them from rollups: 30 days are at most 720 + 118 rows of a series, not 43,200.
+      const std::int64_t hour_begin = ceil_div(first, 60);
+      const std::int64_t hour_end = std::max(hour_begin, floor_div(end, 60));
+      const std::int64_t head_end = std::min(end, hour_begin * 60);
+      const std::int64_t tail_begin = std::max(head_end, hour_end * 60);
       Availability a;
-      auto st = Stmt::prepare(conn->get(),
-                              "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(good), 0), "
-                              "COALESCE(SUM(degraded), 0) FROM rollups WHERE series = ? AND "
-                              "minute >= ? AND minute < ?");
-      if (!st) return st.error();
-      for (const auto& [id, name] : *series) {
-        st->reset().bind(id).bind(first).bind(end);
-        if (st->step() != SQLITE_ROW)
+      auto sum = [&](Stmt& st, std::int64_t id, std::int64_t from, std::int64_t to) -> Status {
+        if (from >= to) return {};
+        st.reset().bind(id).bind(from).bind(to);
+        if (st.step() != SQLITE_ROW)
           return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(conn->get()));
-        a.total += st->i64(0);
-        a.good += st->i64(1);
-        a.degraded += st->i64(2);
+        a.total += st.i64(0);
+        a.good += st.i64(1);
+        a.degraded += st.i64(2);
+        return {};
+      };
+      auto minutes = Stmt::prepare(conn->get(),
+                                   "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(good), 0), "
+                                   "COALESCE(SUM(degraded), 0) FROM rollups WHERE series = ? AND "
+                                   "minute >= ? AND minute < ?");
+      if (!minutes) return minutes.error();
+      auto hours = Stmt::prepare(conn->get(),
+                                 "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(good), 0), "
+                                 "COALESCE(SUM(degraded), 0) FROM hourly_rollups WHERE series = ? "
+                                 "AND hour >= ? AND hour < ?");
+      if (!hours) return hours.error();
+      for (const auto& [id, name] : *series) {
+        if (Status s = sum(*minutes, id, first, head_end); !s) return s.error();
+        if (Status s = sum(*hours, id, hour_begin, hour_end); !s) return s.error();
+        if (Status s = sum(*minutes, id, tail_begin, end); !s) return s.error();
       }
       auto recent = visit_recent_rollups(conn->get(), *series, first, end - 1,
                                          [&](const std::string&, std::int64_t, const Stmt& r) {
@@ -913,14 +949,22 @@ class SqliteStore final : public Store {
       if (auto st = merge_into_chunk(s.series, s.span_start, std::move(s.keep)); !st)
         return st.error();
     }
+    // Rollups go an hour at a time, so that an hour in hourly_rollups always sums the minutes
+    // that `rollups` still holds.
+    const std::int64_t first_hour_kept =
+        floor_div(ceil_div(now_us - options_.rollup_retention_us, kMinuteUs), 60);
     for (const char* sql :
          {"DELETE FROM rollups WHERE minute < ?", "DELETE FROM recent_rollups WHERE minute < ?"}) {
       auto del_rollups = Stmt::prepare(writer_.get(), sql);
       if (!del_rollups) return del_rollups.error();
-      del_rollups->bind(ceil_div(now_us - options_.rollup_retention_us, kMinuteUs));
+      del_rollups->bind(first_hour_kept * 60);
       if (del_rollups->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
       stats.rollups += sqlite3_changes(writer_.get());
     }
+    auto del_hours = Stmt::prepare(writer_.get(), "DELETE FROM hourly_rollups WHERE hour < ?");
+    if (!del_hours) return del_hours.error();
+    del_hours->bind(first_hour_kept);
+    if (del_hours->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
     return stats;
   }

@@ -291,6 +291,57 @@ TEST_P(StoreTest, AvailabilityComesFromRollups) {
   EXPECT_DOUBLE_EQ(none->ratio(), 1.0);
 }
 
+// Availability over any window equals the sum of the window's minute rollups, whether the
+// minutes are recent, compacted (SQLite sums whole hours apart), or written late into an hour
+// already compacted.
+TEST_P(StoreTest, AvailabilityOverHoursAddsUpTheMinutes) {
+  auto result = [](int i) {
+    Outcome o = i % 11 == 0 ? Outcome::kDown : i % 7 == 0 ? Outcome::kDegraded : Outcome::kUp;
+    return make("c", i % 3 ? "a" : "b", kT0 + i * 173 * kSecondUs, 1000, o);
+  };
+  std::vector<StoredResult> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(result(i));  // ~4.8 hours
+  write(batch);
+  ASSERT_TRUE(store_->compact(kT0 + 3 * kHourUs + 7 * kMinuteUs));
+  batch.clear();
+  for (int i = 100; i < 130; ++i) batch.push_back(result(i));
+  for (int i = 0; i < 130; i += 9) {  // late: into hours already compacted
+    StoredResult late = result(i);
+    late.started_us += 20 * kSecondUs;
+    batch.push_back(late);
+  }
+  write(batch);
+
+  const std::vector<std::pair<TimeUs, TimeUs>> windows = {
+      {kT0, kT0 + 7 * kHourUs},
+      {kT0 + 13 * kMinuteUs, kT0 + 2 * kHourUs + 47 * kMinuteUs},
+      {kT0 + kHourUs + kMinuteUs, kT0 + 2 * kHourUs - kMinuteUs},
+      {kT0 + 30 * kSecondUs, kT0 + 5 * kHourUs + 90 * kSecondUs},
+      {kT0 + kHourUs, kT0 + 3 * kHourUs},
+      {kT0 - kDayUs, kT0 + kDayUs}};
+  for (const auto& [from, to] : windows) {
+    RollupQuery q{"c", std::nullopt, from, to, true};
+    auto minutes = store_->rollups(q);
+    ASSERT_TRUE(minutes) << minutes.error().message;
+    Availability expected;
+    for (const auto& m : *minutes) {
+      expected.total += m.total;
+      expected.good += m.good;
+      expected.degraded += m.degraded;
+    }
+    auto got = store_->availability("c", std::nullopt, from, to);
+    ASSERT_TRUE(got) << got.error().message;
+    SCOPED_TRACE(format_rfc3339(from) + " to " + format_rfc3339(to));
+    EXPECT_GT(got->total, 0);
+    EXPECT_EQ(got->total, expected.total);
+    EXPECT_EQ(got->good, expected.good);
+    EXPECT_EQ(got->degraded, expected.degraded);
+  }
+  auto everything = store_->availability("c", std::nullopt, kT0 - kDayUs, kT0 + kDayUs);
+  ASSERT_TRUE(everything);
+  EXPECT_EQ(everything->total, 130 + 15);
+}
+
 TEST_P(StoreTest, KeepsTheLatestResultPerCheckAndLocation) {
   write({make("c", "a", kT0 + 5), make("c", "b", kT0 + 1), make("d", "a", kT0 + 9)});
   write({make("c", "a", kT0 + 3, 7, Outcome::kDown)});  // late, older: not the latest
