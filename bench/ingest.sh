@@ -23,22 +23,25 @@
 # "per cpu-s" divides by the CPU the process used while writing (for writer, also making the
 # stream), a steadier figure than results/s on a shared machine.
 #
-# Measured 2026-11-25 on the 2-core dev VM (RelWithDebInfo, defaults, median of 3), with schema 2
-# (recent results and rollups keyed by minute first; e6c9825):
+# Measured 2026-12-01 on the 2-core dev VM (RelWithDebInfo, defaults, median of 3), with schema 3
+# (schema 2's tiers, plus hourly sums of the rollups; fb41753):
 #                           results/s  per cpu-s | before: raw    db | after compaction: raw    db
-#   leeway Store::write        571426     567502 |          48.4  65.3 |                  21.3  38.4
-#   leeway StoreWriter         492849     430111 |          48.4  65.3 |                  21.3  38.4
-#   uptime-kuma heartbeat       28838      38526 |         104.7 104.7 |                 104.7 104.7
-#   ratio store/kuma: 19.8x results/s, 14.7x per cpu-s; 4.92x fewer raw bytes, 2.73x fewer in all
+#   leeway Store::write        643955     648284 |          48.4  65.3 |                  21.4  38.8
+#   leeway StoreWriter         627355     510441 |          48.4  65.3 |                  21.4  38.8
+#   uptime-kuma heartbeat       32717      43286 |         104.7 104.7 |                 104.7 104.7
+#   ratio store/kuma: 19.7x results/s, 15.0x per cpu-s; 4.89x fewer raw bytes, 2.70x fewer in all
+# (2026-11-25, schema 2: 571,426 results/s, 19.8x.) A run just before this one gave 445,104
+# results/s and 13.9x: the machine is noisy, so compare ratios and runs of the same session.
 # Both goals of issue 3 hold: >= 100,000 results/s and <= 24 bytes per raw result after
 # compaction. Schema 1 kept recent rows keyed by series first, so every batch rewrote one page
 # per series in two tables: 4,191 bytes went to disk per result and it ran at 80,025 results/s;
 # now 146 bytes. (An earlier figure of 110k/s for schema 1 was measured while a cached statement
 # kept the write-ahead log from ever being checkpointed; copying the log into the database is
-# part of the real cost.) Compacting the 5 older hours takes 2.9 s (1.1 s with schema 1): one
-# index seek per series and minute. The 21.3 raw bytes are about 12.8 in chunks (the 5/6 of the
-# results compacted), the last hour's plain rows and ~0.3 in the chunk index and errors; "db"
-# adds per-minute rollups (one row per check, location and minute: two results per row at 30 s).
+# part of the real cost.) Compacting the 5 older hours takes 3.0 s (2.6 s before the hourly sums;
+# 1.1 s with schema 1): one index seek per series and minute. The 21.4 raw bytes are about 12.8
+# in chunks (the 5/6 of the results compacted), the last hour's plain rows and ~0.3 in the chunk
+# index and errors; "db" adds per-minute rollups (one row per check, location and minute: two
+# results per row at 30 s) and their hourly sums.
 #
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
