@@ -6,11 +6,11 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "probe/connect.h"
 #include "probe/probers.h"
 
 namespace leeway::probe {
@@ -19,19 +19,11 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 // The most received data kept while looking for `expect`; a peer that streams more without it
 // fails rather than growing memory.
 constexpr std::size_t kMaxReceivedBytes = 64 * 1024;
 constexpr std::size_t kAnswerBytes = 200;
-// The resolver's own deadline sits just past ours so that ours, which names the step, fires first.
-constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
-
-DurationUs since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-}
-
 // The start of what the peer sent, fit for a log line: non-printable bytes become '.', and the
 // line ending of a one-line banner is dropped.
 std::string printable_start(const std::string& data) {
@@ -40,12 +32,6 @@ std::string printable_start(const std::string& data) {
   for (auto& c : out)
     if (c < 0x20 || c > 0x7e) c = '.';
   return out;
-}
-
-std::string endpoint_text(const tcp::endpoint& endpoint) {
-  auto address = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) address = "[" + address + "]";
-  return address + ":" + std::to_string(endpoint.port());
 }
 
 struct Run : std::enable_shared_from_this<Run> {
@@ -59,7 +45,7 @@ struct Run : std::enable_shared_from_this<Run> {
   ProbeResult result;
   bool finished = false;
   const char* step = "dns";  // for the timeout message
-  Clock::time_point step_started = Clock::now();
+  SteadyClock::time_point step_started = SteadyClock::now();
   std::string received;
   std::array<char, 4096> buffer;
 
@@ -82,19 +68,8 @@ struct Run : std::enable_shared_from_this<Run> {
       if (ec) return;
       self->on_deadline();
     });
-    boost::system::error_code ec;
-    asio::ip::make_address(spec.host, ec);
-    bool literal = !ec;
-    step_started = Clock::now();
-    resolver.resolve(spec.host, spec.family, spec.timeout_us + kResolverGraceUs,
-                     [self = shared_from_this(), literal](auto addresses) {
-                       if (self->finished) return;
-                       if (!literal) self->result.timings.dns_us = since(self->step_started);
-                       if (!addresses)
-                         return self->finish(Outcome::kDown, Stage::kDns,
-                                             addresses.error().message);
-                       self->connect(*addresses);
-                     });
+    resolve_and_connect(shared_from_this(), resolver, socket,
+                        [self = shared_from_this()] { self->send(); });
   }
 
   void on_deadline() {
@@ -105,30 +80,8 @@ struct Run : std::enable_shared_from_this<Run> {
     finish(Outcome::kDown, Stage::kTimeout, std::move(error));
   }
 
-  void connect(const std::vector<asio::ip::address>& addresses) {
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& address : addresses) endpoints.emplace_back(address, spec.port);
-    step = "connect";
-    step_started = Clock::now();
-    asio::async_connect(
-        socket, endpoints,
-        [self = shared_from_this(), endpoints](boost::system::error_code ec,
-                                               const tcp::endpoint& endpoint) {
-          if (self->finished) return;
-          if (ec) {
-            // Asio reports the last endpoint's error; name the last one tried.
-            return self->finish(Outcome::kDown, Stage::kConnect,
-                                "connect to " + endpoint_text(endpoints.back()) + ": " +
-                                    ec.message());
-          }
-          self->result.timings.connect_us = since(self->step_started);
-          self->result.remote_address = endpoint.address().to_string();
-          self->send();
-        });
-  }
-
   void send() {
-    step_started = Clock::now();
+    step_started = SteadyClock::now();
     if (spec.tcp.send.empty()) return read();
     step = "send";
     asio::async_write(socket, asio::buffer(spec.tcp.send),
@@ -137,7 +90,7 @@ struct Run : std::enable_shared_from_this<Run> {
                         if (ec)
                           return self->finish(Outcome::kDown, Stage::kSend,
                                               "send: " + ec.message());
-                        self->step_started = Clock::now();
+                        self->step_started = SteadyClock::now();
                         self->read();
                       });
   }

@@ -4,7 +4,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -18,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "probe/connect.h"
 #include "probe/probers.h"
 
 namespace leeway::probe {
@@ -27,27 +27,8 @@ namespace {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
-using SteadyClock = std::chrono::steady_clock;
 
-// The resolver's own deadline sits just past ours so that ours, which names the step, fires first.
-constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
 constexpr int kSecondsPerDay = 24 * 60 * 60;
-
-DurationUs since(SteadyClock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-}
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
-std::string endpoint_text(const tcp::endpoint& endpoint) {
-  auto address = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) address = "[" + address + "]";
-  return address + ":" + std::to_string(endpoint.port());
-}
 
 // The certificate's subject as "CN=host" when it has a common name, else OpenSSL's one-line form.
 std::string subject_of(X509* cert) {
@@ -132,39 +113,8 @@ struct Run : std::enable_shared_from_this<Run> {
                    "timed out after " + format_duration(self->spec.timeout_us) + " during " +
                        self->step);
     });
-    bool literal = is_ip_literal(spec.host);
-    step_started = SteadyClock::now();
-    resolver.resolve(spec.host, spec.family, spec.timeout_us + kResolverGraceUs,
-                     [self = shared_from_this(), literal](auto addresses) {
-                       if (self->finished) return;
-                       if (!literal) self->result.timings.dns_us = since(self->step_started);
-                       if (!addresses)
-                         return self->finish(Outcome::kDown, Stage::kDns,
-                                             addresses.error().message);
-                       self->connect(*addresses);
-                     });
-  }
-
-  void connect(const std::vector<asio::ip::address>& addresses) {
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& address : addresses) endpoints.emplace_back(address, spec.port);
-    step = "connect";
-    step_started = SteadyClock::now();
-    asio::async_connect(
-        stream.lowest_layer(), endpoints,
-        [self = shared_from_this(), endpoints](boost::system::error_code ec,
-                                               const tcp::endpoint& endpoint) {
-          if (self->finished) return;
-          if (ec) {
-            // Asio reports the last endpoint's error; name the last one tried.
-            return self->finish(Outcome::kDown, Stage::kConnect,
-                                "connect to " + endpoint_text(endpoints.back()) + ": " +
-                                    ec.message());
-          }
-          self->result.timings.connect_us = since(self->step_started);
-          self->result.remote_address = endpoint.address().to_string();
-          self->handshake();
-        });
+    resolve_and_connect(shared_from_this(), resolver, stream.lowest_layer(),
+                        [self = shared_from_this()] { self->handshake(); });
   }
 
   void handshake() {
