@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "probe/probe.h"
@@ -19,18 +18,8 @@ namespace leeway::probe {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// The resolver's own deadline sits just past the run's, so that the run's, which names the step,
-// fires first.
-inline constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
-
 inline DurationUs since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-}
-
-inline bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(host, ec);
-  return !ec;
 }
 
 // "127.0.0.1:443", "[::1]:443".
@@ -44,17 +33,17 @@ inline std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint)
 // turn. Fills result.timings.dns_us (for a name, not an address), connect_us and remote_address,
 // and keeps run->step and run->step_started current for the timeout message. A failure ends the
 // run through run->finish(Outcome::kDown, Stage::kDns or Stage::kConnect, message); success
-// calls `connected()`. `Run` is a prober's run: spec, result, step, step_started, finished and
+// calls run->*next(). `Run` is a prober's run: spec, result, step, step_started, finished and
 // finish(outcome, stage, error).
-template <typename Run, typename Socket, typename Connected>
+template <typename Run, typename Socket>
 void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& socket,
-                         Connected connected) {
+                         void (Run::*next)()) {
   const bool literal = is_ip_literal(run->spec.host);
   run->step = "dns";
   run->step_started = SteadyClock::now();
   resolver.resolve(
       run->spec.host, run->spec.family, run->spec.timeout_us + kResolverGraceUs,
-      [run, literal, &socket, connected = std::move(connected)](auto addresses) mutable {
+      [run, literal, &socket, next](auto addresses) {
         if (run->finished) return;
         if (!literal) run->result.timings.dns_us = since(run->step_started);
         if (!addresses)
@@ -65,9 +54,8 @@ void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& s
         run->step_started = SteadyClock::now();
         boost::asio::async_connect(
             socket, endpoints,
-            [run, endpoints, connected = std::move(connected)](
-                boost::system::error_code ec,
-                const boost::asio::ip::tcp::endpoint& endpoint) mutable {
+            [run, endpoints, next](boost::system::error_code ec,
+                                   const boost::asio::ip::tcp::endpoint& endpoint) {
               if (run->finished) return;
               if (ec) {
                 // Asio reports the last endpoint's error; name the last one tried.
@@ -77,7 +65,7 @@ void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& s
               }
               run->result.timings.connect_us = since(run->step_started);
               run->result.remote_address = endpoint.address().to_string();
-              connected();
+              ((*run).*next)();
             });
       });
 }

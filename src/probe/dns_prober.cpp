@@ -19,9 +19,6 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-// The resolver's own deadline sits just past ours so that ours fires first and names the stage.
-constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
-
 // Lower case, no trailing dot: how DNS names (and, harmlessly, other answers) are compared.
 std::string comparable(std::string text) {
   if (!text.empty() && text.back() == '.') text.pop_back();

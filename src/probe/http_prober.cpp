@@ -298,9 +298,7 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
     if (!t->body_regex) return fail_soon(t, Stage::kBody, std::move(error));
   }
 
-  boost::system::error_code ec;
-  asio::ip::make_address(spec.host, ec);
-  if (!ec) return launch(t, spec, nullptr);  // an address literal needs no lookup
+  if (is_ip_literal(spec.host)) return launch(t, spec, nullptr);  // no lookup needed
 
   // The spec is copied into the lambda: the caller's may be gone when the answer comes.
   ctx_.resolver.resolve(

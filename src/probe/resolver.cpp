@@ -459,6 +459,12 @@ Resolver::Resolver(asio::io_context& io, const std::string& servers)
 
 Resolver::~Resolver() = default;
 
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
 void Resolver::resolve(const std::string& host, IpFamily family, DurationUs timeout_us,
                        AddressesCallback done) {
   boost::system::error_code ec;

@@ -23,6 +23,13 @@ struct DnsAnswer {
   std::string rcode;
 };
 
+// What callers add to their run's timeout when they give the resolver its own: the run's
+// deadline, which names the step that was running, fires first.
+inline constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
+
+// Whether `host` is an IPv4 or IPv6 address (which resolves to itself) rather than a name.
+bool is_ip_literal(const std::string& host);
+
 class Resolver {
  public:
   // `servers` is "ip[:port],..." ("[v6]:port" for IPv6); empty: the system's (/etc/resolv.conf

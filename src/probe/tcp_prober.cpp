@@ -68,8 +68,7 @@ struct Run : std::enable_shared_from_this<Run> {
       if (ec) return;
       self->on_deadline();
     });
-    resolve_and_connect(shared_from_this(), resolver, socket,
-                        [self = shared_from_this()] { self->send(); });
+    resolve_and_connect(shared_from_this(), resolver, socket, &Run::send);
   }
 
   void on_deadline() {

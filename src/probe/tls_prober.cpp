@@ -113,8 +113,7 @@ struct Run : std::enable_shared_from_this<Run> {
                    "timed out after " + format_duration(self->spec.timeout_us) + " during " +
                        self->step);
     });
-    resolve_and_connect(shared_from_this(), resolver, stream.lowest_layer(),
-                        [self = shared_from_this()] { self->handshake(); });
+    resolve_and_connect(shared_from_this(), resolver, stream.lowest_layer(), &Run::handshake);
   }
 
   void handshake() {
