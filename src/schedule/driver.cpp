@@ -1,7 +1,7 @@
-// Driver: runs a Schedule on an Asio loop with a single steady_timer armed for the next due time.
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+// Driver: runs a Schedule on an Asio loop with a single timer of the injected clock armed for the
+// next due time.
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <mutex>
 
@@ -11,14 +11,18 @@ namespace leeway::schedule {
 
 struct Driver::Impl : std::enable_shared_from_this<Impl> {
   Impl(boost::asio::io_context& io, const Clock& clock, StartFn start, Options options)
-      : io(io), clock(clock), start(std::move(start)), schedule(std::move(options)), timer(io) {}
+      : io(io),
+        clock(clock),
+        start(std::move(start)),
+        schedule(std::move(options)),
+        timer(clock.make_timer(io)) {}
 
   boost::asio::io_context& io;
   const Clock& clock;
   StartFn start;
   mutable std::mutex mu;
-  Schedule schedule;                // guarded by mu
-  boost::asio::steady_timer timer;  // touched only on the loop's thread
+  Schedule schedule;             // guarded by mu
+  std::unique_ptr<Timer> timer;  // touched only on the loop's thread
   std::atomic<bool> stopped{false};
 
   // Runs fire() on the loop soon: after a change to the schedule or a freed host slot.
@@ -33,17 +37,15 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     std::vector<Run> runs;
     std::optional<TimeUs> next;
-    TimeUs now_us;
     {
       std::lock_guard lock(mu);
-      now_us = clock.now_us();
-      runs = schedule.due(now_us);
+      runs = schedule.due(clock.now_us());
       next = schedule.next_due_us();
     }
     for (Run& run : runs) start(run.entry, run.scheduled_us, make_done(run.run_id));
-    // Read the clock again: starting a batch takes time, and measuring the wait from before it
-    // would make every next start late by that much.
-    arm(next, runs.empty() ? now_us : clock.now_us());
+    // The timer measures its wait when armed, after the batch started: measuring it from before
+    // would make every next start late by the time the batch took.
+    arm(next);
   }
 
   std::function<void()> make_done(std::uint64_t run_id) {
@@ -59,17 +61,12 @@ struct Driver::Impl : std::enable_shared_from_this<Impl> {
     };
   }
 
-  // The wait is a difference of two readings of the injected clock, so the due times stay
-  // those of the wall clock (epoch-aligned) while the timer itself runs on steady time.
-  void arm(std::optional<TimeUs> next, TimeUs now_us) {
+  void arm(std::optional<TimeUs> next) {
     if (stopped || !next) {
-      timer.cancel();
+      timer->cancel();
       return;
     }
-    const DurationUs wait_us = *next > now_us ? *next - now_us : 0;
-    timer.expires_after(std::chrono::microseconds(wait_us));
-    timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (ec) return;
+    timer->arm_at(*next, [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->fire();
     });
   }
@@ -80,7 +77,7 @@ Driver::Driver(boost::asio::io_context& io, const Clock& clock, StartFn start, O
 
 Driver::~Driver() {
   impl_->stopped = true;
-  impl_->timer.cancel();
+  impl_->timer->cancel();
 }
 
 Status Driver::add(Entry entry) {
@@ -111,7 +108,7 @@ Status Driver::replace(std::vector<Entry> entries) {
 void Driver::stop() {
   impl_->stopped = true;
   boost::asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_)] {
-    if (auto self = weak.lock()) self->timer.cancel();
+    if (auto self = weak.lock()) self->timer->cancel();
   });
 }
 
