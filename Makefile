@@ -9,16 +9,23 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release
 
-# leeway serve on SQLite with the quickstart config, watching a local demo service.
-run: build
+# leeway serve on SQLite with the quickstart config, watching a local demo service. Builds only
+# the leeway binary (not the tests and benchmarks).
+run: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release --target leeway
 	@bash scripts/run.sh
 
 # The whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer; the store
-# tests start their own PostgreSQL server (initdb in a temporary folder, a loopback port).
+# tests start their own PostgreSQL server (initdb in a temporary folder, a loopback port). Then
+# the threaded modules' tests (ingest, store, schedule, http, daemon) again under ThreadSanitizer.
 test: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug
 	@ctest --preset debug
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan
+	@TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan
 
 bench: build
 	@bash scripts/deps.sh --bench
