@@ -8,9 +8,19 @@
 
 namespace leeway {
 
+// What kind of failure an Error is, so that a caller (the API) can answer each kind its own way
+// (500, 404, 400, 503) without matching messages.
+enum class ErrorKind {
+  kInternal,         // a bug or an unexpected failure
+  kNotFound,         // what was asked for does not exist
+  kInvalidArgument,  // the caller's input is wrong; the message says which and why
+  kUnavailable,      // a dependency (the store, a peer) failed; trying later may work
+};
+
 // An error with a human-readable message that names what is wrong and where.
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kInternal;
 };
 
 // Builds an Error; reads well at call sites: `return fail("bad port: ", port)`.
@@ -19,6 +29,14 @@ Error fail(Parts&&... parts) {
   std::string message;
   (message.append(std::forward<Parts>(parts)), ...);
   return Error{std::move(message)};
+}
+
+// Builds an Error of a given kind: `return fail_as(ErrorKind::kNotFound, "no check ", id)`.
+template <typename... Parts>
+Error fail_as(ErrorKind kind, Parts&&... parts) {
+  Error e = fail(std::forward<Parts>(parts)...);
+  e.kind = kind;
+  return e;
 }
 
 template <typename T>
