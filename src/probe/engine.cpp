@@ -11,7 +11,7 @@ namespace leeway::probe {
 namespace {
 
 constexpr std::string_view kKindNames[] = {"http", "tcp", "dns", "icmp", "tls"};
-constexpr std::string_view kOutcomeNames[] = {"up", "degraded", "down"};
+constexpr std::string_view kOutcomeNames[] = {"up", "degraded", "down", "unknown"};
 constexpr std::string_view kStageNames[] = {"",     "dns",    "connect", "tls",
                                             "send", "status", "body",    "timeout"};
 

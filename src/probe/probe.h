@@ -20,7 +20,9 @@
 namespace leeway::probe {
 
 enum class Kind { kHttp, kTcp, kDns, kIcmp, kTls };
-enum class Outcome { kUp, kDegraded, kDown };
+// kUnknown: the run failed because of leeway itself (no file descriptors, no memory), so it says
+// nothing about the target; it is stored but counted in no rollup or availability figure.
+enum class Outcome { kUp, kDegraded, kDown, kUnknown };
 // Where a run failed. kNone when it did not fail.
 enum class Stage { kNone, kDns, kConnect, kTls, kSend, kStatus, kBody, kTimeout };
 enum class IpFamily { kAny, kV4, kV6 };

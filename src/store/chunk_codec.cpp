@@ -2,8 +2,9 @@
 // delta-of-delta varint time series, and the format is small enough to own (Prometheus' XOR
 // chunks are the model, minus the float part).
 //
-// Layout: varint count, then per row
+// Layout: a 0 byte (schema 4 on: the chunk carries seqs), varint count, then per row
 //   zigzag varint  started_us: the first row as is, then the delta of the delta
+//   zigzag varint  seq, the same way
 //   zigzag varint  total_us minus the previous row's
 //   byte           flags: outcome_stage (bits 0-4), status changed (5), has error (6),
 //                  has timings (7)
@@ -11,6 +12,8 @@
 //   [varint]       error_id, when it is not 0
 //   [4 x zigzag]   dns, connect, tls, first_byte minus the last ones known (-1 at first), when
 //                  any of them is known
+// Chunks written before schema 4 start with the count (never a 0 byte: chunks are not empty) and
+// have no seq field.
 #include <cstdint>
 
 #include "store/detail.h"
@@ -85,19 +88,24 @@ bool has_timings(const Row& r) {
 
 std::string encode_chunk(const std::vector<Row>& rows) {
   std::string out;
-  out.reserve(rows.size() * 12 + 4);
+  out.reserve(rows.size() * 13 + 5);
+  out.push_back('\0');
   put_varint(out, rows.size());
   Row prev;
   prev.dns_us = prev.connect_us = prev.tls_us = prev.first_byte_us = -1;
-  std::int64_t prev_delta = 0;
+  std::int64_t prev_delta = 0, prev_seq_delta = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     if (i == 0) {
       put_varint(out, zigzag(r.started_us));
+      put_varint(out, zigzag(r.seq));
     } else {
       std::int64_t delta = sub(r.started_us, prev.started_us);
       put_varint(out, zigzag(sub(delta, prev_delta)));
       prev_delta = delta;
+      std::int64_t seq_delta = sub(r.seq, prev.seq);
+      put_varint(out, zigzag(sub(seq_delta, prev_seq_delta)));
+      prev_seq_delta = seq_delta;
     }
     put_varint(out, zigzag(sub(r.total_us, prev.total_us)));
     std::uint8_t flags = static_cast<std::uint8_t>(r.outcome_stage & 0x1f);
@@ -126,24 +134,30 @@ std::string encode_chunk(const std::vector<Row>& rows) {
   return out;
 }
 
-Result<std::vector<Row>> decode_chunk(std::string_view data) {
-  Reader in(data);
+Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_seq) {
+  const bool has_seqs = !data.empty() && data[0] == '\0';
+  Reader in(has_seqs ? data.substr(1) : data);
   std::uint64_t count;
   if (!in.varint(count) || count > data.size()) return fail("store: corrupt chunk: bad row count");
   std::vector<Row> rows;
   rows.reserve(count);
   Row prev;
   prev.dns_us = prev.connect_us = prev.tls_us = prev.first_byte_us = -1;
-  std::int64_t prev_delta = 0;
+  std::int64_t prev_delta = 0, prev_seq_delta = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
     Row r;
-    std::int64_t v;
-    if (!in.signed_varint(v)) return fail("store: corrupt chunk: truncated at row ", std::to_string(i));
+    std::int64_t v, seq = 0;
+    if (!in.signed_varint(v) || (has_seqs && !in.signed_varint(seq))) {
+      return fail("store: corrupt chunk: truncated at row ", std::to_string(i));
+    }
     if (i == 0) {
       r.started_us = v;
+      r.seq = has_seqs ? seq : first_seq;
     } else {
       prev_delta = add(prev_delta, v);
       r.started_us = add(prev.started_us, prev_delta);
+      prev_seq_delta = has_seqs ? add(prev_seq_delta, seq) : 1;
+      r.seq = add(prev.seq, prev_seq_delta);
     }
     std::uint8_t flags;
     if (!in.signed_varint(v) || !in.byte(flags)) {
@@ -177,6 +191,7 @@ Result<std::vector<Row>> decode_chunk(std::string_view data) {
     base.started_us = r.started_us;
     base.total_us = r.total_us;
     base.http_status = r.http_status;
+    base.seq = r.seq;
     prev = base;
   }
   if (!in.done()) return fail("store: corrupt chunk: trailing bytes");

@@ -17,8 +17,8 @@ namespace leeway::store::detail {
 
 // The schema versions this build writes, one per backend. A database with a higher version is
 // refused on open; a lower one is migrated.
-constexpr int kSqliteSchemaVersion = 3;
-constexpr int kPostgresSchemaVersion = 1;
+constexpr int kSqliteSchemaVersion = 4;
+constexpr int kPostgresSchemaVersion = 2;
 
 // outcome and stage in one small integer: outcome * 8 + stage.
 int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage);
@@ -35,14 +35,17 @@ struct Row {
   DurationUs connect_us = -1;
   DurationUs tls_us = -1;
   DurationUs first_byte_us = -1;
+  std::int64_t seq = 0;  // the commit sequence number (see Committed)
   bool operator==(const Row&) const = default;
 };
 
-// Encodes rows (sorted by started_us) into a chunk: timestamps as delta-of-delta, durations as
-// deltas from the previous row, all zigzag varints; status and error only when they change.
+// Encodes rows (sorted by started_us) into a chunk: timestamps and seqs as delta-of-delta,
+// durations as deltas from the previous row, all zigzag varints; status and error only when
+// they change.
 std::string encode_chunk(const std::vector<Row>& rows);
-// Decodes a chunk; a malformed chunk is an error, never a crash.
-Result<std::vector<Row>> decode_chunk(std::string_view data);
+// Decodes a chunk; a malformed chunk is an error, never a crash. Chunks written before schema 4
+// carry no seqs: their rows are numbered first_seq, first_seq + 1, ... in time order.
+Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_seq = 0);
 
 // A paging position: the last (started_us, location) returned.
 struct Cursor {

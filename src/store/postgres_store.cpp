@@ -4,6 +4,11 @@
 // staging table 3 to 4 times faster than multi-row INSERTs of 1,000 rows (200,000 results in
 // batches of 5,000: 0.7-1.3 s against 2.9-4.5 s); the merge into the indexes costs the rest.
 //
+// Commit order: each result gets a seq from the one-row table seq_counter, which the writing
+// transaction locks until it ends. A sequence would not do: with several nodes, a transaction
+// that took smaller numbers may commit after one that took larger ones, and a reader that went
+// past the larger would never see the smaller.
+//
 // compact() is a no-op returning 0: results stay plain rows. PostgreSQL's heap and the
 // (series, started_us) primary key already serve time-range reads, and a chunked form would add a
 // second read path for a space saving that table partitioning gives a PostgreSQL operator anyway.
@@ -52,6 +57,19 @@ CREATE TABLE latest(series BIGINT PRIMARY KEY, started_us BIGINT NOT NULL,
                     connect_us BIGINT NOT NULL, tls_us BIGINT NOT NULL,
                     first_byte_us BIGINT NOT NULL);
 )sql",
+    // Version 2: the commit sequence (see the top); results already stored are numbered in time
+    // order.
+    R"sql(
+ALTER TABLE results ADD COLUMN seq BIGINT;
+UPDATE results r SET seq = n.seq
+  FROM (SELECT series, started_us, row_number() OVER (ORDER BY started_us, series) AS seq
+        FROM results) n
+  WHERE r.series = n.series AND r.started_us = n.started_us;
+ALTER TABLE results ALTER COLUMN seq SET NOT NULL;
+CREATE UNIQUE INDEX results_by_seq ON results(seq);
+CREATE TABLE seq_counter(last BIGINT NOT NULL);
+INSERT INTO seq_counter SELECT COALESCE(max(seq), 0) FROM results;
+)sql",
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
@@ -77,10 +95,24 @@ const std::vector<std::string> kStagingColumns = {
     "ord",         "check_name", "location", "started_us", "total_us", "outcome_stage",
     "http_status", "error",      "dns_us",   "connect_us", "tls_us",   "first_byte_us"};
 
-// Moves the staged batch into the schema: new names and series first, then results (a key
-// already stored keeps its first result), and from the rows actually inserted, the minute
-// rollups and the latest results. Rows go in key order so that concurrent writers (several
-// nodes) lock rows in the same order and cannot deadlock.
+// New names and series of the staged batch. Rows go in key order so that concurrent writers
+// (several nodes) lock rows in the same order and cannot deadlock.
+constexpr const char* kNamesSql =
+    "INSERT INTO checks(name) SELECT DISTINCT check_name FROM leeway_staging s "
+    "WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.name = s.check_name) "
+    "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
+    "INSERT INTO locations(name) SELECT DISTINCT location FROM leeway_staging s "
+    "WHERE NOT EXISTS (SELECT 1 FROM locations l WHERE l.name = s.location) "
+    "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
+    "INSERT INTO series(check_id, location_id) SELECT DISTINCT c.id, l.id "
+    "FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
+    "JOIN locations l ON l.name = s.location WHERE NOT EXISTS "
+    "(SELECT 1 FROM series x WHERE x.check_id = c.id AND x.location_id = l.id) "
+    "ORDER BY 1, 2 ON CONFLICT DO NOTHING";
+
+// Moves the staged batch into results (a key already stored keeps its first result; row `ord`
+// takes seq $1 + ord + 1), and from the rows actually inserted, the minute rollups (without
+// unknown results), the latest results and the counter. Returns the new rows' seqs.
 std::string merge_sql() {
   std::string bounds;
   for (DurationUs b : kLatencyBucketBoundsUs)
@@ -96,24 +128,13 @@ std::string merge_sql() {
   const std::string minute = std::to_string(kMinuteUs);
   const std::string up = std::to_string(static_cast<int>(probe::Outcome::kUp));
   const std::string degraded = std::to_string(static_cast<int>(probe::Outcome::kDegraded));
-  return std::string(
-             "INSERT INTO checks(name) SELECT DISTINCT check_name FROM leeway_staging s "
-             "WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.name = s.check_name) "
-             "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
-             "INSERT INTO locations(name) SELECT DISTINCT location FROM leeway_staging s "
-             "WHERE NOT EXISTS (SELECT 1 FROM locations l WHERE l.name = s.location) "
-             "ORDER BY 1 ON CONFLICT DO NOTHING;\n"
-             "INSERT INTO series(check_id, location_id) SELECT DISTINCT c.id, l.id "
-             "FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
-             "JOIN locations l ON l.name = s.location WHERE NOT EXISTS "
-             "(SELECT 1 FROM series x WHERE x.check_id = c.id AND x.location_id = l.id) "
-             "ORDER BY 1, 2 ON CONFLICT DO NOTHING;\n"
-             "WITH fresh AS (INSERT INTO results(series, ") +
-         kRowColumns + ") SELECT x.id, " + kRowColumns +
-         " FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
+  const std::string unknown = std::to_string(static_cast<int>(probe::Outcome::kUnknown));
+  return std::string("WITH fresh AS (INSERT INTO results(series, ") + kRowColumns +
+         ", seq) SELECT x.id, " + kRowColumns +
+         ", $1::BIGINT + s.ord + 1 FROM leeway_staging s JOIN checks c ON c.name = s.check_name "
          "JOIN locations l ON l.name = s.location "
          "JOIN series x ON x.check_id = c.id AND x.location_id = l.id "
-         "ORDER BY x.id, s.started_us, s.ord ON CONFLICT DO NOTHING RETURNING series, " +
+         "ORDER BY x.id, s.started_us, s.ord ON CONFLICT DO NOTHING RETURNING series, seq, " +
          kRowColumns +
          "),\n"
          // A floor division, also for times before 1970.
@@ -121,19 +142,23 @@ std::string merge_sql() {
          minute + ") + " + minute + ") % " + minute +
          ", count(*), count(*) FILTER (WHERE outcome_stage >> 3 = " + up +
          "), count(*) FILTER (WHERE outcome_stage >> 3 = " + degraded + ")" + buckets +
-         " FROM fresh GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (series, minute_us) DO UPDATE SET "
+         " FROM fresh WHERE outcome_stage >> 3 <> " + unknown +
+         " GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (series, minute_us) DO UPDATE SET "
          "total = rollups.total + excluded.total, good = rollups.good + excluded.good, "
          "degraded = rollups.degraded + excluded.degraded" +
          bucket_updates +
-         ")\n"
-         "INSERT INTO latest(series, " +
+         "),\n"
+         "counter AS (UPDATE seq_counter SET last = (SELECT max(seq) FROM fresh) "
+         "WHERE EXISTS (SELECT 1 FROM fresh)),\n"
+         "newest AS (INSERT INTO latest(series, " +
          kRowColumns + ") SELECT DISTINCT ON (series) series, " + kRowColumns +
          " FROM fresh ORDER BY series, started_us DESC ON CONFLICT (series) DO UPDATE SET "
          "started_us = excluded.started_us, total_us = excluded.total_us, "
          "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
          "error = excluded.error, dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
          "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
-         "WHERE excluded.started_us > latest.started_us";
+         "WHERE excluded.started_us > latest.started_us)\n"
+         "SELECT seq FROM fresh ORDER BY seq";
 }
 
 // Collapses a libpq/libpqxx message onto one line and removes the password, should the server
@@ -314,10 +339,10 @@ class PostgresStore final : public Store {
 
   std::string describe() const override { return target_.display; }
 
-  Status write(std::span<const StoredResult> batch) override {
-    if (batch.empty()) return {};
+  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override {
+    if (batch.empty()) return std::vector<Committed>();
     std::lock_guard lock(write_mutex_);
-    auto written = with_writer("writing to", [&](pqxx::connection& conn) {
+    return with_writer("writing to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       txn.exec(kCreateStaging);
       pqxx::stream_to copy(txn, "leeway_staging", kStagingColumns);
@@ -328,12 +353,46 @@ class PostgresStore final : public Store {
         ++ord;
       }
       copy.complete();
-      txn.exec(merge_sql_);
+      txn.exec(kNamesSql);
+      // Locked until the commit, so that the next writer's seqs come after these (see the top).
+      const auto base = txn.exec1("SELECT last FROM seq_counter FOR UPDATE")[0].as<std::int64_t>();
+      pqxx::result fresh = txn.exec_params(merge_sql_, base);
       txn.commit();
-      return true;
+      std::vector<Committed> committed;
+      committed.reserve(std::size_t(fresh.size()));
+      for (const auto& row : fresh) {
+        const auto seq = row[0].as<std::int64_t>();
+        committed.push_back({seq, batch[std::size_t(seq - base - 1)]});
+      }
+      return committed;
     });
-    if (!written) return written.error();
-    return {};
+  }
+
+  Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) override {
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      pqxx::result rows = txn.exec_params(
+          std::string("SELECT c.name, l.name, r.seq, ") +
+              "r.started_us, r.total_us, r.outcome_stage, r.http_status, r.error, r.dns_us, "
+              "r.connect_us, r.tls_us, r.first_byte_us FROM results r "
+              "JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
+              "JOIN locations l ON l.id = x.location_id WHERE r.seq > $1 ORDER BY r.seq LIMIT $2",
+          after_seq, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+      std::vector<Committed> out;
+      out.reserve(std::size_t(rows.size()));
+      for (const auto& row : rows) {
+        out.push_back({row[2].as<std::int64_t>(),
+                       read_result(row, 3, row[0].as<std::string>(), row[1].as<std::string>())});
+      }
+      return out;
+    });
+  }
+
+  Result<std::int64_t> last_seq() override {
+    return with_reader([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      return txn.exec1("SELECT last FROM seq_counter")[0].as<std::int64_t>();
+    });
   }
 
   Result<ResultPage> results(const ResultQuery& q) override {

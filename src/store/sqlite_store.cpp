@@ -9,11 +9,16 @@
 // chunks (see chunk_codec.cpp), rollups into `rollups` and their sums per hour into
 // `hourly_rollups`. Readers merge both tiers; a series' rows in the recent tier are found with
 // one index seek per minute present there.
+//
+// Every stored result has a seq, its place in commit order (see Committed), kept through
+// compaction: recent_results has an index on it, and each chunk piece knows the smallest and
+// largest seq it holds (see read_committed()).
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
 #include <cstring>
 #include <limits>
@@ -93,6 +98,32 @@ INSERT INTO hourly_rollups
          sum(total), sum(good), sum(degraded)
   FROM rollups GROUP BY 1, 2;
 )sql",
+    // Version 4: the commit sequence. Results stored before it are numbered in time order:
+    // chunk pieces by their first time (a piece's rows then number on from its min_seq, see
+    // decode_chunk()), then the recent tier. store_state holds the last seq handed out and the
+    // time below which results may sit in chunks (see write()). chunks_by_seq: see
+    // read_committed().
+    R"sql(
+ALTER TABLE recent_results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN min_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN max_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN seq_class INTEGER NOT NULL DEFAULT 0;
+UPDATE chunks SET min_seq = b.first, max_seq = b.first + chunks.count - 1,
+                  seq_class = leeway_seq_class(chunks.count - 1)
+  FROM (SELECT id, sum(count) OVER (ORDER BY first_us, id) - count + 1 AS first FROM chunks) AS b
+  WHERE chunks.id = b.id;
+UPDATE recent_results SET seq = b.seq
+  FROM (SELECT minute, series, started_us, (SELECT COALESCE(sum(count), 0) FROM chunks) +
+               row_number() OVER (ORDER BY started_us, series) AS seq FROM recent_results) AS b
+  WHERE recent_results.minute = b.minute AND recent_results.series = b.series AND
+        recent_results.started_us = b.started_us;
+CREATE TABLE store_state(last_seq INTEGER NOT NULL, compacted_before INTEGER NOT NULL);
+INSERT INTO store_state
+  SELECT (SELECT COALESCE(sum(count), 0) FROM chunks) + (SELECT count(*) FROM recent_results),
+         COALESCE((SELECT max(last_us) + 1 FROM chunks), -9223372036854775807 - 1);
+CREATE INDEX recent_results_by_seq ON recent_results(seq);
+CREATE INDEX chunks_by_seq ON chunks(seq_class, min_seq, max_seq);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -161,7 +192,8 @@ const Upsert kLatestUpsert(17, "INSERT INTO latest VALUES", 10,
 
 constexpr const char* kInsertResult =
     "INSERT OR IGNORE INTO recent_results(minute, series, started_us, total_us, outcome_stage, "
-    "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us) VALUES";
+    "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us, seq) VALUES";
+constexpr int kInsertColumns = 12;
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
     "first_byte_us";
@@ -299,6 +331,12 @@ StoredResult from_row(const Row& r, std::string check, std::string location, std
   return s;
 }
 
+// A chunk piece's seq class: the bit width of max_seq - min_seq, so that every piece of class c
+// holding a seq above s has min_seq > s - 2^c (see read_committed()).
+std::int64_t seq_class(std::int64_t min_seq, std::int64_t max_seq) {
+  return std::bit_width(static_cast<std::uint64_t>(max_seq) - static_cast<std::uint64_t>(min_seq));
+}
+
 // Floor and ceiling division by a positive divisor, for negative times too.
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - (a % b < 0 ? 1 : 0);
@@ -409,6 +447,13 @@ class SqliteStore final : public Store {
                   ", newer than this leeway supports (", std::to_string(kSqliteSchemaVersion),
                   "); upgrade leeway or use another file");
     }
+    // Migration 4 numbers the pieces of old chunks by their row counts.
+    sqlite3_create_function(
+        writer_.get(), "leeway_seq_class", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+        [](sqlite3_context* context, int, sqlite3_value** argv) {
+          sqlite3_result_int64(context, seq_class(0, sqlite3_value_int64(argv[0])));
+        },
+        nullptr, nullptr);
     for (int v = int(*version); v < kSqliteSchemaVersion; ++v) {
       std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
                         "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;";
@@ -418,6 +463,14 @@ class SqliteStore final : public Store {
                     std::to_string(v + 1), ": ", s.error().message);
       }
     }
+    auto state = Stmt::prepare(writer_.get(), "SELECT last_seq, compacted_before FROM store_state");
+    if (!state) return fail("store: sqlite:", path_, ": ", state.error().message);
+    if (state->step() != SQLITE_ROW) {
+      return fail("store: sqlite:", path_, ": no store_state row: ", sqlite3_errmsg(writer_.get()));
+    }
+    last_seq_ = state->i64(0);
+    committed_seq_ = last_seq_;
+    compacted_before_ = state->i64(1);
     auto checkpoint_db = open_db(path_);
     if (!checkpoint_db) return checkpoint_db.error();
     // A connection opens the file lazily; until it has, it does not know the log exists.
@@ -437,7 +490,7 @@ class SqliteStore final : public Store {
 
   std::string describe() const override { return "sqlite:" + path_; }
 
-  Status write(std::span<const StoredResult> batch) override {
+  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override {
     std::lock_guard lock(write_mutex_);
     auto s = write_locked(batch);
     if (!s) {
@@ -449,8 +502,26 @@ class SqliteStore final : public Store {
       error_ids_.clear();
       return fail("store: writing to sqlite:", path_, ": ", s.error().message);
     }
-    return {};
+    return s;
   }
+
+  Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) override {
+    auto conn = lease();
+    if (!conn) return conn.error();
+    // One read transaction: compaction may move rows from the recent tier into chunks between
+    // two statements, and a row must be seen exactly once.
+    Result<std::vector<Committed>> out = fail("");
+    if (auto s = exec(conn->get(), "BEGIN"); !s) {
+      out = fail("store: reading sqlite:", path_, ": ", s.error().message);
+    } else {
+      out = read_committed(conn->get(), after_seq, limit);
+      (void)exec(conn->get(), "COMMIT");  // read only: nothing to lose
+    }
+    give_back(std::move(*conn));
+    return out;
+  }
+
+  Result<std::int64_t> last_seq() override { return committed_seq_.load(); }
 
   Result<ResultPage> results(const ResultQuery& q) override {
     auto conn = lease();
@@ -638,10 +709,12 @@ class SqliteStore final : public Store {
     return id;
   }
 
-  Status write_locked(std::span<const StoredResult> batch) {
-    if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s;
+  Result<std::vector<Committed>> write_locked(std::span<const StoredResult> batch) {
+    if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
     // Names become ids first; then rows go in in key order (minute, series, time), so that each
     // B-tree page is found once per run of neighbours and rollup rows fall out of one pass.
+    // Each row takes the seq of its place in the batch; one not stored leaves a gap.
+    const std::int64_t base_seq = last_seq_ + 1;
     pending_.clear();
     pending_.reserve(batch.size());
     for (const StoredResult& r : batch) {
@@ -650,7 +723,11 @@ class SqliteStore final : public Store {
       auto err = error_id(r.error);
       if (!err) return err.error();
       pending_.push_back({floor_div(r.started_us, kMinuteUs), *series, to_row(r, *err)});
+      pending_.back().row.seq = base_seq + std::int64_t(pending_.size() - 1);
     }
+    // The recent tier's key catches a result stored twice there; one already compacted is
+    // looked up in its chunk.
+    if (auto s = drop_compacted(); !s) return s.error();
     // Stable: of two results with the same key in one batch, the first is kept.
     std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
       return std::tie(a.minute, a.series, a.row.started_us) <
@@ -673,13 +750,19 @@ class SqliteStore final : public Store {
         count_in_rollup(p);
       }
     }
+    std::vector<Committed> committed;
+    for (const Pending& p : pending_) {
+      if (p.stored) committed.push_back({p.row.seq, batch[std::size_t(p.row.seq - base_seq)]});
+    }
+    std::sort(committed.begin(), committed.end(),
+              [](const Committed& a, const Committed& b) { return a.seq < b.seq; });
     auto rollups =
         upsert_all(kRollupUpsert, std::span<const RollupDelta>(rollup_deltas_),
                    [](Stmt& st, const RollupDelta& m) {
                      st.bind(m.minute).bind(m.series).bind(m.total).bind(m.good).bind(m.degraded);
                      for (auto b : m.buckets) st.bind(b);
                    });
-    if (!rollups) return rollups;
+    if (!rollups) return rollups.error();
     // The newest stored row of each series becomes its latest.
     std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
       return std::tie(a.series, a.row.started_us) < std::tie(b.series, b.row.started_us);
@@ -697,12 +780,63 @@ class SqliteStore final : public Store {
                                st.bind(p.series);
                                bind_row(st, p.row);
                              });
-    if (!latest) return latest;
+    if (!latest) return latest.error();
+    const std::int64_t last_seq = committed.empty() ? last_seq_ : committed.back().seq;
+    if (last_seq != last_seq_) {
+      auto st = cached(19, "UPDATE store_state SET last_seq = ?");
+      if (!st) return st.error();
+      (*st)->bind(last_seq);
+      if ((*st)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
     // A cached statement left mid-result keeps a read snapshot open after COMMIT, and SQLite
     // cannot restart the write-ahead log while any snapshot is open: it would grow forever.
     for (auto& st : stmts_)
       if (st) st->reset();
-    return exec(writer_.get(), "COMMIT");
+    if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
+    last_seq_ = last_seq;
+    committed_seq_ = last_seq;
+    return committed;
+  }
+
+  // Removes from pending_ the rows whose result is already stored in a chunk. Only rows older
+  // than compacted_before_ can be (live results are newer: they cost no lookup), and those of
+  // one series mostly fall in the same piece, so each piece is decoded once per batch.
+  Status drop_compacted() {
+    struct Piece {
+      TimeUs first_us = 0, last_us = -1;
+      std::vector<TimeUs> times;  // sorted
+    };
+    std::unordered_map<std::int64_t, Piece> pieces;  // the last piece looked at, per series
+    auto in_chunk = [&](std::int64_t series, TimeUs t) -> Result<bool> {
+      Piece& piece = pieces[series];
+      if (t < piece.first_us || t > piece.last_us) {
+        auto st = cached(20,
+                         "SELECT first_us, last_us, data FROM chunks WHERE series = ? AND "
+                         "first_us <= ? ORDER BY first_us DESC LIMIT 1");
+        if (!st) return st.error();
+        (*st)->bind(series).bind(t);
+        int rc = (*st)->step();
+        if (rc == SQLITE_DONE) return false;
+        if (rc != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
+        piece.first_us = (*st)->i64(0);
+        piece.last_us = (*st)->i64(1);
+        auto rows = decode_chunk((*st)->blob(2));
+        (*st)->reset();
+        if (!rows) return rows.error();
+        piece.times.clear();
+        for (const Row& r : *rows) piece.times.push_back(r.started_us);
+        if (t > piece.last_us) return false;
+      }
+      return std::binary_search(piece.times.begin(), piece.times.end(), t);
+    };
+    Status status;
+    std::erase_if(pending_, [&](const Pending& p) {
+      if (!status || p.row.started_us >= compacted_before_) return false;
+      auto found = in_chunk(p.series, p.row.started_us);
+      if (!found) status = found.error();
+      return found && *found;
+    });
+    return status;
   }
 
   // Runs an upsert for every row, kInsertGroup rows per statement while there are that many.
@@ -726,7 +860,7 @@ class SqliteStore final : public Store {
   // inserts them one by one to learn which.
   Result<bool> insert_group(std::span<const Pending> group) {
     if (insert_group_sql_.empty()) {
-      insert_group_sql_ = rows_sql(kInsertResult, 11, kInsertGroup, "");
+      insert_group_sql_ = rows_sql(kInsertResult, kInsertColumns, kInsertGroup, "");
     }
     auto begin = cached(14, "SAVEPOINT insert_group");
     if (!begin || (*begin)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
@@ -747,7 +881,7 @@ class SqliteStore final : public Store {
 
   // Inserts one row; false when it was already stored (the first write of a key wins).
   Result<bool> insert_one(const Pending& p) {
-    if (insert_one_sql_.empty()) insert_one_sql_ = rows_sql(kInsertResult, 11, 1, "");
+    if (insert_one_sql_.empty()) insert_one_sql_ = rows_sql(kInsertResult, kInsertColumns, 1, "");
     auto ins = cached(8, insert_one_sql_.c_str());
     if (!ins) return ins.error();
     bind_pending(**ins, p);
@@ -758,11 +892,14 @@ class SqliteStore final : public Store {
   static void bind_pending(Stmt& st, const Pending& p) {
     st.bind(p.minute).bind(p.series);
     bind_row(st, p.row);
+    st.bind(p.row.seq);
   }
 
   // Adds a written row to its (minute, series) rollup delta; rows arrive in key order, so the
-  // delta to add to, if any, is the last one.
+  // delta to add to, if any, is the last one. An unknown result (leeway's own failure, not the
+  // target's) counts nowhere.
   void count_in_rollup(const Pending& p) {
+    if (p.row.outcome_stage >> 3 == static_cast<int>(probe::Outcome::kUnknown)) return;
     if (rollup_deltas_.empty() || rollup_deltas_.back().series != p.series ||
         rollup_deltas_.back().minute != p.minute) {
       rollup_deltas_.push_back({p.minute, p.series});
@@ -780,14 +917,15 @@ class SqliteStore final : public Store {
   // Rewrites the chunk of `series` covering [span_start, span_start + span) with `rows` merged in.
   Status merge_into_chunk(std::int64_t series, TimeUs span_start, std::vector<Row> rows) {
     auto sel = cached(
-        11, "SELECT id, data FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");
+        11,
+        "SELECT id, data, min_seq FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");
     if (!sel) return sel.error();
     (*sel)->bind(series).bind(span_start).bind(span_start + options_.chunk_span_us);
     std::vector<std::int64_t> old_ids;
     int rc;
     while ((rc = (*sel)->step()) == SQLITE_ROW) {
       old_ids.push_back((*sel)->i64(0));
-      auto old = decode_chunk((*sel)->blob(1));
+      auto old = decode_chunk((*sel)->blob(1), (*sel)->i64(2));
       if (!old) return old.error();
       rows.insert(rows.end(), old->begin(), old->end());
     }
@@ -799,8 +937,8 @@ class SqliteStore final : public Store {
       if ((*del)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     }
     if (rows.empty()) return {};
-    std::sort(rows.begin(), rows.end(),
-              [](const Row& a, const Row& b) { return a.started_us < b.started_us; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.started_us < b.started_us; });
     rows.erase(std::unique(rows.begin(), rows.end(),
                            [](const Row& a, const Row& b) { return a.started_us == b.started_us; }),
                rows.end());
@@ -814,15 +952,22 @@ class SqliteStore final : public Store {
       std::string data = pieces == 1 ? std::move(whole)
                                      : encode_chunk({rows.begin() + std::ptrdiff_t(first),
                                                      rows.begin() + std::ptrdiff_t(end)});
-      auto ins = cached(
-          13, "INSERT INTO chunks(series, first_us, last_us, count, data) VALUES(?,?,?,?,?)");
+      auto [min_seq, max_seq] = std::minmax_element(
+          rows.begin() + std::ptrdiff_t(first), rows.begin() + std::ptrdiff_t(end),
+          [](const Row& a, const Row& b) { return a.seq < b.seq; });
+      auto ins = cached(13,
+                        "INSERT INTO chunks(series, first_us, last_us, count, data, min_seq, "
+                        "max_seq, seq_class) VALUES(?,?,?,?,?,?,?,?)");
       if (!ins) return ins.error();
       (*ins)
           ->bind(series)
           .bind(rows[first].started_us)
           .bind(rows[end - 1].started_us)
           .bind(std::int64_t(end - first))
-          .bind_blob(data);
+          .bind_blob(data)
+          .bind(min_seq->seq)
+          .bind(max_seq->seq)
+          .bind(seq_class(min_seq->seq, max_seq->seq));
       if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     }
     return {};
@@ -843,7 +988,7 @@ class SqliteStore final : public Store {
       if (!all) return all.error();
       auto sel = Stmt::prepare(writer_.get(),
                                std::string("SELECT series, ") + kRowColumns +
-                                   " FROM recent_results WHERE minute = ? AND series >= ? AND "
+                                   ", seq FROM recent_results WHERE minute = ? AND series >= ? AND "
                                    "series <= ? AND started_us < ? ORDER BY series, started_us");
       if (!sel) return sel.error();
       std::unordered_map<std::int64_t, std::vector<Row>> rows;
@@ -854,7 +999,10 @@ class SqliteStore final : public Store {
         for (std::int64_t minute : *minutes) {
           sel->reset().bind(minute).bind(group.front()).bind(group.back()).bind(before_us);
           int rc;
-          while ((rc = sel->step()) == SQLITE_ROW) rows[sel->i64(0)].push_back(read_row(*sel, 1));
+          while ((rc = sel->step()) == SQLITE_ROW) {
+            Row& row = rows[sel->i64(0)].emplace_back(read_row(*sel, 1));
+            row.seq = sel->i64(10);
+          }
           if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
         }
         for (auto& [series, series_rows] : rows) {
@@ -878,7 +1026,16 @@ class SqliteStore final : public Store {
     // Rollups: the whole recent tier (a few minutes at the daemon's maintenance pace) is added
     // into `rollups`; a minute still being written simply continues in the recent tier.
     if (auto s = exec(writer_.get(), kMoveRollups.c_str()); !s) return s.error();
+    const TimeUs compacted_before =
+        moved > 0 ? std::max(compacted_before_, before_us) : compacted_before_;
+    if (compacted_before != compacted_before_) {
+      auto st = Stmt::prepare(writer_.get(), "UPDATE store_state SET compacted_before = ?");
+      if (!st) return st.error();
+      st->bind(compacted_before);
+      if (st->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
+    }
     if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
+    compacted_before_ = compacted_before;
     return moved;
   }
 
@@ -909,8 +1066,8 @@ class SqliteStore final : public Store {
     // Chunks wholly older than the cutoff go; one that straddles it is rewritten without its old
     // rows.
     auto old = Stmt::prepare(writer_.get(),
-                             "SELECT id, series, first_us, last_us, count, data FROM chunks "
-                             "WHERE first_us < ?");
+                             "SELECT id, series, first_us, last_us, count, data, min_seq "
+                             "FROM chunks WHERE first_us < ?");
     if (!old) return old.error();
     old->bind(raw_cutoff);
     struct Straddler {
@@ -927,7 +1084,7 @@ class SqliteStore final : public Store {
         stats.results += old->i64(4);
         continue;
       }
-      auto rows = decode_chunk(old->blob(5));
+      auto rows = decode_chunk(old->blob(5), old->i64(6));
       if (!rows) return rows.error();
       Straddler s{old->i64(1), span_of(old->i64(2)), {}};
       for (const Row& r : *rows) {
@@ -1188,6 +1345,108 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // The `limit` results of smallest seq above `after`. The recent tier gives them in order from
+  // its seq index. In chunks, a piece of seq class c that holds a seq above `after` has
+  // min_seq > after - 2^c (see seq_class()), so per class one range of chunks_by_seq, merged by
+  // min_seq, visits the pieces that may hold them, and stops at the first piece whose min_seq
+  // is above the limit-th seq found: at most twice the pieces that hold wanted rows, per class.
+  Result<std::vector<Committed>> read_committed(sqlite3* db, std::int64_t after,
+                                                std::size_t limit) {
+    std::vector<Committed> out;
+    if (limit == 0) return out;
+    auto failed = [&] { return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db)); };
+    struct Found {
+      std::int64_t series;
+      Row row;
+    };
+    // A max-heap by seq of the `limit` smallest seqs found so far.
+    std::vector<Found> found;
+    auto by_seq = [](const Found& a, const Found& b) { return a.row.seq < b.row.seq; };
+    auto offer = [&](std::int64_t series, const Row& row) {
+      if (row.seq <= after) return;
+      if (found.size() == limit) {
+        if (row.seq >= found.front().row.seq) return;
+        std::pop_heap(found.begin(), found.end(), by_seq);
+        found.pop_back();
+      }
+      found.push_back({series, row});
+      std::push_heap(found.begin(), found.end(), by_seq);
+    };
+    auto recent = Stmt::prepare(db, std::string("SELECT series, seq, ") + kRowColumns +
+                                        " FROM recent_results WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!recent) return recent.error();
+    recent->bind(after).bind(std::int64_t(std::min<std::size_t>(limit, INT64_MAX)));
+    int rc;
+    while ((rc = recent->step()) == SQLITE_ROW) {
+      Row row = read_row(*recent, 2);
+      row.seq = recent->i64(1);
+      offer(recent->i64(0), row);
+    }
+    if (rc != SQLITE_DONE) return failed();
+
+    struct Stream {
+      Stmt st;
+      bool more = false;
+    };
+    std::vector<Stream> streams;
+    auto next_class = Stmt::prepare(
+        db, "SELECT seq_class FROM chunks WHERE seq_class >= ? ORDER BY seq_class LIMIT 1");
+    if (!next_class) return next_class.error();
+    for (std::int64_t c = 0; c < 64; ++c) {
+      next_class->reset().bind(c);
+      if ((rc = next_class->step()) == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return failed();
+      c = next_class->i64(0);
+      auto st = Stmt::prepare(db,
+                              "SELECT min_seq, max_seq, series, data FROM chunks "
+                              "WHERE seq_class = ? AND min_seq > ? ORDER BY seq_class, min_seq");
+      if (!st) return st.error();
+      const std::int64_t reach = c >= 63 ? INT64_MAX : (std::int64_t{1} << c);
+      st->bind(c).bind(after < INT64_MIN + reach ? INT64_MIN : after - reach);
+      Stream& stream = streams.emplace_back(Stream{std::move(*st)});
+      if ((rc = stream.st.step()) != SQLITE_ROW && rc != SQLITE_DONE) return failed();
+      stream.more = rc == SQLITE_ROW;
+    }
+    while (true) {
+      Stream* next = nullptr;
+      for (Stream& stream : streams) {
+        if (stream.more && (!next || stream.st.i64(0) < next->st.i64(0))) next = &stream;
+      }
+      if (!next) break;
+      if (found.size() == limit && next->st.i64(0) > found.front().row.seq) break;
+      if (next->st.i64(1) > after) {
+        auto rows = decode_chunk(next->st.blob(3), next->st.i64(0));
+        if (!rows) return fail("store: reading sqlite:", path_, ": ", rows.error().message);
+        for (const Row& row : *rows) offer(next->st.i64(2), row);
+      }
+      if ((rc = next->st.step()) != SQLITE_ROW && rc != SQLITE_DONE) return failed();
+      next->more = rc == SQLITE_ROW;
+    }
+
+    std::sort_heap(found.begin(), found.end(), by_seq);
+    auto names =
+        Stmt::prepare(db,
+                      "SELECT c.name, l.name FROM series s JOIN checks c ON c.id = "
+                      "s.check_id JOIN locations l ON l.id = s.location_id WHERE s.id = ?");
+    if (!names) return names.error();
+    std::unordered_map<std::int64_t, std::pair<std::string, std::string>> series_names;
+    std::unordered_map<std::int64_t, std::string> errors;
+    out.reserve(found.size());
+    for (const Found& f : found) {
+      auto it = series_names.find(f.series);
+      if (it == series_names.end()) {
+        names->reset().bind(f.series);
+        if (names->step() != SQLITE_ROW) return failed();
+        it = series_names.emplace(f.series, std::pair(names->text(0), names->text(1))).first;
+      }
+      auto text = error_text(db, f.row.error_id, errors);
+      if (!text) return text.error();
+      out.push_back(
+          {f.row.seq, from_row(f.row, it->second.first, it->second.second, std::move(*text))});
+    }
+    return out;
+  }
+
   Result<std::vector<StoredResult>> read_latest(sqlite3* db, std::string_view check) {
     std::string sql = std::string("SELECT c.name, l.name, COALESCE(e.text, ''), ") +
                       "t.started_us, t.total_us, t.outcome_stage, t.http_status, t.error_id, "
@@ -1215,7 +1474,7 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;
   std::unique_ptr<Checkpointer> checkpointer_;  // before writer_: outlives the hook it installs
   Db writer_;
-  std::unique_ptr<Stmt> stmts_[19];
+  std::unique_ptr<Stmt> stmts_[21];
   std::string insert_group_sql_, insert_one_sql_;
   // Scratch of write(), kept to reuse its memory.
   std::vector<Pending> pending_;
@@ -1225,6 +1484,9 @@ class SqliteStore final : public Store {
   std::string series_key_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];
   std::unordered_map<std::string, std::int64_t> error_ids_;
+  std::int64_t last_seq_ = 0;                   // the highest seq stored
+  TimeUs compacted_before_ = 0;                 // every result in a chunk started before it
+  std::atomic<std::int64_t> committed_seq_{0};  // last_seq_ once committed, for last_seq()
 
   std::mutex pool_mutex_;
   std::vector<Db> pool_;

@@ -58,9 +58,10 @@ int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage) {
   return static_cast<int>(outcome) * 8 + static_cast<int>(stage);
 }
 
+static_assert(static_cast<int>(probe::Outcome::kUnknown) == 3, "an outcome fits in two bits");
+
 void unpack_outcome_stage(int packed, probe::Outcome& outcome, probe::Stage& stage) {
-  int o = (packed >> 3) & 3;
-  outcome = o > 2 ? probe::Outcome::kDown : static_cast<probe::Outcome>(o);
+  outcome = static_cast<probe::Outcome>((packed >> 3) & 3);
   stage = static_cast<probe::Stage>(packed & 7);
 }
 
@@ -111,6 +112,7 @@ std::map<RollupKey, MinuteRollup> aggregate(const std::vector<const StoredResult
   std::map<RollupKey, MinuteRollup> out;
   for (const StoredResult* r : results) {
     TimeUs minute = minute_of(r->started_us);
+    if (r->outcome == probe::Outcome::kUnknown) continue;  // says nothing about the target
     MinuteRollup& m = out[RollupKey{r->check, r->location, minute}];
     if (m.total == 0) {
       m.check = r->check;

@@ -44,6 +44,16 @@ struct StoredResult {
   bool operator==(const StoredResult&) const = default;
 };
 
+// A result as the store committed it. `seq` is its position in commit order: strictly
+// increasing across commits (and within a batch in batch order), never reused, gaps allowed;
+// the same on every read. A consumer that remembers the last seq it handled resumes from it.
+struct Committed {
+  std::int64_t seq = 0;
+  StoredResult result;
+
+  bool operator==(const Committed&) const = default;
+};
+
 // Copies the stored fields of a probe result.
 StoredResult make_stored_result(std::string check, std::string location,
                                 const probe::ProbeResult& result);
@@ -131,7 +141,16 @@ class Store {
   virtual ~Store() = default;
 
   // Writes a batch in one transaction: raw results, minute rollups and the latest results.
-  virtual Status write(std::span<const StoredResult> batch) = 0;
+  // Returns the results that were NEW, in seq order: a result whose (check, location,
+  // started_us) is already stored, at any age within raw retention, is skipped (stored and
+  // counted once) and not returned. A kUnknown result is stored but counted in no rollup.
+  virtual Result<std::vector<Committed>> write(std::span<const StoredResult> batch) = 0;
+
+  // Results with seq > after_seq in seq order, at most `limit`; as far back as raw retention.
+  virtual Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) = 0;
+
+  // The highest seq committed so far (0 for an empty store).
+  virtual Result<std::int64_t> last_seq() = 0;
 
   // A page of raw results of one check, ordered by started_us (ties by location).
   virtual Result<ResultPage> results(const ResultQuery& query) = 0;

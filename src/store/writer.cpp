@@ -101,13 +101,13 @@ void StoreWriter::run() {
 
 void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
   DurationUs start = clock_.monotonic_us();
-  Status s = store_.write(batch);
+  auto s = store_.write(batch);
   DurationUs took = clock_.monotonic_us() - start;
   last_batch_us_.store(took);
   batch_us_total_.fetch_add(took);
   batches_total_.fetch_add(1);
-  if (s) {
-    written_total_.fetch_add(std::int64_t(batch.size()));
+  if (s.has_value()) {
+    written_total_.fetch_add(std::int64_t(s->size()));
   } else {
     // A failed batch is counted as dropped: retrying a disk that refuses writes would only
     // grow the queue. The error is kept for logs and the health endpoint.

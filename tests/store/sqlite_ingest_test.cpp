@@ -290,5 +290,70 @@ PRAGMA user_version = 1;
   EXPECT_EQ(total_in_rollups(), 3);
 }
 
+TEST_F(SqliteIngestTest, AVersion3DatabaseGetsSeqsForItsChunksAndRecentRows) {
+  // Schema 3 as a file written before 2026-12-01 holds it: a chunk in the old format (no seqs;
+  // the two rows of the version 1 test above) and a row in the recent tier.
+  store_.reset();
+  const std::string path = dir_ + "/v3.db";
+  {
+    auto s = open_store("sqlite:" + path);
+    ASSERT_TRUE(s) << s.error().message;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v3 = R"sql(
+DROP INDEX recent_results_by_seq;
+DROP INDEX chunks_by_seq;
+DROP TABLE store_state;
+ALTER TABLE recent_results DROP COLUMN seq;
+ALTER TABLE chunks DROP COLUMN min_seq;
+ALTER TABLE chunks DROP COLUMN max_seq;
+ALTER TABLE chunks DROP COLUMN seq_class;
+INSERT INTO checks VALUES(1, 'c');
+INSERT INTO locations VALUES(1, 'a');
+INSERT INTO series VALUES(1, 1, 1);
+INSERT INTO errors VALUES(1, 'connection refused');
+INSERT INTO chunks VALUES(1, 1, 1767225605000000, 1767225635000000, 2,
+  X'0280ade4e688d2a306c0bb01a0c801ca019a1100d28c01808ece1ccf8c01ea000100991100d18c01');
+INSERT INTO rollups VALUES(1, 29453760, 2, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0);
+INSERT INTO hourly_rollups VALUES(1, 490896, 2, 1, 0);
+INSERT INTO recent_results VALUES(29453820, 1, 1767229200000000, 5000, 0, 200, 0, -1, -1, -1, -1);
+INSERT INTO recent_rollups VALUES(29453820, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+PRAGMA user_version = 3;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v3, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto s = open_store("sqlite:" + path);
+  ASSERT_TRUE(s) << s.error().message;
+  store_ = std::move(*s);
+  auto stream = store_->read_since(0, 10);
+  ASSERT_TRUE(stream) << stream.error().message;
+  ASSERT_EQ(stream->size(), 3u);
+  EXPECT_EQ((*stream)[0].seq, 1);
+  EXPECT_EQ((*stream)[0].result.started_us, kT0 + 5 * kSecondUs);
+  EXPECT_EQ((*stream)[1].seq, 2);
+  EXPECT_EQ((*stream)[1].result.error, "connection refused");
+  EXPECT_EQ((*stream)[2].seq, 3);
+  EXPECT_EQ((*stream)[2].result.started_us, kT0 + kHourUs);
+  EXPECT_EQ(*store_->last_seq(), 3);
+  EXPECT_EQ(total_in_rollups(), 3);
+
+  // A result already in the old chunk is not stored again; a new one follows seq 3, and
+  // compacting the two tiers together keeps every seq.
+  auto written = store_->write(std::vector{make("a", kT0 + 35 * kSecondUs, 10'000),
+                                           make("a", kT0 + 65 * kSecondUs, 10'000)});
+  ASSERT_TRUE(written) << written.error().message;
+  ASSERT_EQ(written->size(), 1u);
+  EXPECT_EQ((*written)[0].seq, 5);  // its place in the batch: the first one's 4 is a gap
+  EXPECT_EQ(total_in_rollups(), 4);
+  ASSERT_TRUE(store_->compact(kT0 + 2 * kHourUs));
+  auto after = store_->read_since(0, 10);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 4u);
+  EXPECT_EQ(std::vector(after->begin(), after->begin() + 3), *stream);
+  EXPECT_EQ((*after)[3], (*written)[0]);
+}
+
 }  // namespace
 }  // namespace leeway::store
