@@ -82,6 +82,7 @@ int run_check(const CheckArgs& args) {
     case probe::Outcome::kUp: return kExitUp;
     case probe::Outcome::kDegraded: return kExitDegraded;
     case probe::Outcome::kDown: return kExitDown;
+    case probe::Outcome::kUnknown: return kExitUnknown;
   }
   return kExitUnknown;
 }

@@ -10,7 +10,9 @@
 #include <map>
 
 #include "daemon/availability.h"
+#include "daemon/current_state.h"
 #include "http/server.h"
+#include "ingest/ingest.h"
 #include "probe/probe.h"
 #include "schedule/schedule.h"
 #include "store/store.h"
@@ -20,15 +22,6 @@ namespace leeway::daemon {
 namespace {
 
 using nlohmann::json;
-
-// What /metrics and /api/v1/checks know of one check at this daemon's location, kept in memory.
-struct CheckState {
-  std::optional<store::StoredResult> last;
-  std::string labels;  // check="...",location="..." of `last`, escaped once for /metrics
-  std::array<std::uint64_t, store::kLatencyBuckets> buckets{};  // not cumulative
-  std::uint64_t count = 0;
-  double sum_seconds = 0;
-};
 
 json result_json(const store::StoredResult& r) {
   auto us = [](DurationUs v) { return v < 0 ? json() : json(v); };
@@ -47,19 +40,6 @@ json result_json(const store::StoredResult& r) {
             {"total", r.total_us}}}};
 }
 
-std::string label_escape(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<TimeUs> parse_time_param(const std::string& name, const std::string& value) {
@@ -69,8 +49,9 @@ Result<TimeUs> parse_time_param(const std::string& name, const std::string& valu
     if (ec == std::errc() && seconds < 9'000'000'000) return seconds * kSecondUs;
   }
   if (auto t = parse_rfc3339(value)) return *t;
-  return fail(name, ": expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"", value,
-              "\"");
+  return fail_as(ErrorKind::kInvalidArgument, name,
+                 ": expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"", value,
+                 "\"");
 }
 
 struct Daemon::Impl {
@@ -80,7 +61,7 @@ struct Daemon::Impl {
         clock(clock),
         config(std::make_shared<const config::Config>(std::move(cfg))),
         store(std::move(db)),
-        writer(*store, clock),
+        ingest(*store, clock),
         availability(*store, clock),
         engine(io, clock),
         driver(
@@ -129,28 +110,22 @@ struct Daemon::Impl {
     auto snapshot = config;
     const config::Check* check = checks.at(entry.payload);
     engine.run(check->spec, [this, snapshot, check, done = std::move(done)](probe::ProbeResult r) {
-      auto stored = store::make_stored_result(check->id, snapshot->server.location, r);
-      record(stored);
-      writer.enqueue(std::move(stored));
+      ingest.submit(store::make_stored_result(check->id, snapshot->server.location, r));
       done();
     });
   }
 
-  // Keeps `r` as the check's last result.
-  CheckState& set_last(const store::StoredResult& r) {
-    CheckState& s = state[r.check];
-    if (!s.last || s.last->location != r.location)
-      s.labels = fmt::format("check=\"{}\",location=\"{}\"", label_escape(r.check),
-                             label_escape(r.location));
-    s.last = r;
-    return s;
-  }
-
-  void record(const store::StoredResult& r) {
-    CheckState& s = set_last(r);
-    s.buckets[store::latency_bucket(r.total_us)]++;
-    s.count++;
-    s.sum_seconds += r.total_us / 1e6;
+  // The first subscriber to the results stream: what the API and /metrics show now. The
+  // stream's thread hands each batch to the loop, which owns `state`.
+  Status subscribe_state() {
+    return ingest.subscribe({.name = "state"}, [this](ingest::Batch batch) {
+      std::vector<store::StoredResult> results;
+      results.reserve(batch.size());
+      for (const auto& c : batch) results.push_back(c.result);
+      boost::asio::post(io, [this, results = std::move(results)] {
+        for (const auto& r : results) state.record(r);
+      });
+    });
   }
 
   Status reload() {
@@ -201,16 +176,16 @@ struct Daemon::Impl {
   const Clock& clock;
   std::shared_ptr<const config::Config> config;
   std::vector<const config::Check*> checks;  // payload index -> check, for the config
+  boost::asio::io_context io;  // before ingest: the state subscriber posts to it until stopped
   std::unique_ptr<store::Store> store;
-  store::StoreWriter writer;
+  ingest::Ingest ingest;
   AvailabilityCache availability;
-  boost::asio::io_context io;
   probe::ProbeEngine engine;
   schedule::Driver driver;
   boost::asio::signal_set signals;
   std::unique_ptr<http::Server> server;
   std::uint16_t port = 0;
-  std::map<std::string, CheckState> state;
+  CurrentState state;
 };
 
 namespace {
@@ -225,13 +200,9 @@ http::Work answer(http::Response response) {
 http::Work Daemon::Impl::checks_json() {
   // On the loop, a snapshot: the config (immutable, shared) and each check's last result, in
   // config order. Rendering 10,000 checks (5 MB) held the loop for ~110 ms.
-  std::vector<std::optional<store::StoredResult>> last;
-  for (const auto& service : config->services) {
-    for (const auto& check : service.checks) {
-      auto it = state.find(check.id);
-      last.push_back(it != state.end() ? it->second.last : std::nullopt);
-    }
-  }
+  std::vector<std::vector<store::StoredResult>> last;
+  for (const auto& service : config->services)
+    for (const auto& check : service.checks) last.push_back(state.last_of(check.id));
   return [config = config, last = std::move(last), &availability = availability] {
     // One entry at a time, dumped and freed: one tree of every check took ~75 MB at 10,000 checks.
     std::string body = R"({"checks":[)";
@@ -239,7 +210,7 @@ http::Work Daemon::Impl::checks_json() {
     for (const auto& service : config->services) {
       for (const auto& check : service.checks) {
         json locations = json::array();
-        if (const auto& r = last[index++]) locations.push_back(result_json(*r));
+        for (const auto& r : last[index++]) locations.push_back(result_json(r));
         json entry = {{"id", check.id},
                       {"service", service.id},
                       {"target", check.spec.target},
@@ -373,13 +344,46 @@ std::string_view as_view(const fmt::format_int& f) {
 // What /metrics shows, copied on the loop so that the text (13 MB at 10,000 checks, ~24 ms) is
 // rendered on a worker thread.
 struct MetricsSnapshot {
-  std::vector<CheckState> checks;  // those with a last result, ordered by id
+  std::vector<SeriesState> series;  // ordered by check, then location
   schedule::Metrics schedule;
   std::size_t queue_depth;
   DurationUs last_batch_write_us, batch_write_us_total, availability_refresh_us;
-  std::int64_t written, dropped;
+  std::int64_t written, duplicates, dropped, write_errors;
+  bool store_healthy;
+  std::vector<ingest::SubscriberMetrics> subscribers;
   std::size_t offloaded;
 };
+
+// The results stream's subscribers: queue depth, drops and replays, per subscriber.
+std::string render_subscribers(const std::vector<ingest::SubscriberMetrics>& subscribers) {
+  std::string out =
+      "# HELP leeway_subscriber_queue_depth Stored results waiting for a subscriber of the "
+      "results stream.\n"
+      "# TYPE leeway_subscriber_queue_depth gauge\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_queue_depth{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.queue_depth);
+  out +=
+      "# HELP leeway_subscriber_dropped_total Results dropped from a subscriber's full queue "
+      "(it reads them back from the store).\n"
+      "# TYPE leeway_subscriber_dropped_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_dropped_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.dropped_total);
+  out +=
+      "# HELP leeway_subscriber_replayed_total Results a subscriber read back from the store.\n"
+      "# TYPE leeway_subscriber_replayed_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_replayed_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.replayed_total);
+  out +=
+      "# HELP leeway_subscriber_delivered_total Results handed to a subscriber.\n"
+      "# TYPE leeway_subscriber_delivered_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_delivered_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.delivered_total);
+  return out;
+}
 
 std::string render_metrics(const MetricsSnapshot& m) {
   static const auto kLe = [] {
@@ -389,26 +393,26 @@ std::string render_metrics(const MetricsSnapshot& m) {
     return le;
   }();
   std::string out;
-  out.reserve(m.checks.size() * 1536);
+  out.reserve(m.series.size() * 1536);
   out +=
       "# HELP leeway_check_up Whether the last run of the check was up or degraded (1) or down "
       "(0).\n"
       "# TYPE leeway_check_up gauge\n";
-  for (const auto& s : m.checks) {
+  for (const auto& s : m.series) {
     append_sample(out, "leeway_check_up", s.labels, "",
-                  s.last->outcome == probe::Outcome::kDown ? "0" : "1");
+                  s.last.outcome == probe::Outcome::kDown ? "0" : "1");
   }
   out +=
       "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
       "# TYPE leeway_check_last_duration_seconds gauge\n";
-  for (const auto& s : m.checks) {
+  for (const auto& s : m.series) {
     append_sample(out, "leeway_check_last_duration_seconds", s.labels, "",
-                  fmt::format("{:.6f}", s.last->total_us / 1e6));
+                  fmt::format("{:.6f}", s.last.total_us / 1e6));
   }
   out +=
       "# HELP leeway_check_duration_seconds Run durations since the daemon started.\n"
       "# TYPE leeway_check_duration_seconds histogram\n";
-  for (const auto& s : m.checks) {
+  for (const auto& s : m.series) {
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kLe.size(); ++i) {
       cumulative += s.buckets[i];
@@ -438,19 +442,30 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "{:.6f}\n"
       "# HELP leeway_results_written_total Results written to the store.\n"
       "# TYPE leeway_results_written_total counter\nleeway_results_written_total {}\n"
-      "# HELP leeway_results_dropped_total Results dropped because the store queue was full.\n"
+      "# HELP leeway_results_duplicate_total Results written again that the store already held "
+      "(stored and counted once).\n"
+      "# TYPE leeway_results_duplicate_total counter\nleeway_results_duplicate_total {}\n"
+      "# HELP leeway_results_dropped_total Results lost before the store: the store queue was "
+      "full, or their batch failed to write.\n"
       "# TYPE leeway_results_dropped_total counter\nleeway_results_dropped_total {}\n"
+      "# HELP leeway_store_write_errors_total Batches that failed to write.\n"
+      "# TYPE leeway_store_write_errors_total counter\nleeway_store_write_errors_total {}\n"
+      "# HELP leeway_store_up Whether the last write to the store succeeded.\n"
+      "# TYPE leeway_store_up gauge\nleeway_store_up {}\n"
       "# HELP leeway_http_offloaded_requests API requests queued or running on the HTTP server's "
       "worker threads.\n"
       "# TYPE leeway_http_offloaded_requests gauge\nleeway_http_offloaded_requests {}\n",
       m.queue_depth, m.last_batch_write_us / 1e6, m.batch_write_us_total / 1e6,
-      m.availability_refresh_us / 1e6, m.written, m.dropped, m.offloaded);
+      m.availability_refresh_us / 1e6, m.written, m.duplicates, m.dropped, m.write_errors,
+      m.store_healthy ? 1 : 0, m.offloaded);
+  out += render_subscribers(m.subscribers);
   return out;
 }
 
 }  // namespace
 
 http::Work Daemon::Impl::metrics_text() {
+  const store::StoreWriter& writer = ingest.writer();
   MetricsSnapshot m{{},
                     driver.metrics(),
                     writer.queue_depth(),
@@ -458,11 +473,14 @@ http::Work Daemon::Impl::metrics_text() {
                     writer.batch_write_us_total(),
                     availability.last_refresh_us(),
                     writer.results_written_total(),
+                    writer.duplicates_total(),
                     writer.dropped_total(),
+                    writer.write_errors_total(),
+                    writer.healthy(),
+                    ingest.subscribers(),
                     server->offloaded_in_flight()};
-  m.checks.reserve(state.size());
-  for (const auto& [id, s] : state)
-    if (s.last) m.checks.push_back(s);
+  m.series.reserve(state.series().size());
+  for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {
     return http::Response::text(render_metrics(m), "text/plain; version=0.0.4; charset=utf-8");
   };
@@ -473,7 +491,14 @@ std::vector<http::Route> Daemon::Impl::routes() {
   using http::Response;
   return {
       {"GET", "/healthz",
-       [](const Request&) {
+       [this](const Request&) {
+         // Healthy means results are being kept: a store that refuses writes is a failure
+         // even while the process runs.
+         const store::StoreWriter& writer = ingest.writer();
+         if (!writer.healthy())
+           return Response::json({{"status", "failing"},
+                                  {"reason", "store: writes fail: " + writer.last_error()}},
+                                 503);
          return Response::json({{"status", "ok"}});
        }},
       {"GET", "/api/v1/services",
@@ -528,10 +553,13 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
   }
   auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));
   // What the daemon knew before a restart: the latest results, so /metrics and the API are
-  // complete from the first second.
+  // complete from the first second; the stream brings everything stored from here on.
   if (auto latest = impl->store->latest(""); latest) {
-    for (const auto& r : *latest)
-      if (r.location == impl->config->server.location) impl->set_last(r);
+    for (const auto& r : *latest) impl->state.seed(r);
+  }
+  if (Status s = impl->subscribe_state(); !s) {
+    failure.errors.push_back(s.error().message);
+    return nullptr;
   }
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
@@ -560,9 +588,18 @@ int Daemon::run() {
   d.io.run();
   d.server.reset();  // waits for API work still running on its threads: it reads the store
   d.availability.stop();
-  d.writer.stop();  // every pending result is written before we exit
+  d.ingest.stop();  // every pending result is written before we exit
+  const store::StoreWriter& writer = d.ingest.writer();
+  if (writer.write_errors_total() > 0) {
+    // Results were lost: say so, and exit non-zero so that a supervisor notices.
+    std::cerr << fmt::format(
+        "leeway serve: stopped; {} results written, {} lost in {} failed writes (last: {})\n",
+        writer.results_written_total(), writer.dropped_total(), writer.write_errors_total(),
+        writer.last_error());
+    return 1;
+  }
   std::cerr << fmt::format("leeway serve: stopped; {} results written\n",
-                           d.writer.results_written_total());
+                           writer.results_written_total());
   return 0;
 }
 

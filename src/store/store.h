@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -197,13 +198,19 @@ struct WriterOptions {
   DurationUs compact_after_us = 1 * kHourUs;
 };
 
+// Called on the writer's thread after each commit with the results that were new (a resent
+// duplicate is not among them), in seq order. Must not block: hand them on and return.
+using CommitFn = std::function<void(std::span<const Committed>)>;
+
 // Batches writes to a Store on a named worker thread ("leeway-store") with a bounded queue.
 // enqueue() never blocks on I/O: when the queue is full the result is dropped and counted in
 // dropped_total(), so a slow disk shows up as a metric instead of a stalled event loop.
 class StoreWriter {
  public:
-  // `store` and `clock` must outlive the writer. The worker starts at once.
-  StoreWriter(Store& store, const Clock& clock, WriterOptions options = {});
+  // `store` and `clock` must outlive the writer. The worker starts at once. `on_commit` (may be
+  // empty) sees every newly stored result once, after its transaction committed.
+  StoreWriter(Store& store, const Clock& clock, WriterOptions options = {},
+              CommitFn on_commit = {});
   // Calls stop().
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
@@ -220,9 +227,16 @@ class StoreWriter {
   // enqueues are dropped.
   void stop();
 
+  // Whether the last write succeeded; while it is false, last_error() says why and results
+  // are being dropped.
+  bool healthy() const { return !failing_.load(); }
+
   // Metrics (thread-safe).
   std::size_t queue_depth() const;
   std::int64_t results_written_total() const { return written_total_.load(); }
+  // Results enqueued again that the store already held (stored and counted once).
+  std::int64_t duplicates_total() const { return duplicates_total_.load(); }
+  // Results lost: the queue was full, or their batch failed to write.
   std::int64_t dropped_total() const { return dropped_total_.load(); }
   std::int64_t write_errors_total() const { return write_errors_total_.load(); }
   // Duration of the last batch's write, and the sum over all batches, in microseconds.
@@ -240,19 +254,24 @@ class StoreWriter {
   Store& store_;
   const Clock& clock_;
   const WriterOptions options_;
+  const CommitFn on_commit_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;   // the worker: work, a flush or stop
   std::condition_variable idle_;   // flush(): a batch finished
   std::deque<StoredResult> queue_;
   std::uint64_t enqueued_seq_ = 0;  // results accepted so far
-  std::uint64_t done_seq_ = 0;      // results written (or failed) so far
+  std::uint64_t done_seq_ = 0;       // results written (or failed) so far
   std::uint64_t flush_waiters_ = 0;
   bool stopping_ = false;
   bool exited_ = false;  // the worker has drained the queue and returned
   std::string last_error_;
 
+  std::atomic<bool> failing_{false};  // the last write failed
+  std::int64_t burst_failed_batches_ = 0;  // failed batches since the last success (worker only)
+  std::int64_t burst_dropped_ = 0;         // results they held (worker only)
   std::atomic<std::int64_t> written_total_{0};
+  std::atomic<std::int64_t> duplicates_total_{0};
   std::atomic<std::int64_t> dropped_total_{0};
   std::atomic<std::int64_t> write_errors_total_{0};
   std::atomic<std::int64_t> batches_total_{0};

@@ -3,13 +3,15 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <iostream>
 
 #include "store/store.h"
 
 namespace leeway::store {
 
-StoreWriter::StoreWriter(Store& store, const Clock& clock, WriterOptions options)
-    : store_(store), clock_(clock), options_(options) {
+StoreWriter::StoreWriter(Store& store, const Clock& clock, WriterOptions options,
+                         CommitFn on_commit)
+    : store_(store), clock_(clock), options_(options), on_commit_(std::move(on_commit)) {
   last_maintenance_us_ = clock_.now_us();
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "leeway-store");
@@ -101,20 +103,34 @@ void StoreWriter::run() {
 
 void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
   DurationUs start = clock_.monotonic_us();
-  auto s = store_.write(batch);
+  auto written = store_.write(batch);
   DurationUs took = clock_.monotonic_us() - start;
   last_batch_us_.store(took);
   batch_us_total_.fetch_add(took);
   batches_total_.fetch_add(1);
-  if (s.has_value()) {
-    written_total_.fetch_add(std::int64_t(s->size()));
+  if (written) {
+    written_total_.fetch_add(std::int64_t(written->size()));
+    duplicates_total_.fetch_add(std::int64_t(batch.size() - written->size()));
+    if (failing_.load()) {
+      std::cerr << "leeway: store: writing works again after " << burst_failed_batches_
+                << " failed batches (" << burst_dropped_ << " results lost)\n";
+      failing_.store(false);
+      burst_failed_batches_ = burst_dropped_ = 0;
+    }
+    if (on_commit_ && !written->empty()) on_commit_(*written);
   } else {
-    // A failed batch is counted as dropped: retrying a disk that refuses writes would only
-    // grow the queue. The error is kept for logs and the health endpoint.
+    // A failed batch is dropped: retrying a disk that refuses writes would only grow the
+    // queue. It is logged once per burst of failures, counted, and /healthz reports it.
     write_errors_total_.fetch_add(1);
     dropped_total_.fetch_add(std::int64_t(batch.size()));
+    ++burst_failed_batches_;
+    burst_dropped_ += std::int64_t(batch.size());
+    if (!failing_.load())
+      std::cerr << "leeway: store: writing failed, results are lost until it works again: "
+                << written.error().message << "\n";
+    failing_.store(true);
     std::lock_guard lock(mutex_);
-    last_error_ = s.error().message;
+    last_error_ = written.error().message;
   }
   batch.clear();
 }
