@@ -167,6 +167,18 @@ TEST_F(PostgresTest, MigrationNumbersStoredResultsInTimeOrder) {
   EXPECT_EQ((*written)[0].seq, 5);  // its place in the batch: the duplicate's 4 is a gap
 }
 
+// A database that takes no writes (a standby, or read-only by setting) is refused at start,
+// rather than started on to drop every result.
+TEST_F(PostgresTest, AReadOnlyDatabaseIsAnError) {
+  ASSERT_NE(open(), nullptr);
+  sql("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', "
+      "current_database()); END$$");
+  auto s = open_store(uri_);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("read-only transaction"), std::string::npos)
+      << s.error().message;
+}
+
 TEST_F(PostgresTest, AFailedMigrationChangesNothing) {
   sql("CREATE TABLE rollups(something_else INTEGER)");  // in the way of migration 1
   auto s = open_store(uri_);
