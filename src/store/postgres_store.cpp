@@ -326,6 +326,9 @@ class PostgresStore final : public Store {
                       std::to_string(v + 1), ": ", clean_message(e.what(), target_.password));
         }
       }
+      // A database that takes no writes (a standby, a read-only setting) is refused now rather
+      // than found out by every batch: this write proves it does.
+      txn.exec("UPDATE seq_counter SET last = last");
       if (version < kPostgresSchemaVersion) {
         txn.exec("DELETE FROM schema_version");
         txn.exec_params("INSERT INTO schema_version VALUES($1)", kPostgresSchemaVersion);

@@ -471,6 +471,7 @@ class SqliteStore final : public Store {
     last_seq_ = state->i64(0);
     committed_seq_ = last_seq_;
     compacted_before_ = state->i64(1);
+    if (auto s = verify(); !s) return s;
     auto checkpoint_db = open_db(path_);
     if (!checkpoint_db) return checkpoint_db.error();
     // A connection opens the file lazily; until it has, it does not know the log exists.
@@ -478,6 +479,42 @@ class SqliteStore final : public Store {
       return fail("store: sqlite:", path_, ": ", s.error().message);
     checkpointer_ = std::make_unique<Checkpointer>(std::move(*checkpoint_db));
     checkpointer_->watch(writer_.get());
+    return {};
+  }
+
+  // Refuses a file that would take no result, rather than start and drop every batch: one that
+  // cannot be written (read-only file, directory or disk) or has a damaged b-tree. A real write
+  // transaction proves the first. quick_check reads every page of what it checks, so it runs on
+  // the tables every batch writes, which are small (the recent tier holds about an hour); of the
+  // large ones (chunks and rollups, growing with retention) only the path to their first row is
+  // read, as a full check would cost start-up time in proportion to the file.
+  Status verify() {
+    if (auto s = exec(writer_.get(),
+                      "BEGIN IMMEDIATE; UPDATE store_state SET last_seq = last_seq; COMMIT;");
+        !s) {
+      (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
+      return fail("store: sqlite:", path_, " cannot be written: ", s.error().message);
+    }
+    for (const char* table : {"checks", "locations", "series", "errors", "latest", "store_state",
+                              "recent_results", "recent_rollups"}) {
+      auto st = Stmt::prepare(writer_.get(), std::string("PRAGMA quick_check(") + table + ")");
+      if (!st) return fail("store: sqlite:", path_, " is damaged: ", st.error().message);
+      int rc = st->step();
+      if (rc != SQLITE_ROW) {
+        return fail("store: sqlite:", path_, " is damaged: ", sqlite3_errmsg(writer_.get()));
+      }
+      if (st->text(0) != "ok") {
+        return fail("store: sqlite:", path_, " is damaged (table ", table, "): ", st->text(0));
+      }
+    }
+    for (const char* table : {"chunks", "rollups", "hourly_rollups"}) {
+      auto st = Stmt::prepare(writer_.get(), std::string("SELECT * FROM ") + table + " LIMIT 1");
+      if (!st) return fail("store: sqlite:", path_, " is damaged: ", st.error().message);
+      if (int rc = st->step(); rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return fail("store: sqlite:", path_, " is damaged (table ", table,
+                    "): ", sqlite3_errmsg(writer_.get()));
+      }
+    }
     return {};
   }
 

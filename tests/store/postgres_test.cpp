@@ -141,6 +141,44 @@ TEST_F(PostgresTest, MigratesFromAnOlderVersion) {
   EXPECT_EQ(count("c", *store), 1u);
 }
 
+TEST_F(PostgresTest, MigrationNumbersStoredResultsInTimeOrder) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->write(
+        std::vector{make("c", "b", kT0 + 2), make("c", "a", kT0 + 1), make("d", "a", kT0 + 3)}));
+  }
+  // Back to schema 1, as a database written before 2026-12-01.
+  sql("DROP TABLE seq_counter; ALTER TABLE results DROP COLUMN seq; "
+      "UPDATE schema_version SET version = 1");
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto stream = store->read_since(0, 10);
+  ASSERT_TRUE(stream) << stream.error().message;
+  ASSERT_EQ(stream->size(), 3u);
+  EXPECT_EQ((*stream)[0].seq, 1);
+  EXPECT_EQ((*stream)[0].result, make("c", "a", kT0 + 1));
+  EXPECT_EQ((*stream)[2].seq, 3);
+  EXPECT_EQ((*stream)[2].result, make("d", "a", kT0 + 3));
+  EXPECT_EQ(*store->last_seq(), 3);
+  auto written = store->write(std::vector{make("c", "a", kT0 + 1), make("c", "a", kT0 + 4)});
+  ASSERT_TRUE(written) << written.error().message;
+  ASSERT_EQ(written->size(), 1u);
+  EXPECT_EQ((*written)[0].seq, 5);  // its place in the batch: the duplicate's 4 is a gap
+}
+
+// A database that takes no writes (a standby, or read-only by setting) is refused at start,
+// rather than started on to drop every result.
+TEST_F(PostgresTest, AReadOnlyDatabaseIsAnError) {
+  ASSERT_NE(open(), nullptr);
+  sql("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', "
+      "current_database()); END$$");
+  auto s = open_store(uri_);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("read-only transaction"), std::string::npos)
+      << s.error().message;
+}
+
 TEST_F(PostgresTest, AFailedMigrationChangesNothing) {
   sql("CREATE TABLE rollups(something_else INTEGER)");  // in the way of migration 1
   auto s = open_store(uri_);
@@ -198,6 +236,7 @@ TEST_F(PostgresTest, TwoNodesWritingAtOnceStoreAndCountEachResultOnce) {
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
   constexpr int kBatches = 20, kPerBatch = 300;
+  std::vector<Committed> committed[2];
   auto node = [&](Store& store, bool reversed, std::atomic<int>& errors) {
     for (int b = 0; b < kBatches; ++b) {
       int batch = reversed ? kBatches - 1 - b : b;
@@ -211,15 +250,47 @@ TEST_F(PostgresTest, TwoNodesWritingAtOnceStoreAndCountEachResultOnce) {
       if (auto s = store.write(rows); !s) {
         ADD_FAILURE() << s.error().message;
         ++errors;
+      } else {
+        auto& mine = committed[reversed];
+        mine.insert(mine.end(), s->begin(), s->end());
       }
     }
   };
+  // A consumer follows the stream while both write: commit order means it never skips a result
+  // that commits late with a smaller seq.
+  auto third = open();
+  ASSERT_NE(third, nullptr);
+  std::atomic<bool> writing{true};
+  std::vector<Committed> followed;
+  std::thread consumer([&] {
+    std::int64_t position = 0;
+    for (bool last_round = false; !last_round;) {
+      last_round = !writing.load();
+      while (true) {
+        auto page = third->read_since(position, 500);
+        ASSERT_TRUE(page) << page.error().message;
+        if (page->empty()) break;
+        followed.insert(followed.end(), page->begin(), page->end());
+        position = page->back().seq;
+      }
+    }
+  });
   std::atomic<int> errors{0};
   std::thread a(node, std::ref(*first), false, std::ref(errors));
   std::thread b(node, std::ref(*second), true, std::ref(errors));
   a.join();
   b.join();
+  writing = false;
+  consumer.join();
   EXPECT_EQ(errors.load(), 0);
+  // Each result is new to exactly one node, and the consumer saw each once, in seq order.
+  std::vector<Committed> both = committed[0];
+  both.insert(both.end(), committed[1].begin(), committed[1].end());
+  std::sort(both.begin(), both.end(),
+            [](const Committed& x, const Committed& y) { return x.seq < y.seq; });
+  EXPECT_EQ(both.size(), std::size_t(kBatches * kPerBatch));
+  EXPECT_EQ(followed, both);
+  EXPECT_EQ(*third->last_seq(), both.back().seq);
   std::int64_t total = 0;
   for (int c = 0; c < 5; ++c) {
     std::string check = "c" + std::to_string(c);

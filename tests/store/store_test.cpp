@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -825,6 +826,70 @@ TEST(OpenStore, NotADatabaseIsAnError) {
   auto s = open_store(path);
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("not a database"), std::string::npos) << s.error().message;
+  std::filesystem::remove_all(tmpl);
+}
+
+// A store that would drop every result is refused at start (the daemon then exits 1): a file
+// that cannot be written, a damaged b-tree.
+TEST(OpenStore, AReadOnlyFileIsAnError) {
+  char tmpl[] = "/tmp/leeway-store-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/leeway.db";
+  {
+    auto store = open_store(path);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->write(std::vector{make("c", "a", kT0)}));
+  }
+  ASSERT_EQ(::chmod(tmpl, 0755), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0444), 0);
+  // Tests may run as root, whom file modes do not stop: the store is opened by a child that
+  // runs as nobody, and sends back the error.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto store = open_store(path);
+    std::string message = store ? "" : store.error().message;
+    ssize_t n = ::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(n == ssize_t(message.size()) ? (store ? 0 : 1) : 4);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << message;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find("readonly"), std::string::npos) << message;
+  std::filesystem::remove_all(tmpl);
+}
+
+TEST(OpenStore, AZeroedPageIsAnError) {
+  char tmpl[] = "/tmp/leeway-store-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/leeway.db";
+  {
+    auto store = open_store(path);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->write(std::vector{make("c", "a", kT0)}));
+  }  // closing copies the log into the file
+  // Page 2 (4 KiB pages) is the root of the first table created.
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fseek(f, 4096, SEEK_SET), 0);
+  const std::string zeros(4096, '\0');
+  ASSERT_EQ(std::fwrite(zeros.data(), 1, zeros.size(), f), zeros.size());
+  std::fclose(f);
+  auto store = open_store(path);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find("is damaged"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find(path), std::string::npos) << store.error().message;
   std::filesystem::remove_all(tmpl);
 }
 
