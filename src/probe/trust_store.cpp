@@ -57,9 +57,15 @@ void TrustStores::load(const std::string& ca_file, Source& source) {
   }
   ERR_clear_error();
   if (ca_file.empty()) {
-    // Missing default locations are not an error: a system without CAs trusts nothing, and every
-    // verification then says so.
-    X509_STORE_set_default_paths(store.get());
+    // The default file, parsed now, and the default hashed directory, looked up by name only
+    // for a certificate the file lacks (SSL_CERT_FILE, SSL_CERT_DIR), as curl did with its CA
+    // path. Not X509_STORE_set_default_paths: with OpenSSL 3 it adds a "store" lookup that read
+    // the whole /etc/ssl/certs directory three times per check whose issuer is not in the file
+    // (strace). Missing locations are not an error: a system without CAs trusts nothing.
+    X509_LOOKUP* file = X509_STORE_add_lookup(store.get(), X509_LOOKUP_file());
+    if (file) X509_LOOKUP_load_file(file, nullptr, X509_FILETYPE_DEFAULT);
+    X509_LOOKUP* dir = X509_STORE_add_lookup(store.get(), X509_LOOKUP_hash_dir());
+    if (dir) X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
     ERR_clear_error();
   } else if (source.stamp.error != 0) {
     source.error = "cannot load CA file \"" + ca_file + "\": " + std::strerror(source.stamp.error);
