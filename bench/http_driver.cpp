@@ -16,6 +16,7 @@
 int main(int argc, char** argv) {
   std::string url;
   std::string body_contains;
+  std::string ca_file;
   int count = 10000;
   int concurrency = 10;
   CLI::App app{"leeway HTTP probe load driver (loopback only)"};
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "checks to run")->check(CLI::PositiveNumber);
   app.add_option("--concurrency", concurrency, "checks in flight")->check(CLI::PositiveNumber);
   app.add_option("--body-contains", body_contains, "a success also needs this text in the body");
+  app.add_option("--ca-file", ca_file, "https: trust this PEM bundle instead of the system store");
   CLI11_PARSE(app, argc, argv);
 
   auto spec = leeway::probe::parse_target(url);
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   }
   spec->timeout_us = 10 * leeway::kSecondUs;
   spec->http.body_contains = body_contains;
+  spec->http.ca_file = ca_file;
 
   boost::asio::io_context io;
   leeway::probe::ProbeEngine engine(io, leeway::SystemClock::instance());

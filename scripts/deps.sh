@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables
 )
 case "${1:-}" in
-  --bench) packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time) ;;
+  --bench) packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time wrk) ;;
   --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
 esac
 

@@ -39,7 +39,7 @@ std::optional<Stage> stage_from_string(std::string_view text) {
 
 struct ProbeEngine::Impl {
   Impl(boost::asio::io_context& io, const Clock& clock)
-      : io(io), clock(clock), resolver(io), ctx{io, resolver} {
+      : io(io), clock(clock), resolver(io), trust(clock), ctx{io, resolver, trust} {
     probers[static_cast<int>(Kind::kHttp)] = make_http_prober(ctx);
     probers[static_cast<int>(Kind::kTcp)] = make_tcp_prober(ctx);
     probers[static_cast<int>(Kind::kDns)] = make_dns_prober(ctx);
@@ -50,6 +50,7 @@ struct ProbeEngine::Impl {
   boost::asio::io_context& io;
   const Clock& clock;
   Resolver resolver;
+  TrustStores trust;
   ProbeContext ctx;
   std::unique_ptr<Prober> probers[5];
 };

@@ -66,6 +66,11 @@ struct Transfer {
   SteadyClock::time_point started;
   DurationUs timeout_us = 0;
   DurationUs dns_us = -1;
+  // The shared CA store this run verifies against (held so a reload cannot free it mid-run),
+  // and its handshake on the wire, timed by on_tls_state.
+  StoreRef trust;
+  SteadyClock::time_point handshake_started;
+  DurationUs tls_us = -1;
   std::optional<int> cert_days_left;
   // The checks, copied so the caller's spec need not outlive start().
   std::vector<StatusRange> expect_status;
@@ -106,6 +111,46 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (cert && ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)))
     t->cert_days_left = days;
   return n;
+}
+
+// Where on_ssl_ctx leaves the run's Transfer on the SSL_CTX, for on_tls_state.
+int transfer_index() {
+  static const int kIndex = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return kIndex;
+}
+
+// The tls stage is the handshake itself, from the first ClientHello to the peer's Finished, not
+// curl's connection setup before it (making the SSL_CTX and the SSL). A redirect's new
+// connection starts again, so the final server's handshake is reported, like its certificate.
+void on_tls_state(const SSL* ssl, int where, int) {
+  if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE))) return;
+  auto* t = static_cast<Transfer*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), transfer_index()));
+  if (!t) return;
+  if (where & SSL_CB_HANDSHAKE_START) {
+    t->handshake_started = SteadyClock::now();
+    t->tls_us = -1;
+  } else if (t->tls_us < 0) {  // TLS 1.3 tickets after the handshake do not count
+    t->tls_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
+                                                                      t->handshake_started)
+                    .count();
+  }
+}
+
+// curl made this connection's SSL_CTX and loaded no CA into it (see launch()): hand it the shared
+// store, which the SSL_CTX keeps a reference to for as long as it lives.
+CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  if (t->trust) {
+    SSL_CTX_set1_cert_store(ctx, t->trust.get());
+    // curl sets these on the store it made, which is replaced: keep its rules (a CA file may
+    // anchor trust at an intermediate), on this connection only, not on the shared store.
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+                                X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
+  }
+  SSL_CTX_set_ex_data(ctx, transfer_index(), t);
+  SSL_CTX_set_info_callback(ctx, &on_tls_state);
+  return CURLE_OK;
 }
 
 DurationUs stage_us(curl_off_t from, curl_off_t to) {
@@ -245,6 +290,7 @@ void Core::release(Transfer* t) {
   t->body.clear();
   if (t->body.capacity() > kKeptBodyCapacity) std::string().swap(t->body);
   t->body_regex.reset();
+  t->trust.reset();
   idle_transfers_.push_back(t);
 }
 
@@ -280,6 +326,7 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->started = SteadyClock::now();
   t->timeout_us = spec.timeout_us;
   t->dns_us = -1;
+  t->tls_us = -1;
   t->truncated = false;
   t->cert_days_left.reset();
   t->error[0] = '\0';
@@ -392,7 +439,21 @@ void Core::launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (!http.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, http.ca_file.c_str());
+    // curl would parse the CA bundle for every connection: Debian's libcurl is built with a
+    // default CA path (/etc/ssl/certs), and curl 7.87's CURLOPT_CA_CACHE_TIMEOUT caches no store
+    // when a CA path is set, so strace showed ca-certificates.crt opened once per check (~20 ms
+    // of CPU each with OpenSSL 3). So curl loads no CA at all and caches nothing; the
+    // connection gets the parsed store that every check trusting the same CAs shares.
+    curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);
+    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+    curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+    if (!http.insecure) {
+      auto store = ctx_.trust.get(http.ca_file);
+      if (!store) return fail_soon(t, Stage::kTls, store.error().message);
+      t->trust = std::move(*store);
+    }
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t);
   }
 
   if (CURLMcode mc = curl_multi_add_handle(multi_, e); mc != CURLM_OK)
@@ -416,7 +477,7 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
 
   result.timings.dns_us = t->dns_us;
   result.timings.connect_us = stage_us(lookup, connect);
-  if (t->https) result.timings.tls_us = stage_us(connect, appconnect);
+  if (t->https) result.timings.tls_us = t->tls_us;
   result.timings.first_byte_us = stage_us(pretransfer, starttransfer);
   result.http_status = static_cast<int>(status);
   result.cert_days_left = t->cert_days_left;

@@ -2,19 +2,20 @@
 // Internal to the probe module; others use ProbeEngine.
 #pragma once
 
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
 #include "probe/probe.h"
 #include "probe/resolver.h"
+#include "probe/trust_store.h"
 
 namespace leeway::probe {
 
-// What every prober shares: the loop and the system resolver.
+// What every prober shares: the loop, the system resolver and the parsed CA stores.
 struct ProbeContext {
   boost::asio::io_context& io;
   Resolver& resolver;
+  TrustStores& trust;
 };
 
 class Prober {

@@ -197,24 +197,23 @@ class TlsProber final : public Prober {
   }
 
  private:
-  // One context per trust store, built once: loading the system store costs milliseconds. A
-  // failed load is not cached, so a CA file that appears later is picked up.
+  // One context per CA source, made once (an SSL_CTX is costly to make with OpenSSL 3), trusting
+  // the store that the http prober shares too. When the CA file changed on disk the store is a
+  // new one, and the context takes it for the handshakes from then on.
   Result<ssl::context*> context_for(const std::string& ca_file) {
-    auto it = contexts_.find(ca_file);
-    if (it != contexts_.end()) return it->second.get();
-    auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
-    boost::system::error_code ec;
-    if (ca_file.empty())
-      context->set_default_verify_paths(ec);
-    else
-      context->load_verify_file(ca_file, ec);
-    if (ec) return fail("cannot load CA file \"", ca_file, "\": ", ec.message());
-    // verify_none still verifies the chain but lets the handshake finish whatever the result,
-    // which judge() reads with SSL_get_verify_result.
-    context->set_verify_mode(ssl::verify_none);
-    ssl::context* raw = context.get();
-    contexts_.emplace(ca_file, std::move(context));
-    return raw;
+    auto store = ctx_.trust.get(ca_file);
+    if (!store) return store.error();
+    auto& context = contexts_[ca_file];
+    if (!context) {
+      context = std::make_unique<ssl::context>(ssl::context::tls_client);
+      // verify_none still verifies the chain but lets the handshake finish whatever the result,
+      // which judge() reads with SSL_get_verify_result.
+      context->set_verify_mode(ssl::verify_none);
+    }
+    SSL_CTX* native = context->native_handle();
+    if (SSL_CTX_get_cert_store(native) != store->get())
+      SSL_CTX_set1_cert_store(native, store->get());
+    return context.get();
   }
 
   ProbeContext& ctx_;

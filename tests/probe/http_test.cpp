@@ -1,18 +1,19 @@
 // The http(s) prober through ProbeEngine against real loopback servers: one test per outcome and
 // stage, plus fresh connections, concurrency and a throughput figure.
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include <gtest/gtest.h>
-
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
-
-#include <boost/asio/io_context.hpp>
 
 #include "core/clock.h"
 #include "probe/probe.h"
+#include "probe/probers.h"
 #include "support/certs.h"
 #include "support/http_server.h"
 #include "support/peers.h"
@@ -69,6 +70,39 @@ class HttpsProbeTest : public HttpProbeTest {
   static inline std::string* dir_ = nullptr;
   static inline leeway::testing::TestCa* ca_ = nullptr;
 };
+
+// An http prober on a context of its own, so a test can move the trust stores' clock and count
+// how often a CA source was parsed.
+struct OwnProber {
+  ProbeResult run(const CheckSpec& spec) {
+    std::optional<ProbeResult> result;
+    prober->start(spec, [&](ProbeResult r) { result = std::move(r); });
+    while (!result && io.run_one()) {
+    }
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(ProbeResult{});
+  }
+
+  boost::asio::io_context io;
+  ManualClock clock;
+  Resolver resolver{io};
+  TrustStores trust{clock};
+  ProbeContext ctx{io, resolver, trust};
+  std::unique_ptr<Prober> prober = make_http_prober(ctx);
+};
+
+// Puts `from`'s content at `to` as package managers do: a new file renamed over the old one.
+void replace_file(const std::string& from, const std::string& to) {
+  std::filesystem::copy_file(from, to + ".new", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::rename(to + ".new", to);
+}
+
+// Puts `from`'s content at `to` by rewriting the same file, as an editor may.
+void rewrite_file(const std::string& from, const std::string& to) {
+  std::ifstream in(from);
+  std::ofstream out(to, std::ios::trunc);
+  out << in.rdbuf();
+}
 
 TEST_F(HttpProbeTest, UpWithStageTimings) {
   HttpServer server;
@@ -397,6 +431,7 @@ TEST_F(HttpsProbeTest, ValidCertificateWithCaFile) {
   EXPECT_GE(r.timings.connect_us, 0);
   EXPECT_GE(r.timings.tls_us, 0);
   EXPECT_GE(r.timings.first_byte_us, 0);
+  EXPECT_GE(r.timings.total_us, r.timings.connect_us + r.timings.tls_us + r.timings.first_byte_us);
   ASSERT_TRUE(r.cert_days_left.has_value());
   EXPECT_GE(*r.cert_days_left, 29);
   EXPECT_LE(*r.cert_days_left, 30);
@@ -457,6 +492,87 @@ TEST_F(HttpsProbeTest, EveryRunDoesAFullHandshake) {
   spec.http.ca_file = ca_->ca_pem_path();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(run(spec).outcome, Outcome::kUp);
   EXPECT_EQ(server.connections(), 3);
+}
+
+TEST_F(HttpsProbeTest, CaFileReplacedOnDiskIsPickedUp) {
+  leeway::testing::TestCa other(*dir_ + "/other");
+  HttpServer server(tls(ca_->issue("replaced", "127.0.0.1", -1, 30)));
+  std::string ca_file = *dir_ + "/replaced-ca.pem";
+  replace_file(other.ca_pem_path(), ca_file);
+  OwnProber p;
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = ca_file;
+  auto r = p.run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTls) << r.error;
+
+  // The right CA is written. The file is looked at again only after kRecheckUs, not per check.
+  replace_file(ca_->ca_pem_path(), ca_file);
+  EXPECT_EQ(p.run(spec).stage, Stage::kTls);
+  p.clock.advance(TrustStores::kRecheckUs);
+  r = p.run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+
+  // And the wrong one again, written in place this time.
+  rewrite_file(other.ca_pem_path(), ca_file);
+  p.clock.advance(TrustStores::kRecheckUs);
+  r = p.run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTls) << r.error;
+  EXPECT_EQ(p.trust.loads(), 3);
+}
+
+TEST_F(HttpsProbeTest, ManyChecksShareOneStoreAndEachVerifies) {
+  HttpServer server(tls(ca_->issue("shared", "127.0.0.1", -1, 30)));
+  HttpServer untrusted(tls(ca_->self_signed("shared-self", "127.0.0.1")));
+  OwnProber p;
+  constexpr int kRuns = 20;
+  int up = 0, self_signed = 0, results = 0;
+  for (int i = 0; i < kRuns; ++i) {
+    auto spec = spec_for((i % 2 ? server : untrusted).url("/ok"));
+    spec.http.ca_file = ca_->ca_pem_path();
+    p.prober->start(spec, [&](ProbeResult r) {
+      ++results;
+      if (r.outcome == Outcome::kUp) ++up;
+      if (r.stage == Stage::kTls && r.error.find("self-signed") != std::string::npos) ++self_signed;
+    });
+  }
+  while (results < kRuns && p.io.run_one()) {
+  }
+  EXPECT_EQ(up, kRuns / 2);
+  EXPECT_EQ(self_signed, kRuns / 2);
+  EXPECT_EQ(p.trust.loads(), 1);  // one parse for twenty checks
+  // Every check still did a handshake of its own.
+  EXPECT_EQ(server.connections() + untrusted.connections(), kRuns);
+}
+
+TEST_F(HttpsProbeTest, SystemStoreWhenNoCaFile) {
+  HttpServer server(tls(ca_->issue("system", "127.0.0.1", -1, 30)));
+  auto spec = spec_for(server.url("/ok"));
+  {
+    // The test CA is not among the system's.
+    OwnProber p;
+    auto r = p.run(spec);
+    EXPECT_EQ(r.stage, Stage::kTls);
+    EXPECT_NE(r.error.find("unable to get local issuer certificate"), std::string::npos) << r.error;
+  }
+  // The system store is OpenSSL's default file, which SSL_CERT_FILE names.
+  ::setenv("SSL_CERT_FILE", ca_->ca_pem_path().c_str(), 1);
+  OwnProber p;
+  auto r = p.run(spec);
+  ::unsetenv("SSL_CERT_FILE");
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+}
+
+TEST_F(HttpsProbeTest, MissingCaFileIsAClearError) {
+  HttpServer server(tls(ca_->issue("missing-ca", "127.0.0.1", -1, 30)));
+  auto spec = spec_for(server.url("/ok"));
+  spec.http.ca_file = "/nonexistent/ca.pem";
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_EQ(r.error, "cannot load CA file \"/nonexistent/ca.pem\": No such file or directory");
+  EXPECT_EQ(server.connections(), 0);
 }
 
 }  // namespace

@@ -181,7 +181,8 @@ TEST(TcpProbe, UnknownHostIsADnsFailure) {
   DnsServer dns;
   boost::asio::io_context io;
   Resolver resolver(io, dns.address());
-  ProbeContext ctx{io, resolver};
+  TrustStores trust(SystemClock::instance());
+  ProbeContext ctx{io, resolver, trust};
   auto prober = make_tcp_prober(ctx);
   std::optional<ProbeResult> result;
   prober->start(tcp_spec("nothere.invalid", 80), [&](ProbeResult r) { result = std::move(r); });
@@ -202,7 +203,8 @@ TEST(TcpProbe, SilentDnsServerTimesOutDuringDns) {
   dns.set_default(DnsServer::Mode::kSilent);
   boost::asio::io_context io;
   Resolver resolver(io, dns.address());
-  ProbeContext ctx{io, resolver};
+  TrustStores trust(SystemClock::instance());
+  ProbeContext ctx{io, resolver, trust};
   auto prober = make_tcp_prober(ctx);
   std::optional<ProbeResult> result;
   prober->start(tcp_spec("slow.test", 80, 200 * kMillisecondUs),

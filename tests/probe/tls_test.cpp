@@ -7,10 +7,12 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
 #include "probe/probe.h"
+#include "probe/trust_store.h"
 #include "support/certs.h"
 #include "support/peers.h"
 #include "support/tls_server.h"
@@ -338,6 +340,51 @@ TEST_F(TlsTest, MissingCaFileIsAClearError) {
   EXPECT_EQ(r.outcome, Outcome::kDown);
   EXPECT_EQ(r.stage, Stage::kTls);
   EXPECT_THAT(r.error, StartsWith("cannot load CA file \"/nonexistent/ca.pem\": "));
+}
+
+TEST_F(TlsTest, CaFileReplacedOnDiskIsPickedUp) {
+  TestCa other(*dir_ + "/other");
+  TlsServer server(serving(ca_->issue("replaced", "localhost", -1, 90)));
+  std::string ca_file = *dir_ + "/replaced-ca.pem";
+  std::filesystem::copy_file(other.ca_pem_path(), ca_file);
+  // One engine throughout, on a clock the test moves past the trust stores' recheck interval.
+  boost::asio::io_context io;
+  ManualClock clock;
+  probe::ProbeEngine engine(io, clock);
+  auto run_here = [&](const probe::CheckSpec& spec) {
+    probe::ProbeResult result;
+    engine.run(spec, [&](probe::ProbeResult r) {
+      result = std::move(r);
+      io.stop();
+    });
+    io.restart();
+    io.run();
+    return result;
+  };
+  auto spec = spec_for(server.port());
+  spec.tls.ca_file = ca_file;
+  auto r = run_here(spec);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_THAT(r.error, StartsWith("certificate not trusted: "));
+
+  // The right CA renamed over the file: seen at the next look at the file, not per check.
+  std::filesystem::copy_file(ca_->ca_pem_path(), ca_file + ".new");
+  std::filesystem::rename(ca_file + ".new", ca_file);
+  EXPECT_EQ(run_here(spec).stage, Stage::kTls);
+  clock.advance(probe::TrustStores::kRecheckUs);
+  r = run_here(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+
+  // And the wrong one written in place.
+  {
+    std::ifstream in(other.ca_pem_path());
+    std::ofstream out(ca_file, std::ios::trunc);
+    out << in.rdbuf();
+  }
+  clock.advance(probe::TrustStores::kRecheckUs);
+  r = run_here(spec);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_THAT(r.error, StartsWith("certificate not trusted: "));
 }
 
 }  // namespace
