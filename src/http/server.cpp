@@ -17,7 +17,10 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 Response Response::json(const nlohmann::json& body, int status) {
-  return Response{status, "application/json", body.dump()};
+  // Outside text (a path, an id, a probe's error) may not be UTF-8: replaced with U+FFFD, never
+  // an exception, so rendering cannot fail and take the daemon's loop down.
+  return Response{status, "application/json",
+                  body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 Response Response::error(int status, const std::string& message) {
@@ -87,9 +90,16 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 
-// A handler bug must not take the daemon down; the caller sees a 500 with the reason.
-Response internal_error(const std::exception& e) {
-  return Response::error(500, std::string("internal error: ") + e.what());
+// A handler bug must not take the daemon down: whatever it throws, the caller sees a 500 (with
+// the reason when there is one). Call only from a catch block.
+Response internal_error() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return Response::error(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return Response::error(500, "internal error");
+  }
 }
 
 }  // namespace
@@ -158,34 +168,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void answer() {
     auto& raw = parser_->get();
-    Request request;
-    request.method = std::string(raw.method_string());
-    std::string_view target(raw.target().data(), raw.target().size());
-    auto question = target.find('?');
-    request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos)
-      request.query = parse_query(target.substr(question + 1));
-    request.body = std::move(raw.body());
-    bool method_not_allowed = false;
-    const Route* route = match_route(shared_->routes, request, method_not_allowed);
+    bool keep_alive = raw.keep_alive();
     Response response;
-    if (route) {
-      try {
+    try {
+      Request request;
+      request.method = std::string(raw.method_string());
+      std::string_view target(raw.target().data(), raw.target().size());
+      auto question = target.find('?');
+      request.path = std::string(target.substr(0, question));
+      if (question != std::string_view::npos)
+        request.query = parse_query(target.substr(question + 1));
+      request.body = std::move(raw.body());
+      bool method_not_allowed = false;
+      const Route* route = match_route(shared_->routes, request, method_not_allowed);
+      if (route) {
         if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
-          run_on_workers((*offload)(request), raw.keep_alive());
+          run_on_workers((*offload)(request), keep_alive);
           return;
         }
         response = std::get<Handler>(route->handler)(request);
-      } catch (const std::exception& e) {
-        response = internal_error(e);
+      } else if (method_not_allowed) {
+        response =
+            Response::error(405, "method " + request.method + " not allowed on " + request.path);
+      } else {
+        response = Response::error(404, "no such endpoint: " + request.path);
       }
-    } else if (method_not_allowed) {
-      response =
-          Response::error(405, "method " + request.method + " not allowed on " + request.path);
-    } else {
-      response = Response::error(404, "no such endpoint: " + request.path);
+    } catch (...) {
+      response = internal_error();
     }
-    send(std::move(response), raw.keep_alive());
+    send(std::move(response), keep_alive);
   }
 
   // Runs `work` on a worker thread, then sends its response from the loop: the stream is not
@@ -200,8 +211,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Response response;
       try {
         response = work();
-      } catch (const std::exception& e) {
-        response = internal_error(e);
+      } catch (...) {
+        response = internal_error();
       }
       self->shared_->offloaded--;
       asio::post(loop.get_executor(), [self, response = std::move(response), keep_alive]() mutable {

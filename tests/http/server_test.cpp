@@ -1,6 +1,8 @@
 #include "http/server.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -18,6 +20,9 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using testing::wait_until;
 using tcp = boost::asio::ip::tcp;
 
@@ -37,6 +42,11 @@ class ServerTest : public ::testing::Test {
            return Response::json({{"body", r.body}});
          }},
         {"GET", "/boom", [](const Request&) -> Response { throw std::runtime_error("kaput"); }},
+        {"GET", "/boom-int", [](const Request&) -> Response { throw 42; }},
+        {"GET", "/latin1",
+         [](const Request&) {
+           return Response::json({{"name", "caf\xe9"}});
+         }},
     };
     server_ = std::make_unique<Server>(io_, std::move(routes));
     auto port = server_->listen("127.0.0.1:0");
@@ -98,6 +108,50 @@ TEST_F(ServerTest, ErrorsAreJsonWithTheRightStatus) {
   res = call("GET", "/boom");
   EXPECT_EQ(res.result_int(), 500);
   EXPECT_EQ(res.body(), R"({"error":"internal error: kaput"})");
+}
+
+// Sends `bytes` as they are on a new connection and returns everything the server sends until it
+// closes the connection (or is silent for 10 s): for requests no HTTP client would send.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
+  boost::asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  timeval timeout{10, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  beast::error_code ec;
+  boost::asio::write(socket, boost::asio::buffer(bytes), ec);  // the server may refuse early
+  std::string reply;
+  char chunk[4096];
+  ssize_t n = 0;  // plain recv(): Asio's blocking reads would wait past the timeout
+  while ((n = ::recv(socket.native_handle(), chunk, sizeof chunk, 0)) > 0) reply.append(chunk, n);
+  return reply;
+}
+
+// Issue 12, item 1: the 404 quoted a path of raw bytes, rendering it threw, and the exception
+// left the event loop: one request killed the daemon.
+TEST_F(ServerTest, RawBytesInThePathAreAnsweredAndTheServerLives) {
+  std::string reply =
+      raw_exchange(port_, "GET /\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 404 "));
+  EXPECT_THAT(reply, EndsWith("{\"error\":\"no such endpoint: /\xef\xbf\xbd\"}"));
+  reply = raw_exchange(port_, "PUT /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 405 "));
+  reply = raw_exchange(port_,
+                       "PUT /api/v1/checks/\xff\xfe/results HTTP/1.1\r\nHost: x\r\n"
+                       "Connection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 405 "));
+  EXPECT_THAT(reply, HasSubstr("/api/v1/checks/\xef\xbf\xbd\xef\xbf\xbd/results"));
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
+}
+
+TEST_F(ServerTest, NoResponseCanFailToRender) {
+  auto res = call("GET", "/latin1");  // a handler's JSON with text that is not UTF-8
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "{\"name\":\"caf\xef\xbf\xbd\"}");
+  res = call("GET", "/boom-int");  // not a std::exception
+  EXPECT_EQ(res.result_int(), 500);
+  EXPECT_EQ(res.body(), R"({"error":"internal error"})");
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
 }
 
 // Holds offloaded work until the test opens it.
