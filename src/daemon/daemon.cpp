@@ -97,6 +97,14 @@ struct Daemon::Impl {
     return out;
   }
 
+  // Whether the config has a check with this id, wherever it runs.
+  bool has_check(std::string_view id) const {
+    for (const auto& service : config->services)
+      for (const auto& check : service.checks)
+        if (check.id == id) return true;
+    return false;
+  }
+
   // Every check of the config, wherever it runs: the API lists them all.
   std::vector<std::string> all_check_ids() const {
     std::vector<std::string> ids;
@@ -220,8 +228,9 @@ http::Work Daemon::Impl::checks_json() {
                       {"last", locations}};
         // From the cache (thread-safe), not the store. Null until first computed.
         auto cached = availability.get(check.id).value_or(CachedAvailability{});
+        // No data is not 100%: the ratio is null until a run counts (the store says 1.0).
         auto window = [](const std::optional<store::Availability>& a, TimeUs as_of) {
-          return a ? json({{"ratio", a->ratio()},
+          return a ? json({{"ratio", a->total > 0 ? json(a->ratio()) : json()},
                            {"total", a->total},
                            {"as_of", format_rfc3339(as_of)}})
                    : json();
@@ -259,11 +268,17 @@ Status time_window(const http::Request& r, TimeUs now, TimeUs& from, TimeUs& to)
   return {};
 }
 
+// An unknown check is a 404, not an empty page that reads as "no results yet".
+http::Response no_such_check(const std::string& id) {
+  return http::Response::error(404, "no such check: \"" + id + "\"");
+}
+
 }  // namespace
 
 http::Work Daemon::Impl::results_json(const http::Request& r) {
   store::ResultQuery q;
   q.check = r.params.at(0);
+  if (!has_check(q.check)) return answer(no_such_check(q.check));
   if (Status s = time_window(r, clock.now_us(), q.from_us, q.to_us); !s)
     return answer(http::Response::error(400, s.error().message));
   if (auto it = r.query.find("location"); it != r.query.end()) q.location = it->second;
@@ -303,6 +318,7 @@ http::Work Daemon::Impl::results_json(const http::Request& r) {
 http::Work Daemon::Impl::minutes_json(const http::Request& r) {
   store::RollupQuery q;
   q.check = r.params.at(0);
+  if (!has_check(q.check)) return answer(no_such_check(q.check));
   if (Status s = time_window(r, clock.now_us(), q.from_us, q.to_us); !s)
     return answer(http::Response::error(400, s.error().message));
   if (auto it = r.query.find("location"); it != r.query.end()) q.location = it->second;
@@ -517,8 +533,8 @@ std::vector<http::Route> Daemon::Impl::routes() {
        }},
       // Offloaded: these return work for the server's worker threads (see http::OffloadHandler).
       {"GET", "/api/v1/checks", [this](const Request&) { return checks_json(); }},
-      {"GET", "/api/v1/checks/{}/results", [this](const Request& r) { return results_json(r); }},
-      {"GET", "/api/v1/checks/{}/minutes", [this](const Request& r) { return minutes_json(r); }},
+      {"GET", "/api/v1/checks/{id}/results", [this](const Request& r) { return results_json(r); }},
+      {"GET", "/api/v1/checks/{id}/minutes", [this](const Request& r) { return minutes_json(r); }},
       {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
       {"POST", "/api/v1/reload",
        [this](const Request&) {

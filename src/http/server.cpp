@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,7 +18,10 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 Response Response::json(const nlohmann::json& body, int status) {
-  return Response{status, "application/json", body.dump()};
+  // Outside text (a path, an id, a probe's error) may not be UTF-8: replaced with U+FFFD, never
+  // an exception, so rendering cannot fail and take the daemon's loop down.
+  return Response{status, "application/json",
+                  body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 Response Response::error(int status, const std::string& message) {
@@ -85,11 +89,66 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 }
 
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
+constexpr std::size_t kMaxHeaderBytes = 16 << 10;  // request line and header fields: else 431
+constexpr std::size_t kMaxTargetBytes = 8 << 10;   // the request line alone: else 414
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr auto kDrainTimeout = std::chrono::seconds(5);
 
-// A handler bug must not take the daemon down; the caller sees a 500 with the reason.
-Response internal_error(const std::exception& e) {
-  return Response::error(500, std::string("internal error: ") + e.what());
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+// above U+10FFFF).
+bool is_utf8(std::string_view text) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = byte(i);
+    std::size_t length = c < 0x80   ? 1
+                         : c < 0xc2 ? 0
+                         : c < 0xe0 ? 2
+                         : c < 0xf0 ? 3
+                         : c < 0xf5 ? 4
+                                    : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k)
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+    unsigned char second = length > 1 ? byte(i + 1) : 0;
+    if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) ||
+        (c == 0xf0 && second < 0x90) || (c == 0xf4 && second > 0x8f))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
+bool is_param(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Why the request's decoded parameters cannot reach a handler, naming the parameter; "" when
+// they can. Handlers then never see bytes that no JSON can carry.
+std::string bad_parameter(const Route& route, const Request& request) {
+  std::size_t index = 0;
+  for (auto segment : split_path(route.pattern)) {
+    if (!is_param(segment)) continue;
+    if (!is_utf8(request.params.at(index++)))
+      return std::string(segment.substr(1, segment.size() - 2)) +
+             ": not valid UTF-8 once percent-decoded";
+  }
+  for (const auto& [key, value] : request.query) {
+    if (!is_utf8(key)) return "a query parameter's name is not valid UTF-8 once percent-decoded";
+    if (!is_utf8(value)) return key + ": not valid UTF-8 once percent-decoded";
+  }
+  return "";
+}
+
+// A handler bug must not take the daemon down: whatever it throws, the caller sees a 500 (with
+// the reason when there is one). Call only from a catch block.
+Response internal_error() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return Response::error(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return Response::error(500, "internal error");
+  }
 }
 
 }  // namespace
@@ -104,7 +163,7 @@ const Route* match_route(const std::vector<Route>& routes, Request& request,
     std::vector<std::string> params;
     bool ok = true;
     for (std::size_t i = 0; i < pattern_parts.size() && ok; ++i) {
-      if (pattern_parts[i] == "{}")
+      if (is_param(pattern_parts[i]))
         params.push_back(percent_decode(path_parts[i]));
       else
         ok = pattern_parts[i] == path_parts[i];
@@ -144,94 +203,141 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void read() {
     parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
     stream_.expires_after(kIdleTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec == bhttp::error::body_limit) {
-                          self->send(Response::error(413, "request body over 1 MiB"), false);
-                        } else if (!ec) {
+                        if (!ec)
                           self->answer();
-                        }
+                        else if (auto refusal = self->refusal(ec))
+                          self->send(std::move(*refusal), false, false);
                       });
+  }
+
+  // The answer to a request that could not be read, which closes the connection; nothing when
+  // there is nobody to answer (the client left, or was idle too long).
+  std::optional<Response> refusal(beast::error_code ec) const {
+    if (ec == bhttp::error::body_limit) return Response::error(413, "request body over 1 MiB");
+    if (ec == bhttp::error::header_limit) {
+      // Beast takes the request line off the buffer once it has all of it, and not before.
+      auto target = parser_->get().target();
+      std::string_view unread(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      bool line_too_long =
+          target.empty() ? unread.find('\n') > kMaxTargetBytes : target.size() > kMaxTargetBytes;
+      if (line_too_long) return Response::error(414, "request line over 8 KiB");
+      return Response::error(431, "request header over 16 KiB");
+    }
+    // Beast's other parse errors say what broke HTTP's grammar; the rest (end of stream, a reset,
+    // the idle timeout) leave nobody to answer.
+    static const auto& parse_errors = bhttp::make_error_code(bhttp::error::bad_method).category();
+    if (ec.category() != parse_errors || ec == bhttp::error::end_of_stream ||
+        ec == bhttp::error::partial_message)
+      return std::nullopt;
+    return Response::error(400, "malformed request: " + ec.message());
   }
 
   void answer() {
     auto& raw = parser_->get();
-    Request request;
-    request.method = std::string(raw.method_string());
-    std::string_view target(raw.target().data(), raw.target().size());
-    auto question = target.find('?');
-    request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos)
-      request.query = parse_query(target.substr(question + 1));
-    request.body = std::move(raw.body());
-    bool method_not_allowed = false;
-    const Route* route = match_route(shared_->routes, request, method_not_allowed);
+    bool keep_alive = raw.keep_alive();
+    // HEAD is a GET whose body is not sent (RFC 9110 9.3.2).
+    bool head = raw.method() == bhttp::verb::head;
     Response response;
-    if (route) {
-      try {
-        if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
-          run_on_workers((*offload)(request), raw.keep_alive());
+    try {
+      Request request;
+      request.method = head ? "GET" : std::string(raw.method_string());
+      std::string_view target(raw.target().data(), raw.target().size());
+      auto question = target.find('?');
+      request.path = std::string(target.substr(0, question));
+      if (question != std::string_view::npos)
+        request.query = parse_query(target.substr(question + 1));
+      request.body = std::move(raw.body());
+      bool method_not_allowed = false;
+      const Route* route = match_route(shared_->routes, request, method_not_allowed);
+      if (target.size() > kMaxTargetBytes) {
+        keep_alive = false;  // as when the line is over the header's limit
+        response = Response::error(414, "request line over 8 KiB");
+      } else if (route) {
+        if (std::string bad = bad_parameter(*route, request); !bad.empty()) {
+          response = Response::error(400, bad);
+        } else if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
+          run_on_workers((*offload)(request), keep_alive, head);
           return;
+        } else {
+          response = std::get<Handler>(route->handler)(request);
         }
-        response = std::get<Handler>(route->handler)(request);
-      } catch (const std::exception& e) {
-        response = internal_error(e);
+      } else if (method_not_allowed) {
+        response = Response::error(
+            405, "method " + std::string(raw.method_string()) + " not allowed on " + request.path);
+      } else {
+        response = Response::error(404, "no such endpoint: " + request.path);
       }
-    } else if (method_not_allowed) {
-      response =
-          Response::error(405, "method " + request.method + " not allowed on " + request.path);
-    } else {
-      response = Response::error(404, "no such endpoint: " + request.path);
+    } catch (...) {
+      response = internal_error();
     }
-    send(std::move(response), raw.keep_alive());
+    send(std::move(response), keep_alive, head);
   }
 
   // Runs `work` on a worker thread, then sends its response from the loop: the stream is not
   // thread-safe. The pending work holds the connection, so it lives until the response is sent,
   // and counts as work of the loop, whose run() would otherwise return with nothing else to do.
-  void run_on_workers(Work work, bool keep_alive) {
+  void run_on_workers(Work work, bool keep_alive, bool head) {
     shared_->offloaded++;
-    asio::post(shared_->workers, [self = shared_from_this(), work = std::move(work),
-                                  loop = asio::make_work_guard(stream_.get_executor()),
-                                  keep_alive] {
-      if (self->shared_->closing) return;  // dropped: the connection closes unanswered
-      Response response;
-      try {
-        response = work();
-      } catch (const std::exception& e) {
-        response = internal_error(e);
-      }
-      self->shared_->offloaded--;
-      asio::post(loop.get_executor(), [self, response = std::move(response), keep_alive]() mutable {
-        self->send(std::move(response), keep_alive);
-      });
-    });
+    asio::post(shared_->workers,
+               [self = shared_from_this(), work = std::move(work),
+                loop = asio::make_work_guard(stream_.get_executor()), keep_alive, head] {
+                 if (self->shared_->closing) return;  // dropped: the connection closes unanswered
+                 Response response;
+                 try {
+                   response = work();
+                 } catch (...) {
+                   response = internal_error();
+                 }
+                 self->shared_->offloaded--;
+                 asio::post(loop.get_executor(),
+                            [self, response = std::move(response), keep_alive, head]() mutable {
+                              self->send(std::move(response), keep_alive, head);
+                            });
+               });
   }
 
-  void send(Response response, bool keep_alive) {
+  // Writes the response; for a HEAD (`head`) only its header, which still gives the length.
+  void send(Response response, bool keep_alive, bool head) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->result(static_cast<unsigned>(response.status));
     out->version(11);
     out->set(bhttp::field::server, "leeway");
     out->set(bhttp::field::content_type, response.content_type);
     out->keep_alive(keep_alive);
-    out->body() = std::move(response.body);
-    out->prepare_payload();
+    out->content_length(response.body.size());
+    if (!head) out->body() = std::move(response.body);
     stream_.expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                         if (!ec && out->keep_alive())
+                         if (!ec && out->keep_alive()) {
                            self->read();
-                         else
+                         } else if (!ec) {
                            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                           self->stream_.expires_after(kDrainTimeout);
+                           self->drain();
+                         }
                        });
+  }
+
+  // After the last response: reads and drops what the client still sends (the rest of a refused
+  // request) until it closes, so that closing does not reset the connection before the client
+  // read the response.
+  void drain() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::array<char, 4096> discard_;
   const std::shared_ptr<Shared> shared_;
 };
 

@@ -18,10 +18,10 @@
 namespace leeway::http {
 
 struct Request {
-  std::string method;                        // "GET", "POST", ...
+  std::string method;                        // "GET", "POST", ... (a HEAD is routed as a GET)
   std::string path;                          // without the query, percent-encoded as sent
-  std::map<std::string, std::string> query;  // decoded; a repeated key keeps the last value
-  std::vector<std::string> params;           // decoded path segments matched by "{}" in order
+  std::map<std::string, std::string> query;  // decoded, valid UTF-8; a repeated key keeps the last
+  std::vector<std::string> params;           // decoded, valid UTF-8 segments matched by "{name}"
   std::string body;
 };
 
@@ -49,9 +49,11 @@ using Work = std::function<Response()>;
 // snapshot of loop-owned state) and returns the work; its response is written back on the loop.
 using OffloadHandler = std::function<Work(const Request&)>;
 
+// A route's parameters and query values are percent-decoded and must be valid UTF-8: the server
+// answers 400 naming the parameter before the handler runs.
 struct Route {
   std::string method;
-  std::string pattern;  // "/api/v1/checks/{}/results": "{}" matches one path segment
+  std::string pattern;  // "/api/v1/checks/{id}/results": "{id}" matches one path segment
   std::variant<Handler, OffloadHandler> handler;
 };
 

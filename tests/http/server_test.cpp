@@ -1,6 +1,8 @@
 #include "http/server.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -18,6 +20,9 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using testing::wait_until;
 using tcp = boost::asio::ip::tcp;
 
@@ -27,7 +32,7 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     std::vector<Route> routes = {
         {"GET", "/healthz", [](const Request&) { return Response::text("ok\n"); }},
-        {"GET", "/api/v1/checks/{}/results",
+        {"GET", "/api/v1/checks/{id}/results",
          [](const Request& r) {
            return Response::json(
                {{"id", r.params.at(0)}, {"from", r.query.count("from") ? r.query.at("from") : ""}});
@@ -37,6 +42,11 @@ class ServerTest : public ::testing::Test {
            return Response::json({{"body", r.body}});
          }},
         {"GET", "/boom", [](const Request&) -> Response { throw std::runtime_error("kaput"); }},
+        {"GET", "/boom-int", [](const Request&) -> Response { throw 42; }},
+        {"GET", "/latin1",
+         [](const Request&) {
+           return Response::json({{"name", "caf\xe9"}});
+         }},
     };
     server_ = std::make_unique<Server>(io_, std::move(routes));
     auto port = server_->listen("127.0.0.1:0");
@@ -98,6 +108,110 @@ TEST_F(ServerTest, ErrorsAreJsonWithTheRightStatus) {
   res = call("GET", "/boom");
   EXPECT_EQ(res.result_int(), 500);
   EXPECT_EQ(res.body(), R"({"error":"internal error: kaput"})");
+}
+
+// Sends `bytes` as they are on a new connection and returns everything the server sends until it
+// closes the connection (or is silent for 10 s): for requests no HTTP client would send.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
+  boost::asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  timeval timeout{10, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  beast::error_code ec;
+  boost::asio::write(socket, boost::asio::buffer(bytes), ec);  // the server may refuse early
+  std::string reply;
+  char chunk[4096];
+  ssize_t n = 0;  // plain recv(): Asio's blocking reads would wait past the timeout
+  while ((n = ::recv(socket.native_handle(), chunk, sizeof chunk, 0)) > 0) reply.append(chunk, n);
+  return reply;
+}
+
+// Issue 12, item 1: the 404 quoted a path of raw bytes, rendering it threw, and the exception
+// left the event loop: one request killed the daemon.
+TEST_F(ServerTest, RawBytesInThePathAreAnsweredAndTheServerLives) {
+  std::string reply =
+      raw_exchange(port_, "GET /\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 404 "));
+  EXPECT_THAT(reply, EndsWith("{\"error\":\"no such endpoint: /\xef\xbf\xbd\"}"));
+  reply = raw_exchange(port_, "PUT /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 405 "));
+  reply = raw_exchange(port_,
+                       "PUT /api/v1/checks/\xff\xfe/results HTTP/1.1\r\nHost: x\r\n"
+                       "Connection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 405 "));
+  EXPECT_THAT(reply, HasSubstr("/api/v1/checks/\xef\xbf\xbd\xef\xbf\xbd/results"));
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
+}
+
+// Issue 12, item 6: decoded bytes that are not UTF-8 were a 500 (rendering failed); they are the
+// client's error, named.
+TEST_F(ServerTest, ParametersThatAreNotUtf8AreA400NamingThem) {
+  auto res = call("GET", "/api/v1/checks/%FF%FE/results");
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(res.body(), R"({"error":"id: not valid UTF-8 once percent-decoded"})");
+  res = call("GET", "/api/v1/checks/web/results?from=%C0%AF");  // an overlong '/'
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(res.body(), R"({"error":"from: not valid UTF-8 once percent-decoded"})");
+  res = call("GET", "/api/v1/checks/web/results?%ED%A0%80=1");  // a surrogate
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(res.body(),
+            R"({"error":"a query parameter's name is not valid UTF-8 once percent-decoded"})");
+  res = call("GET", "/api/v1/checks/caf%C3%A9%F0%9F%99%82/results");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), R"({"from":"","id":"café🙂"})");
+}
+
+// Issue 12, item 12: a request that breaks HTTP got a silent close.
+TEST_F(ServerTest, ProtocolErrorsAreAnsweredThenClosed) {
+  auto status_line = [&](const std::string& bytes) {
+    std::string reply = raw_exchange(port_, bytes);
+    return reply.substr(0, reply.find("\r\n"));
+  };
+  EXPECT_EQ(status_line("GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("\x16\x03\x01\x02\x01\x01\xfc\x03\x03\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");  // a TLS hello
+  EXPECT_EQ(status_line("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  std::string long_path = "/" + std::string(9000, 'a');
+  EXPECT_EQ(status_line("GET " + long_path + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 414 URI Too Long");
+  long_path = "/" + std::string(40000, 'a');
+  EXPECT_EQ(status_line("GET " + long_path + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 414 URI Too Long");
+  EXPECT_EQ(status_line("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'b') +
+                        "\r\n\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large");
+  std::string reply =
+      raw_exchange(port_, "GET /healthz HTTP/1.1\r\nX: " + std::string(20000, 'b') + "\r\n\r\n");
+  EXPECT_THAT(reply, EndsWith(R"({"error":"request header over 16 KiB"})"));
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
+}
+
+// Issue 12, item 12: HEAD was a 405.
+TEST_F(ServerTest, HeadIsAGetWithoutTheBody) {
+  std::string reply =
+      raw_exchange(port_, "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Content-Length: 3\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n"));
+  reply = raw_exchange(port_, "HEAD /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n"));
+  reply =
+      raw_exchange(port_, "HEAD /api/v1/reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
+}
+
+TEST_F(ServerTest, NoResponseCanFailToRender) {
+  auto res = call("GET", "/latin1");  // a handler's JSON with text that is not UTF-8
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "{\"name\":\"caf\xef\xbf\xbd\"}");
+  res = call("GET", "/boom-int");  // not a std::exception
+  EXPECT_EQ(res.result_int(), 500);
+  EXPECT_EQ(res.body(), R"({"error":"internal error"})");
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
 }
 
 // Holds offloaded work until the test opens it.
