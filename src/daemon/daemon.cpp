@@ -415,9 +415,18 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "(0).\n"
       "# TYPE leeway_check_up gauge\n";
   for (const auto& s : m.series) {
+    // A last run that leeway could not judge (unknown) says neither: no sample.
+    if (s.last.outcome == probe::Outcome::kUnknown) continue;
     append_sample(out, "leeway_check_up", s.labels, "",
                   s.last.outcome == probe::Outcome::kDown ? "0" : "1");
   }
+  out +=
+      "# HELP leeway_check_unknown_runs_total Runs that leeway could not judge because of a "
+      "failure of its own (no file descriptors, a late loop), since the daemon started.\n"
+      "# TYPE leeway_check_unknown_runs_total counter\n";
+  for (const auto& s : m.series)
+    append_sample(out, "leeway_check_unknown_runs_total", s.labels, "",
+                  as_view(fmt::format_int(s.unknown)));
   out +=
       "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
       "# TYPE leeway_check_last_duration_seconds gauge\n";
