@@ -4,6 +4,7 @@
 #include <openssl/asn1.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -14,7 +15,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,7 +33,9 @@ constexpr std::size_t kMaxBodyBytes = 1 << 20;
 // Pooled transfers keep their body buffer across runs, but not a huge one.
 constexpr std::size_t kKeptBodyCapacity = 64 << 10;
 constexpr long kMaxRedirects = 10;
-// Compiled body_regex patterns kept for reuse; past this many the cache starts over.
+// Compiled body_regex patterns kept for reuse; past this many the cache starts over. RE2 matches
+// in time linear in the body (at most kMaxBodyBytes), so a hostile page cannot stall the loop
+// or overflow the stack the way a backtracking engine can.
 constexpr std::size_t kMaxCachedRegexes = 256;
 
 // One socket curl asked us to watch. The descriptor only watches: curl opened the fd and
@@ -70,7 +72,7 @@ struct Transfer {
   // The checks, copied so the caller's spec need not outlive start().
   std::vector<StatusRange> expect_status;
   std::string body_contains;
-  std::shared_ptr<const std::regex> body_regex;
+  std::shared_ptr<const RE2> body_regex;
   std::string body_regex_text;
   std::string json_pointer;
   std::optional<std::string> json_equals;
@@ -205,7 +207,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void on_deadline();
   void act(curl_socket_t fd, int events);
   void drain_messages();
-  std::shared_ptr<const std::regex> compiled(const std::string& pattern, std::string& error);
+  std::shared_ptr<const RE2> compiled(const std::string& pattern, std::string& error);
 
   ProbeContext& ctx_;
   CURLM* multi_ = nullptr;
@@ -224,7 +226,7 @@ class Core : public std::enable_shared_from_this<Core> {
   bool timer_armed_ = false;
   bool timeout_posted_ = false;
 
-  std::unordered_map<std::string, std::shared_ptr<const std::regex>> regexes_;
+  std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes_;
 };
 
 Transfer* Core::acquire() {
@@ -261,17 +263,19 @@ void Core::fail_soon(Transfer* t, Stage stage, std::string error) {
   });
 }
 
-std::shared_ptr<const std::regex> Core::compiled(const std::string& pattern, std::string& error) {
+std::shared_ptr<const RE2> Core::compiled(const std::string& pattern, std::string& error) {
   if (auto it = regexes_.find(pattern); it != regexes_.end()) return it->second;
-  try {
-    auto re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
-    if (regexes_.size() >= kMaxCachedRegexes) regexes_.clear();
-    regexes_.emplace(pattern, re);
-    return re;
-  } catch (const std::regex_error& e) {
-    error = "bad body_regex \"" + pattern + "\": " + e.what();
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<const RE2>(pattern, options);
+  if (!re->ok()) {
+    // The config refuses these at load; a spec built some other way still gets a clear verdict.
+    error = "bad body_regex \"" + pattern + "\": " + re->error();
     return nullptr;
   }
+  if (regexes_.size() >= kMaxCachedRegexes) regexes_.clear();
+  regexes_.emplace(pattern, re);
+  return re;
 }
 
 void Core::start(const CheckSpec& spec, ProbeCallback done) {
@@ -469,15 +473,7 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
     return result;
   }
   if (t->body_regex) {
-    bool found = false;
-    try {
-      found = std::regex_search(t->body, *t->body_regex);
-    } catch (const std::regex_error& ex) {
-      result.stage = Stage::kBody;
-      result.error = "body_regex \"" + t->body_regex_text + "\" failed: " + ex.what();
-      return result;
-    }
-    if (!found) {
+    if (!RE2::PartialMatch(t->body, *t->body_regex)) {
       result.stage = Stage::kBody;
       result.error = "no match for /" + t->body_regex_text + "/" + within;
       return result;

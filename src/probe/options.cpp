@@ -1,8 +1,9 @@
 #include "probe/options.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <charconv>
-#include <regex>
 #include <string>
 
 namespace leeway::probe {
@@ -104,11 +105,12 @@ Status set_body_contains(CheckSpec& s, std::string_view v) {
 }
 
 Status set_body_regex(CheckSpec& s, std::string_view v) {
-  try {
-    std::regex re{std::string(v)};
-  } catch (const std::regex_error& e) {
-    return fail("expected a regular expression, got \"", std::string(v), "\": ", e.what());
-  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(v, options);
+  if (!re.ok())
+    return fail("expected a regular expression (RE2 syntax), got \"", std::string(v),
+                "\": ", re.error());
   s.http.body_regex = std::string(v);
   return {};
 }
@@ -222,7 +224,7 @@ constexpr CheckOption kOptions[] = {
     {"body", T::kString, "http", "", "request body", false, set_body},
     {"expect_status", T::kStatusList, "http", "200-399", "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
     {"body_contains", T::kString, "http", "", "the response body must contain this text", false, set_body_contains},
-    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (ECMAScript)", false, set_body_regex},
+    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (RE2 syntax: no backreferences or lookaround)", false, set_body_regex},
     {"json_pointer", T::kString, "http", "", "the body must be JSON with a value at this JSON Pointer, e.g. /status", false, set_json_pointer},
     {"json_equals", T::kString, "http", "", "the value at json_pointer must equal this (JSON text or a bare string)", false, set_json_equals},
     {"follow_redirects", T::kBool, "http", "true", "follow redirects (up to 10)", false, set_follow_redirects},

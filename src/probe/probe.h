@@ -44,7 +44,7 @@ struct HttpSpec {
   std::string body;
   std::vector<StatusRange> expect_status;  // empty: 200-399
   std::string body_contains;               // empty: not checked
-  std::string body_regex;                  // ECMAScript; empty: not checked
+  std::string body_regex;                  // RE2 syntax; empty: not checked
   std::string json_pointer;                // RFC 6901; empty: not checked
   std::optional<std::string> json_equals;  // the value at json_pointer, as JSON text or a bare string
   bool follow_redirects = true;

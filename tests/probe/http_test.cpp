@@ -134,7 +134,30 @@ TEST_F(HttpProbeTest, BodyRegex) {
   spec.http.body_regex = "([unclosed";
   r = run(spec);
   EXPECT_EQ(r.stage, Stage::kBody);
-  EXPECT_NE(r.error.find("bad body_regex"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error, "bad body_regex \"([unclosed\": missing ]: [unclosed") << r.error;
+}
+
+// Bodies that took a backtracking engine seconds (20,000 digits) or overflowed its stack (30,000
+// digits; (a|b)*c on 1 MiB): RE2 answers in linear time, and the verdict is right.
+TEST_F(HttpProbeTest, HostileBodiesDoNotStallTheRegex) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/digits/30000"));
+  spec.http.body_regex = "[0-9]+ results";
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "no match for /[0-9]+ results/ in the body");
+
+  spec.http.body_regex = "^[0-9]+$";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec = spec_for(server.url("/letters/" + std::to_string(1 << 20)));
+  spec.http.body_regex = "(a|b)*c";
+  r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "no match for /(a|b)*c/ in the body");
+
+  spec.http.body_regex = "(a|b)*a$";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
 }
 
 TEST_F(HttpProbeTest, JsonPointerMatches) {

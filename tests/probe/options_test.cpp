@@ -95,7 +95,12 @@ TEST(CheckOptions, ErrorsNameTheOptionAndTheProblem) {
   }
   Status regex = apply(spec, "body_regex", "(");
   ASSERT_FALSE(regex);
-  EXPECT_EQ(regex.error().message.rfind("body_regex: expected a regular expression, got \"(\": ", 0), 0u);
+  EXPECT_EQ(regex.error().message,
+            "body_regex: expected a regular expression (RE2 syntax), got \"(\": missing ): (");
+  // RE2 has no backreferences: refused when the check is read, not when it runs.
+  EXPECT_EQ(apply(spec, "body_regex", "(a)\\1").error().message,
+            "body_regex: expected a regular expression (RE2 syntax), got \"(a)\\1\": invalid "
+            "escape sequence: \\1");
 
   CheckSpec icmp = spec_for("icmp://127.0.0.1");
   EXPECT_EQ(apply(icmp, "count", "0").error().message,

@@ -69,6 +69,15 @@ std::chrono::milliseconds route(const http::request<http::string_body>& req,
     res.result(http::status::found);
     res.set(http::field::location, "/ok");
     res.body() = "see /ok";
+  } else if (target.starts_with("/redirect-to/")) {
+    res.result(http::status::found);
+    res.set(http::field::location,
+            std::string(target.substr(std::string_view("/redirect-to/").size())));
+  } else if (auto digits = number_after(target, "/digits/")) {
+    res.body().resize(*digits);
+    for (unsigned i = 0; i < *digits; ++i) res.body()[i] = static_cast<char>('0' + i % 10);
+  } else if (auto letters = number_after(target, "/letters/")) {
+    res.body().assign(*letters, 'a');
   } else if (target == "/echo") {
     nlohmann::json doc;
     doc["method"] = std::string(req.method_string());

@@ -24,6 +24,9 @@ struct HttpServerOptions {
 //   /slow/<ms>     200 "slow" after <ms> milliseconds
 //   /json          200 {"status":"ok","version":3,"healthy":true,"checks":{"db":"ok"},...}
 //   /redirect      302 to /ok
+//   /redirect-to/<location>  302 to <location>, verbatim
+//   /digits/<n>    200, <n> digits and no " results" (a body that stalls backtracking regexes)
+//   /letters/<n>   200, <n> times 'a' and no 'c'
 //   /echo          200, a JSON object {"method":..,"target":..,"headers":{lower-case name: value},
 //                  "body":..} describing the request
 //   /big           200, kBigBodyBytes of 'x' followed by "the end"
