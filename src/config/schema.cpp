@@ -95,6 +95,7 @@ std::string_view type_name(probe::OptionType type) {
     case T::kStatusList: return "status codes";
     case T::kHeader: return "header";
     case T::kIpVersion: return "4, 6 or any";
+    case T::kRedirects: return "same-host, any or none";
   }
   return "";
 }

@@ -128,9 +128,17 @@ Status set_json_equals(CheckSpec& s, std::string_view v) {
 }
 
 Status set_follow_redirects(CheckSpec& s, std::string_view v) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  s.http.follow_redirects = *b;
+  if (v == "same-host")
+    s.http.follow_redirects = Redirects::kSameHost;
+  else if (v == "any")
+    s.http.follow_redirects = Redirects::kAny;
+  else if (v == "none")
+    s.http.follow_redirects = Redirects::kNone;
+  // true and false were the values before redirects were confined to the check's host.
+  else if (auto b = parse_bool(v))
+    s.http.follow_redirects = *b ? Redirects::kSameHost : Redirects::kNone;
+  else
+    return fail("expected same-host, any or none, got \"", std::string(v), "\"");
   return {};
 }
 
@@ -227,7 +235,7 @@ constexpr CheckOption kOptions[] = {
     {"body_regex", T::kString, "http", "", "the response body must match this regular expression (RE2 syntax: no backreferences or lookaround)", false, set_body_regex},
     {"json_pointer", T::kString, "http", "", "the body must be JSON with a value at this JSON Pointer, e.g. /status", false, set_json_pointer},
     {"json_equals", T::kString, "http", "", "the value at json_pointer must equal this (JSON text or a bare string)", false, set_json_equals},
-    {"follow_redirects", T::kBool, "http", "true", "follow redirects (up to 10)", false, set_follow_redirects},
+    {"follow_redirects", T::kRedirects, "http", "same-host", "follow redirects (up to 10) within the target's host, to any host, or none (true: same-host, false: none); never to link-local or cloud metadata addresses", false, set_follow_redirects},
     {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false, set_insecure},
     {"ca_file", T::kString, "http,tls", "", "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
     {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send},
@@ -283,6 +291,7 @@ std::string_view describe(OptionType type) {
     case OptionType::kStatusList: return "status codes like 200,301-399";
     case OptionType::kHeader: return "a header \"Name: value\"";
     case OptionType::kIpVersion: return "4, 6 or any";
+    case OptionType::kRedirects: return "same-host, any or none";
   }
   return "";
 }

@@ -188,7 +188,7 @@ services:
   const Config& config = loaded(result);
   ASSERT_EQ(config.check_count(), 2u);
   const probe::CheckSpec& http = config.services[0].checks[0].spec;
-  EXPECT_FALSE(http.http.follow_redirects);
+  EXPECT_EQ(http.http.follow_redirects, probe::Redirects::kNone);
   EXPECT_TRUE(http.http.insecure);
   EXPECT_EQ(http.http.json_equals, "42");
   EXPECT_EQ(http.degraded_after_us, 1'500'000);

@@ -219,10 +219,13 @@ HttpServer::~HttpServer() {
   impl_->thread.join();
 }
 
-const char* HttpServer::address() const { return options_.ipv6 ? "::1" : "127.0.0.1"; }
+const char* HttpServer::address() const {
+  if (!options_.address.empty()) return options_.address.c_str();
+  return options_.ipv6 ? "::1" : "127.0.0.1";
+}
 
 std::string HttpServer::url(std::string_view path) const {
-  return url_with_host(options_.ipv6 ? "[::1]" : "127.0.0.1", path);
+  return url_with_host(options_.ipv6 ? "[::1]" : address(), path);
 }
 
 std::string HttpServer::url_with_host(std::string_view host, std::string_view path) const {
