@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
+#include "support/dns_server.h"
 #include "support/peers.h"
 #include "support/process.h"
 
@@ -97,6 +100,29 @@ TEST(CheckCommand, NagiosFormatWithPerformanceData) {
   ProcessResult down = leeway({"check", closed, "--nagios"});
   EXPECT_EQ(down.exit_code, 2);
   EXPECT_THAT(down.out, StartsWith("LEEWAY TCP CRITICAL - " + closed + " connect: "));
+}
+
+// A DNS answer cannot write to the terminal (escape sequences, a forged "UP" line) nor break
+// --json with bytes that are not UTF-8.
+TEST(CheckCommand, HostileDnsAnswersAreEscapedAndJsonStaysValid) {
+  DnsServer dns;
+  dns.add("evil.test", "TXT", "\x1b[2J\r\nUP forged\x1b]0;title\x07");
+  dns.add("bytes.test", "TXT", "\xfe\xff");
+  std::string evil = "dns://" + dns.address() + "/evil.test?type=TXT";
+  ProcessResult human = leeway({"check", evil});
+  EXPECT_EQ(human.exit_code, 0) << human.out << human.err;
+  EXPECT_THAT(human.out, HasSubstr("answer \\x1b[2J\\x0d\\x0aUP forged\\x1b]0;title\\x07"));
+  EXPECT_EQ(human.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(human.out.find('\r'), std::string::npos);
+
+  ProcessResult nagios = leeway({"check", evil, "--nagios"});
+  EXPECT_EQ(std::count(nagios.out.begin(), nagios.out.end(), '\n'), 1) << nagios.out;
+
+  ProcessResult json =
+      leeway({"check", "dns://" + dns.address() + "/bytes.test?type=TXT", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["answer"], "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(CheckCommand, IcmpToLoopbackReportsRepliesAndRoundTrips) {
