@@ -3,8 +3,11 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string>
+
+#include "core/text.h"
 
 namespace leeway::probe {
 
@@ -80,10 +83,25 @@ Status set_method(CheckSpec& s, std::string_view v) {
   return {};
 }
 
+// RFC 9110's token: what a header name may be made of.
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
 Status set_header(CheckSpec& s, std::string_view v) {
   auto colon = v.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("expected a header like \"Name: value\", got \"", std::string(v), "\"");
+    return fail("expected a header like \"Name: value\", got \"", terminal_safe(v), "\"");
+  // A line break would smuggle more headers (or a whole request) into what is sent.
+  if (!is_token(v.substr(0, colon)) || v.find_first_of("\r\n", colon) != std::string_view::npos ||
+      v.find('\0') != std::string_view::npos)
+    return fail(
+        "expected a header like \"Name: value\" with a name of letters, digits or "
+        "-_.!#$%&'*+^`|~ and no line breaks, got \"",
+        terminal_safe(v), "\"");
   std::string_view value = v.substr(colon + 1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   s.http.headers.emplace_back(std::string(v.substr(0, colon)), std::string(value));
