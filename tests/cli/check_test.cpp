@@ -45,6 +45,41 @@ TEST(CheckCommand, BadInputExitsThreeWithOneLineNamingTheProblem) {
   EXPECT_THAT(r.err, HasSubstr("--no-such-flag"));
 }
 
+// Valued options take one value each, so the target after them stays the target whatever
+// follows it.
+TEST(CheckCommand, ValuedOptionsBeforeTheTarget) {
+  BannerPeer peer("220 ready\r\n");
+  std::string target = "tcp://127.0.0.1:" + std::to_string(peer.port());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"check", "-t", "3s", target, "--json"},
+           {"check", "--expect", "220", "--timeout", "3s", target, "--json"},
+           {"check", "-t", "3s", target, "--expect", "220", "--json"},
+       }) {
+    ProcessResult r = leeway(args);
+    EXPECT_EQ(r.exit_code, 0) << args[2] << ": " << r.out << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["target"], target);
+  }
+  // A repeatable option is given again for each value.
+  ProcessResult r = leeway({"check", "-H", "X-A: 1", "-H", "X-B: 2",
+                            "http://127.0.0.1:" + std::to_string(closed_port()) + "/", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+TEST(Leeway, UnknownCommandIsAnErrorNamingIt) {
+  ProcessResult r = leeway({"anything", "--help"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "leeway: unknown command \"anything\"; see leeway --help\n");
+
+  r = leeway({"config", "nope", "--help"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "leeway config: unknown command \"nope\"; see leeway config --help\n");
+
+  r = leeway({"check", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--follow-redirects"));
+}
+
 TEST(CheckCommand, UpExitsZeroWithVerdictAndWaterfall) {
   BannerPeer peer("220 ready\r\n");
   ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--expect", "220"});
