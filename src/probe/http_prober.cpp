@@ -78,9 +78,13 @@ struct Transfer {
   std::optional<int> cert_days_left;
   // The request of the current hop: the check's own, then each redirect's.
   CheckSpec hop;
-  std::string own_host;  // the check's target host: it may be anywhere, the check names it
+  std::string own_host;  // the check's target host
+  // The check's own target is at a link-local or metadata address: the check names that place,
+  // so redirects within its host may go there.
+  bool own_forbidden = false;
   int redirects = 0;
-  // This hop left the check's host: no connection to a link-local or metadata address.
+  // A redirect hop: no connection to a link-local or metadata address (within the check's host
+  // too, whose name may now resolve elsewhere) unless the check names one as its target.
   bool guarded = false;
   std::string refused;  // why the guard refused to connect, for the verdict
   // The checks, copied so the caller's spec need not outlive start().
@@ -146,8 +150,8 @@ std::string ranges_text(const std::vector<StatusRange>& ranges) {
   return text;
 }
 
-// Why a redirect that left the check's host may not reach `a`, or "" when it may: link-local
-// addresses (where cloud metadata services answer) and the metadata services outside them.
+// Why a redirect hop may not reach `a`, or "" when it may: link-local addresses (where cloud
+// metadata services answer) and the metadata services outside them.
 std::string forbidden_reason(asio::ip::address a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped())
     a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
@@ -359,6 +363,7 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->cert_days_left.reset();
   t->hop = spec;
   t->own_host = spec.host;
+  t->own_forbidden = false;
   t->redirects = 0;
   t->guarded = false;
   const HttpSpec& http = spec.http;
@@ -388,8 +393,9 @@ void Core::begin_hop(Transfer* t) {
   t->refused.clear();
   t->https = spec.url.size() >= 8 && strncasecmp(spec.url.c_str(), "https://", 8) == 0;
   if (is_ip_literal(spec.host)) {  // no lookup needed
-    if (std::string reason = t->guarded ? forbidden_reason(asio::ip::make_address(spec.host)) : "";
-        !reason.empty())
+    std::string reason = forbidden_reason(asio::ip::make_address(spec.host));
+    if (t->redirects == 0) t->own_forbidden = !reason.empty();
+    if (t->guarded && !reason.empty())
       return fail_soon(t, Stage::kStatus, "redirect to " + spec.url + " refused: " + reason);
     return launch(t, nullptr);
   }
@@ -406,12 +412,13 @@ void Core::begin_hop(Transfer* t) {
         if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message);
         if (addrs->empty())
           return self->fail_soon(t, Stage::kDns, "no address for \"" + t->hop.host + "\"");
-        if (t->guarded) {
-          for (const auto& a : *addrs) {
-            if (std::string reason = forbidden_reason(a); !reason.empty())
-              return self->fail_soon(t, Stage::kStatus,
-                                     "redirect to " + t->hop.url + " refused: " + reason);
-          }
+        for (const auto& a : *addrs) {
+          std::string reason = forbidden_reason(a);
+          if (reason.empty()) continue;
+          if (t->redirects == 0) t->own_forbidden = true;
+          if (t->guarded)
+            return self->fail_soon(t, Stage::kStatus,
+                                   "redirect to " + t->hop.url + " refused: " + reason);
         }
         self->launch(t, &*addrs);
       });
@@ -661,8 +668,7 @@ void Core::follow(Transfer* t, const std::string& location, long status) {
   if (!same_host) {
     std::erase_if(hop.http.headers, [](const auto& h) { return is_credential_header(h.first); });
   }
-  // Once a hop has left the check's host, the rest of the chain is guarded.
-  t->guarded = t->guarded || !same_host;
+  t->guarded = !(same_host && t->own_forbidden);
   free_lists(*t);
   t->cert_days_left.reset();
   begin_hop(t);

@@ -25,7 +25,7 @@ enum class Outcome { kUp, kDegraded, kDown };
 enum class Stage { kNone, kDns, kConnect, kTls, kSend, kStatus, kBody, kTimeout };
 enum class IpFamily { kAny, kV4, kV6 };
 // Which redirects an http check follows: within its own host, to any host, or none. No redirect
-// ever leads to a link-local or cloud metadata address unless the check's own host is there.
+// ever leads to a link-local or cloud metadata address unless the check's own target is there.
 enum class Redirects { kSameHost, kAny, kNone };
 
 std::string_view to_string(Kind kind);
