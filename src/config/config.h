@@ -92,16 +92,24 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
+// What the loader reads at most: one file, and all the files of one config together (the main
+// file and every include). Beyond them a config is refused rather than held in memory.
+inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{4} << 20;
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
+// The longest id, name or label (owner, region, isp), in bytes.
+inline constexpr std::size_t kMaxLabelBytes = 200;
+
 // Reads a whole file by the name it is known by. Injected so tests and the fuzzer control what
 // `include:` can see.
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
-// Reads a file from disk; the error says why it could not (e.g. "No such file or directory").
+// Reads a regular file from disk, at most kMaxConfigFileBytes, without blocking on a FIFO; the
+// error says why it could not (e.g. "No such file or directory", "not a regular file").
 Result<std::string> read_file(const std::string& path);
 
 // Loads and validates the file at `path` and everything it includes. Errors name files as
 // given here, and included files relative to it ("conf/leeway.yaml" including "checks/a.yaml"
-// is "conf/checks/a.yaml").
+// is "conf/checks/a.yaml"). Each file is read once: a file included again adds nothing.
 LoadResult load_config(const std::string& path, const FileReader& read = read_file);
 
 // Same, from text already in memory named `file_name`; includes are read with `read`.

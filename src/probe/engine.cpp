@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/text.h"
 #include "probe/probe.h"
 #include "probe/probers.h"
 
@@ -120,6 +121,11 @@ struct Run {
       result.error = "slower than " + format_duration(degraded_after_us) + ": took " +
                      format_duration(result.timings.total_us);
     }
+    // Peers' bytes end up in these (DNS answers, banners, certificate subjects, library errors
+    // quoting a response); whatever a peer sent, a result is valid UTF-8 for JSON and the store.
+    for (std::string* text :
+         {&result.answer, &result.error, &result.cert_subject, &result.remote_address})
+      if (!utf8_valid(*text)) *text = utf8_safe(*text);
     done(std::move(result));
   }
 };
