@@ -551,6 +551,7 @@ class Loader {
     config.server.store = text(server, "server", "store");
     config.server.location = text(server, "server", "location");
     config.server.max_concurrent_per_host = integer(server, "server", "max_concurrent_per_host");
+    config.server.max_connections = integer(server, "server", "max_connections");
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");

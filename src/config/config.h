@@ -50,6 +50,7 @@ struct ServerSettings {
   DurationUs rollup_retention_us = 0;
   std::string location;  // the daemon's own location id
   int max_concurrent_per_host = 0;
+  int max_connections = 0;  // HTTP connections open at once
 };
 
 // What checks inherit when they do not say.

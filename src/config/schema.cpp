@@ -27,6 +27,8 @@ constexpr SchemaKey kSchema[] = {
      "the daemon's own location id; it exists even when `locations` does not list it"},
     {"server", "max_concurrent_per_host", V::kInt, "4", "1..1000", false,
      "most runs in flight against one target host at a time"},
+    {"server", "max_connections", V::kInt, "256", "1..100000", false,
+     "most HTTP connections open at once; past it a new one gets a 503"},
     {"server", "retention", V::kMap, "", "", false, "how long results are kept"},
     {"server.retention", "raw", V::kDuration, "14d", "", false, "every single result"},
     {"server.retention", "rollups", V::kDuration, "400d", "", false,

@@ -554,7 +554,9 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
 
 int Daemon::run() {
   Impl& d = *impl_;
-  d.server = std::make_unique<http::Server>(d.io, d.routes());
+  http::ServerOptions server_options;
+  server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
+  d.server = std::make_unique<http::Server>(d.io, d.routes(), server_options);
   std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
   auto port = d.server->listen(listen);
   if (!port) {

@@ -1,10 +1,12 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -189,6 +191,8 @@ struct Shared {
   const std::vector<Route> routes;
   asio::thread_pool workers;  // runs offloaded work
   std::atomic<std::size_t> offloaded{0};
+  // Atomic: a connection whose offloaded work was dropped ends on a worker thread.
+  std::atomic<std::size_t> connections{0};
   std::atomic<bool> closing{false};  // the Server is being destroyed: drop work not started
 };
 
@@ -196,7 +200,10 @@ struct Shared {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    shared_->connections++;
+  }
+  ~Connection() { shared_->connections--; }
 
   void start() { read(); }
 
@@ -343,24 +350,69 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 }  // namespace
 
+namespace {
+
+// The answer past the connection limit, written without waiting: the client learns why at once,
+// and the connection costs its descriptor only for this moment.
+const std::string& too_many_connections() {
+  static const std::string reply = [] {
+    std::string body = R"({"error":"too many open connections"})";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: leeway\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }();
+  return reply;
+}
+
+}  // namespace
+
 struct Server::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
-      : acceptor(io), shared(std::make_shared<Shared>(std::move(routes), worker_threads)) {}
+  Impl(asio::io_context& io, std::vector<Route> routes, const ServerOptions& options)
+      : acceptor(io),
+        retry(io),
+        max_connections(options.max_connections),
+        shared(std::make_shared<Shared>(std::move(routes), options.worker_threads)) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (!self->acceptor.is_open()) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), self->shared)->start();
+      if (ec) {
+        // Out of descriptors (EMFILE, ENFILE) or memory, the connection stays queued and
+        // accepting again fails at once: wait for some to be closed rather than spin.
+        self->accept_errors++;
+        self->backoff = std::clamp(self->backoff * 2, kMinBackoff, kMaxBackoff);
+        self->retry.expires_after(self->backoff);
+        self->retry.async_wait([self](beast::error_code ec) {
+          if (!ec) self->accept();
+        });
+        return;
+      }
+      self->backoff = {};
+      if (self->shared->connections >= self->max_connections) {
+        self->refused++;
+        socket.non_blocking(true, ec);
+        socket.write_some(asio::buffer(too_many_connections()), ec);
+      } else {
+        std::make_shared<Connection>(std::move(socket), self->shared)->start();
+      }
       self->accept();
     });
   }
 
+  static constexpr std::chrono::milliseconds kMinBackoff{10};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
   tcp::acceptor acceptor;
+  asio::steady_timer retry;  // the next accept after a failed one
+  std::chrono::milliseconds backoff{};
+  const std::size_t max_connections;
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> accept_errors{0};
   std::shared_ptr<Shared> shared;
 };
 
-Server::Server(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
-    : impl_(std::make_shared<Impl>(io, std::move(routes), worker_threads)) {}
+Server::Server(asio::io_context& io, std::vector<Route> routes, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(routes), options)) {}
 
 Server::~Server() {
   stop();
@@ -404,10 +456,23 @@ Result<std::uint16_t> Server::listen(const std::string& host_port) {
 void Server::stop() {
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->retry.cancel();
 }
 
 std::size_t Server::offloaded_in_flight() const {
   return impl_->shared->offloaded.load();
+}
+
+std::size_t Server::open_connections() const {
+  return impl_->shared->connections.load();
+}
+
+std::uint64_t Server::refused_connections_total() const {
+  return impl_->refused.load();
+}
+
+std::uint64_t Server::accept_errors_total() const {
+  return impl_->accept_errors.load();
 }
 
 }  // namespace leeway::http

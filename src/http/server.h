@@ -65,10 +65,18 @@ const Route* match_route(const std::vector<Route>& routes, Request& request,
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); invalid escapes stay as they are.
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
+struct ServerOptions {
+  std::size_t worker_threads = 2;  // threads of the server's own for offloaded work
+  // Connections open at once. Past it a new connection gets a 503 and is closed, so that clients
+  // cannot take the file descriptors the probes need.
+  std::size_t max_connections = 256;
+};
+
 class Server {
  public:
-  // Serves `routes` on `io`; offloaded work runs on `worker_threads` threads of the server's own.
-  Server(boost::asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads = 2);
+  // Serves `routes` on `io`. When accepting fails (no file descriptors left), it waits before
+  // trying again, 10 ms doubling up to 1 s, instead of spinning on the pending connection.
+  Server(boost::asio::io_context& io, std::vector<Route> routes, ServerOptions options = {});
   // Stops, drops offloaded work not started yet and waits for the work already running, so that
   // no work outlives what its handler captured (the caller's objects must outlive the Server).
   // `io` must outlive the Server.
@@ -84,8 +92,14 @@ class Server {
   // `io` runs.
   void stop();
 
-  // Offloaded requests queued or running on the worker threads, for /metrics. Thread-safe.
+  // For /metrics; thread-safe. Offloaded requests queued or running on the worker threads:
   std::size_t offloaded_in_flight() const;
+  // Connections open now:
+  std::size_t open_connections() const;
+  // Connections refused (503) at the limit since the start:
+  std::uint64_t refused_connections_total() const;
+  // Failed accepts (each followed by a wait) since the start:
+  std::uint64_t accept_errors_total() const;
 
  private:
   struct Impl;
