@@ -12,6 +12,7 @@
 #include "daemon/availability.h"
 #include "http/server.h"
 #include "probe/probe.h"
+#include "probe/target.h"
 #include "schedule/schedule.h"
 #include "store/store.h"
 
@@ -90,6 +91,12 @@ struct Daemon::Impl {
             },
             schedule_options(*config)),
         signals(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  static std::vector<http::ApiToken> api_tokens(const config::Config& cfg) {
+    std::vector<http::ApiToken> tokens;
+    for (const auto& t : cfg.server.api_tokens) tokens.push_back({t.name, t.sha256});
+    return tokens;
+  }
 
   static schedule::Options schedule_options(const config::Config& cfg) {
     schedule::Options o;
@@ -177,6 +184,7 @@ struct Daemon::Impl {
       return s;
     }
     availability.set_checks(all_check_ids());
+    server->set_api_tokens(api_tokens(*config));
     std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
                              checks.size());
     return {};
@@ -250,7 +258,7 @@ http::Work Daemon::Impl::checks_json() {
         if (const auto& r = last[index++]) locations.push_back(result_json(*r));
         json entry = {{"id", check.id},
                       {"service", service.id},
-                      {"target", check.spec.target},
+                      {"target", probe::redact_credentials(check.spec.target)},
                       {"kind", to_string(check.spec.kind)},
                       {"interval_s", check.interval_us / 1e6},
                       {"locations", check.locations},
@@ -512,11 +520,14 @@ std::vector<http::Route> Daemon::Impl::routes() {
       {"GET", "/api/v1/checks/{id}/minutes", [this](const Request& r) { return minutes_json(r); }},
       {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
       {"POST", "/api/v1/reload",
-       [this](const Request&) {
+       [this](const Request& r) {
+         std::cerr << "leeway serve: reload requested through the API with the token of "
+                   << r.caller << "\n";
          Status s = reload();
          if (!s) return Response::error(400, s.error().message);
          return Response::json({{"status", "reloaded"}, {"checks", checks.size()}});
-       }},
+       },
+       http::Access::kWrite},
   };
 }
 
@@ -557,12 +568,18 @@ int Daemon::run() {
   http::ServerOptions server_options;
   server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
   d.server = std::make_unique<http::Server>(d.io, d.routes(), server_options);
+  d.server->set_api_tokens(Impl::api_tokens(*d.config));
   std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
   auto port = d.server->listen(listen);
   if (!port) {
     std::cerr << "leeway serve: " << port.error().message << "\n";
     return 1;
   }
+  if (d.server->beyond_loopback())
+    std::cerr << "leeway serve: WARNING: " << listen
+              << " is reachable from other machines and the API speaks plain HTTP: API tokens "
+                 "and results cross the network unencrypted. Listen on 127.0.0.1 behind a TLS "
+                 "proxy (see Security in the README).\n";
   d.port = *port;
   if (Status s = d.driver.replace(d.entries()); !s) {
     std::cerr << "leeway serve: " << s.error().message << "\n";

@@ -194,7 +194,68 @@ struct Shared {
   // Atomic: a connection whose offloaded work was dropped ends on a worker thread.
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> closing{false};  // the Server is being destroyed: drop work not started
+  std::vector<ApiToken> tokens;      // read and set on the loop only
 };
+
+using RawRequest = bhttp::request<bhttp::string_body>;
+
+std::string_view field(const RawRequest& raw, bhttp::field name) {
+  auto value = raw[name];
+  return {value.data(), value.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(beast::string_view(a.data(), a.size()),
+                        beast::string_view(b.data(), b.size()));
+}
+
+// Whether `origin` ("http://host:port", as browsers send it) is the server the request was sent
+// to, as its Host says.
+bool same_origin(std::string_view origin, std::string_view host) {
+  auto scheme_end = origin.find("://");
+  return scheme_end != std::string_view::npos && !host.empty() &&
+         iequals(origin.substr(scheme_end + 3), host);
+}
+
+// Whether a Content-Type names JSON, parameters aside.
+bool is_json(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return iequals(type, "application/json");
+}
+
+// Why a write may not go on, or nothing; then the request names its caller. The token comes
+// first: without it nothing else about the request is said.
+std::optional<Response> refuse_write(const RawRequest& raw, const std::vector<ApiToken>& tokens,
+                                     Request& request) {
+  if (tokens.empty())
+    return Response::error(403,
+                           "writes are off: no API token is configured; add one under "
+                           "server.api_tokens (see Security in the README)");
+  auto unauthorized = [](std::string message, std::string challenge) {
+    Response response = Response::error(401, std::move(message));
+    response.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    return response;
+  };
+  std::string_view authorization = field(raw, bhttp::field::authorization);
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !iequals(authorization.substr(0, kBearer.size()), kBearer))
+    return unauthorized("this route writes: it needs Authorization: Bearer <token>",
+                        "Bearer realm=\"leeway\"");
+  const ApiToken* token = find_token(tokens, authorization.substr(kBearer.size()));
+  if (!token)
+    return unauthorized("the API token is not valid",
+                        "Bearer realm=\"leeway\", error=\"invalid_token\"");
+  if (std::string_view origin = field(raw, bhttp::field::origin);
+      !origin.empty() && !same_origin(origin, field(raw, bhttp::field::host)))
+    return Response::error(403, "writes from another origin are refused");
+  std::string_view type = field(raw, bhttp::field::content_type);
+  if ((!request.body.empty() || !type.empty()) && !is_json(type))
+    return Response::error(415, "a write's body must be application/json");
+  request.caller = token->name;
+  return std::nullopt;
+}
 
 // One connection: reads requests, answers them in order, keeps the connection alive.
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -230,8 +291,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Beast takes the request line off the buffer once it has all of it, and not before.
       auto target = parser_->get().target();
       std::string_view unread(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      bool line_too_long =
-          target.empty() ? unread.find('\n') > kMaxTargetBytes : target.size() > kMaxTargetBytes;
+      bool line_too_long = target.empty() ? unread.find('\n') > kMaxTargetBytes
+                                          : target.size() > kMaxTargetBytes;
       if (line_too_long) return Response::error(414, "request line over 8 KiB");
       return Response::error(431, "request header over 16 KiB");
     }
@@ -265,7 +326,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         keep_alive = false;  // as when the line is over the header's limit
         response = Response::error(414, "request line over 8 KiB");
       } else if (route) {
-        if (std::string bad = bad_parameter(*route, request); !bad.empty()) {
+        std::optional<Response> refused;
+        if (route->access == Access::kWrite) refused = refuse_write(raw, shared_->tokens, request);
+        if (refused) {
+          response = std::move(*refused);
+        } else if (std::string bad = bad_parameter(*route, request); !bad.empty()) {
           response = Response::error(400, bad);
         } else if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
           run_on_workers((*offload)(request), keep_alive, head);
@@ -316,6 +381,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out->set(bhttp::field::server, "leeway");
     out->set(bhttp::field::content_type, response.content_type);
     out->keep_alive(keep_alive);
+    for (auto& [name, value] : response.headers) out->set(name, value);
     out->content_length(response.body.size());
     if (!head) out->body() = std::move(response.body);
     stream_.expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
@@ -461,6 +527,16 @@ void Server::stop() {
 
 std::size_t Server::offloaded_in_flight() const {
   return impl_->shared->offloaded.load();
+}
+
+void Server::set_api_tokens(std::vector<ApiToken> tokens) {
+  impl_->shared->tokens = std::move(tokens);
+}
+
+bool Server::beyond_loopback() const {
+  boost::system::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return !ec && !endpoint.address().is_loopback();
 }
 
 std::size_t Server::open_connections() const {

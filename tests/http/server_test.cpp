@@ -24,6 +24,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::wait_until;
 using tcp = boost::asio::ip::tcp;
@@ -49,6 +50,11 @@ class ServerTest : public ::testing::Test {
          [](const Request&) {
            return Response::json({{"name", "caf\xe9"}});
          }},
+        {"POST", "/write",
+         [](const Request& r) {
+           return Response::json({{"caller", r.caller}, {"body", r.body}});
+         },
+         Access::kWrite},
     };
     server_ = std::make_unique<Server>(io_, std::move(routes));
     auto port = server_->listen("127.0.0.1:0");
@@ -214,6 +220,55 @@ TEST_F(ServerTest, NoResponseCanFailToRender) {
   EXPECT_EQ(res.result_int(), 500);
   EXPECT_EQ(res.body(), R"({"error":"internal error"})");
   EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
+}
+
+// A POST to /write with these header lines, its body JSON; the status line and the body.
+std::string write(std::uint16_t port, const std::string& headers, const std::string& body = "") {
+  std::string reply = raw_exchange(
+      port, "POST /write HTTP/1.1\r\nHost: 127.0.0.1:80\r\nConnection: close\r\n" + headers +
+                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  return reply.substr(0, reply.find("\r\n")) + " " + reply.substr(reply.find("\r\n\r\n") + 4);
+}
+
+TEST_F(ServerTest, WriteRoutesNeedATokenAndJsonFromTheSameOrigin) {
+  EXPECT_EQ(write(port_, ""),
+            "HTTP/1.1 403 Forbidden {\"error\":\"writes are off: no API token is configured; add "
+            "one under server.api_tokens (see Security in the README)\"}");
+  boost::asio::post(io_, [this] { server_->set_api_tokens({{"ops", hash_token("t0k")}}); });
+  ASSERT_TRUE(wait_until([&] { return write(port_, "").find(" 401 ") != std::string::npos; }));
+
+  std::string reply = raw_exchange(
+      port_, "POST /write HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_THAT(reply, HasSubstr("\r\nWWW-Authenticate: Bearer realm=\"leeway\"\r\n"));
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k!\r\n"),
+            "HTTP/1.1 401 Unauthorized {\"error\":\"the API token is not valid\"}");
+  EXPECT_EQ(write(port_, "Authorization: Basic dDBrOg==\r\n").substr(0, 13), "HTTP/1.1 401 ");
+  EXPECT_EQ(write(port_, "Authorization: bearer t0k\r\n"),
+            "HTTP/1.1 200 OK {\"body\":\"\",\"caller\":\"ops\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nContent-Type: application/json\r\n", "{}"),
+            "HTTP/1.1 200 OK {\"body\":\"{}\",\"caller\":\"ops\"}");
+  // What a browser sends on a web page's behalf without asking first: a simple content type, and
+  // the page's origin.
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nContent-Type: text/plain\r\n", "{}"),
+            "HTTP/1.1 415 Unsupported Media Type "
+            "{\"error\":\"a write's body must be application/json\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\n", "{}").substr(0, 13), "HTTP/1.1 415 ");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: http://evil.example\r\n"),
+            "HTTP/1.1 403 Forbidden {\"error\":\"writes from another origin are refused\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: null\r\n").substr(0, 13),
+            "HTTP/1.1 403 ");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: http://127.0.0.1:80\r\n"),
+            "HTTP/1.1 200 OK {\"body\":\"\",\"caller\":\"ops\"}");
+  // Reads need nothing, and no response invites other origins.
+  reply = raw_exchange(port_,
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"
+                       "Connection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(reply, Not(HasSubstr("Access-Control")));
+}
+
+TEST_F(ServerTest, ListeningOnLoopbackIsNotBeyondIt) {
+  EXPECT_FALSE(server_->beyond_loopback());
 }
 
 // Holds offloaded work until the test opens it.
