@@ -403,6 +403,8 @@ struct MetricsSnapshot {
   DurationUs last_batch_write_us, batch_write_us_total, availability_refresh_us;
   std::int64_t written, dropped;
   std::size_t offloaded;
+  std::size_t http_connections = 0;
+  std::uint64_t http_refused = 0, http_accept_errors = 0;
 };
 
 std::string render_metrics(const MetricsSnapshot& m) {
@@ -469,6 +471,17 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "# TYPE leeway_http_offloaded_requests gauge\nleeway_http_offloaded_requests {}\n",
       m.queue_depth, m.last_batch_write_us / 1e6, m.batch_write_us_total / 1e6,
       m.availability_refresh_us / 1e6, m.written, m.dropped, m.offloaded);
+  out += fmt::format(
+      "# HELP leeway_http_connections HTTP connections open.\n"
+      "# TYPE leeway_http_connections gauge\nleeway_http_connections {}\n"
+      "# HELP leeway_http_connections_refused_total Connections refused (503) past "
+      "server.max_connections.\n"
+      "# TYPE leeway_http_connections_refused_total counter\n"
+      "leeway_http_connections_refused_total {}\n"
+      "# HELP leeway_http_accept_errors_total Failed accepts (no file descriptors left), each "
+      "followed by a wait.\n"
+      "# TYPE leeway_http_accept_errors_total counter\nleeway_http_accept_errors_total {}\n",
+      m.http_connections, m.http_refused, m.http_accept_errors);
   return out;
 }
 
@@ -484,6 +497,9 @@ http::Work Daemon::Impl::metrics_text() {
                     writer.results_written_total(),
                     writer.dropped_total(),
                     server->offloaded_in_flight()};
+  m.http_connections = server->open_connections();
+  m.http_refused = server->refused_connections_total();
+  m.http_accept_errors = server->accept_errors_total();
   m.checks.reserve(state.size());
   for (const auto& [id, s] : state)
     if (s.last) m.checks.push_back(s);

@@ -291,8 +291,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Beast takes the request line off the buffer once it has all of it, and not before.
       auto target = parser_->get().target();
       std::string_view unread(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      bool line_too_long = target.empty() ? unread.find('\n') > kMaxTargetBytes
-                                          : target.size() > kMaxTargetBytes;
+      bool line_too_long =
+          target.empty() ? unread.find('\n') > kMaxTargetBytes : target.size() > kMaxTargetBytes;
       if (line_too_long) return Response::error(414, "request line over 8 KiB");
       return Response::error(431, "request header over 16 KiB");
     }
@@ -413,10 +413,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 4096> discard_;
   const std::shared_ptr<Shared> shared_;
 };
-
-}  // namespace
-
-namespace {
 
 // The answer past the connection limit, written without waiting: the client learns why at once,
 // and the connection costs its descriptor only for this moment.

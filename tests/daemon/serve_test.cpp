@@ -355,8 +355,11 @@ TEST_F(ServeTest, TheOffloadedRoutesAnswerTogetherAndKeepTheirErrors) {
   EXPECT_EQ(
       error("/api/v1/checks/web%2Fok/minutes?to=soon"),
       R"(400 {"error":"to: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"soon\""})");
-  EXPECT_THAT(http_request(api_port_, "GET", "/metrics").body,
-              HasSubstr("\nleeway_http_offloaded_requests 0\n"));
+  std::string metrics = http_request(api_port_, "GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_offloaded_requests 0\n"));
+  EXPECT_THAT(metrics, ::testing::ContainsRegex("\nleeway_http_connections [1-9][0-9]*\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_connections_refused_total 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_accept_errors_total 0\n"));
 }
 
 // SIGTERM while clients keep the worker threads busy reading pages of 10,000 results: the daemon
