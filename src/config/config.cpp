@@ -611,6 +611,10 @@ class Loader {
     config.server.store = text(server, "server", "store");
     config.server.location = text(server, "server", "location");
     config.server.max_concurrent_per_host = integer(server, "server", "max_concurrent_per_host");
+    config.server.max_connections = integer(server, "server", "max_connections");
+    if (const Entry* tokens = find(server, "api_tokens"))
+      for (const auto& item : items(tokens->value))
+        build_api_token(config, Entry{tokens->key, item, tokens->file});
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
@@ -660,6 +664,39 @@ class Loader {
       config.services.push_back(std::move(service));
     }
     return config;
+  }
+
+  // One of server.api_tokens. The hash is never quoted back: it may be a token pasted by mistake.
+  void build_api_token(Config& config, const Entry& item) {
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("api_tokens: expected a map of keys, got {}", got(item.value)));
+      return;
+    }
+    Fields fields = check_map(item, "server.api_tokens");
+    const Entry* name = find(fields, "name");
+    const Entry* hash = find(fields, "hash");
+    if (!name || !hash) return;
+    ApiToken token{name->value.Scalar(), {}};
+    constexpr std::string_view kPrefix = "sha256:";
+    std::string_view text = hash->value.Scalar();
+    bool ok = text.size() == kPrefix.size() + 2 * token.sha256.size() && text.starts_with(kPrefix);
+    for (std::size_t i = 0; ok && i < token.sha256.size(); ++i) {
+      auto digits = text.substr(kPrefix.size() + 2 * i, 2);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, token.sha256[i], 16);
+      ok = ec == std::errc() && end == digits.data() + 2;
+    }
+    if (!ok) {
+      error(where(*hash), "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
+                          "as `printf %s TOKEN | sha256sum` prints it");
+      return;
+    }
+    for (const auto& other : config.server.api_tokens) {
+      if (other.name == token.name) {
+        error(where(*name), fmt::format("name: token {} is defined twice", in_quotes(token.name)));
+        return;
+      }
+    }
+    config.server.api_tokens.push_back(std::move(token));
   }
 
   void build_locations(Config& config) {

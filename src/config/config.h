@@ -2,6 +2,7 @@
 // every error in it at once, each with file:line:column. `leeway serve` exits 2 on errors.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -42,6 +43,13 @@ struct Service {
   std::vector<Check> checks;
 };
 
+// A token that may write through the API: who holds it and the SHA-256 of the token (the token
+// itself is never in the config).
+struct ApiToken {
+  std::string name;
+  std::array<unsigned char, 32> sha256{};
+};
+
 // The `server` section: how the daemon itself runs.
 struct ServerSettings {
   std::string listen;  // "host:port" for the HTTP API, UI and /metrics
@@ -50,6 +58,8 @@ struct ServerSettings {
   DurationUs rollup_retention_us = 0;
   std::string location;  // the daemon's own location id
   int max_concurrent_per_host = 0;
+  int max_connections = 0;           // HTTP connections open at once
+  std::vector<ApiToken> api_tokens;  // none: the API refuses every write
 };
 
 // What checks inherit when they do not say.
