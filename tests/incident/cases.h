@@ -29,10 +29,15 @@ inline std::vector<std::string> split_words(const std::string& text, const std::
     if (text[i] == ' ' || text[i] == '\t') {
       ++i;
     } else if (text[i] == '"') {
-      const std::size_t end = text.find('"', i + 1);
-      if (end == std::string::npos) throw std::runtime_error(where + ": unterminated quote");
-      words.push_back(text.substr(i + 1, end - i - 1));
-      i = end + 1;
+      // Quoted text, where \" is a quote and \\ a backslash.
+      std::string word;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        word += text[i];
+      }
+      if (i == text.size()) throw std::runtime_error(where + ": unterminated quote");
+      words.push_back(word);
+      ++i;
     } else {
       std::size_t end = text.find_first_of(" \t", i);
       if (end == std::string::npos) end = text.size();
