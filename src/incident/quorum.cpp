@@ -55,6 +55,7 @@ Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
     if (is_silent(r, now_us, options)) {
       ++n.silent;
       ++q.locations_silent;
+      if (r.last_us) ++q.locations_lost;
       continue;
     }
     ++n.reporting;
@@ -87,12 +88,15 @@ Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
   const std::string silent_note =
       q.locations_silent == 0
           ? std::string()
-          : fmt::format("; {} silent for over {}, not counted", q.locations_silent, silent_after);
+          : fmt::format(
+                "; {} silent for over {}{}, not counted as down", q.locations_silent, silent_after,
+                q.locations_lost == 0 ? std::string()
+                                      : fmt::format(" ({} after reporting)", q.locations_lost));
   if (rule_holds(options.down_when, q.networks_down, q.networks_reporting)) {
     q.state = CheckState::kDown;
     q.reason = fmt::format("{} of {} networks see it down ({}){}", q.networks_down,
                            q.networks_reporting, down_networks(q.networks), silent_note);
-  } else if (q.locations_down > 0 || q.locations_degraded > 0) {
+  } else if (q.locations_down > 0 || q.locations_degraded > 0 || q.locations_lost > 0) {
     q.state = CheckState::kDegraded;
     q.reason = fmt::format(
         "{} of {} networks see it down; {} down and {} degraded of {} "

@@ -65,6 +65,7 @@ struct Quorum {
   int locations_down = 0;
   int locations_degraded = 0;
   int locations_silent = 0;
+  int locations_lost = 0;              // of the silent, those that had reported: they fell silent
   std::vector<NetworkTally> networks;  // sorted by network name
 };
 
@@ -76,8 +77,10 @@ bool is_silent(const LocationReport& report, TimeUs now_us, const QuorumOptions&
 // The check's state at `now_us` from each location's latest result:
 //   unknown   no location reported recently (with the reason);
 //   down      the down_when rule holds over the networks;
-//   degraded  not down, but some location sees it down or degraded;
-//   up        every recently reporting location sees it up.
+//   degraded  not down, but some location sees it down or degraded, or fell silent after
+//             reporting: what cannot be seen any more is worth an incident, which attribution
+//             then lays at the vantage or its network, never at the service;
+//   up        every recently reporting location sees it up, and none fell silent.
 Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                      const QuorumOptions& options);
 
