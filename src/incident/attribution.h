@@ -40,6 +40,8 @@ struct Change {
   std::string kind;  // "deploy", "config", ...
   std::string description;
   bool improvement = false;  // made to improve the service (it can happen)
+
+  bool operator==(const Change&) const = default;
 };
 
 enum class VerdictKind { kService, kNetwork, kRegion, kVantage, kDns, kUnknown };
@@ -59,6 +61,8 @@ struct Verdict {
   // reachable (reporting, none down). Sorted.
   std::vector<std::string> failing, silent, reachable;
   std::vector<probe::Stage> failing_stages;  // distinct, in enum order
+
+  bool operator==(const Verdict&) const = default;
 };
 
 // The verdict from every location running the service's checks.
@@ -70,6 +74,8 @@ struct ChangeCorrelation {
   std::vector<Change> before;  // in [start - window, start], oldest first
   // A service-wide failure (verdict service or dns) names the latest change in the window.
   std::optional<Change> likely_cause;
+
+  bool operator==(const ChangeCorrelation&) const = default;
 };
 
 constexpr DurationUs kDefaultChangeWindowUs = 60 * kMinuteUs;
