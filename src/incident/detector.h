@@ -9,7 +9,6 @@
 #include <set>
 #include <span>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "core/time.h"
@@ -76,7 +75,9 @@ struct Incident {
   bool operator==(const Incident&) const = default;
 };
 
-// Not thread-safe: one subscriber thread feeds it.
+// Not thread-safe: one subscriber thread feeds it. It keeps every result it is fed and replays a
+// service's history on each batch that touches it: bounding that history is for the daemon's
+// wiring, which comes next.
 class Detector {
  public:
   explicit Detector(DetectorOptions options);
