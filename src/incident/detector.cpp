@@ -24,6 +24,8 @@ std::string_view to_string(TimelineEvent::Kind kind) {
       return "change recorded";
     case TimelineEvent::Kind::kResolved:
       return "resolved";
+    case TimelineEvent::Kind::kReopened:
+      return "reopened";
   }
   return "";
 }
@@ -211,12 +213,22 @@ std::vector<Incident> Detector::replay(const std::string& service) const {
       for (const auto& [key, state] : states) {
         if (state.down) first_failure = std::min(first_failure, state.failing_since_us);
       }
-      incidents.emplace_back();
-      open = &incidents.back();
-      open->service = service;
-      open->opened_us = first_failure;
-      open->id = service + "@" + format_rfc3339(first_failure);
-      open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
+      // Failing again soon after it resolved is flapping: the same incident, reopened.
+      if (!incidents.empty() &&
+          first_failure - *incidents.back().resolved_us <= options_.reopen_within_us) {
+        open = &incidents.back();
+        open->resolved_us.reset();
+        ++open->reopened;
+        open->timeline.push_back({first_failure, TimelineEvent::Kind::kReopened,
+                                  fmt::format("reopened: flapping ({} times)", open->reopened)});
+      } else {
+        incidents.emplace_back();
+        open = &incidents.back();
+        open->service = service;
+        open->opened_us = first_failure;
+        open->id = service + "@" + format_rfc3339(first_failure);
+        open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
+      }
     }
     if (!events.empty() && unsettled_since_us < 0) unsettled_since_us = now;
     if (!open) continue;

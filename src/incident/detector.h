@@ -39,6 +39,9 @@ struct DetectorOptions {
   int silent_after_intervals = 3;
   DownWhen down_when;
   DurationUs change_window_us = kDefaultChangeWindowUs;
+  // A service that fails again this soon after its incident resolved is flapping: the incident
+  // is reopened rather than a new one opened, so a lossy link is one incident, not a storm.
+  DurationUs reopen_within_us = 5 * kMinuteUs;
 };
 
 struct TimelineEvent {
@@ -48,7 +51,8 @@ struct TimelineEvent {
     kLocationBack,
     kAttributionChanged,
     kChange,
-    kResolved
+    kResolved,
+    kReopened,  // it failed again soon after it resolved: flapping
   };
   TimeUs at_us = 0;
   Kind kind = Kind::kOpened;
@@ -63,7 +67,8 @@ struct Incident {
   std::string service;
   TimeUs opened_us = 0;               // when the first failure that opened it happened
   std::optional<TimeUs> resolved_us;  // none while open
-  std::set<std::string> checks;       // every check that was down or degraded during it
+  int reopened = 0;  // times it failed again within reopen_within_us of resolving: flapping
+  std::set<std::string> checks;  // every check that was down or degraded during it
   // Every location that saw one of its checks down, with the failing stages it saw.
   std::map<std::string, std::set<probe::Stage>> locations;
   probe::Outcome worst = probe::Outcome::kDegraded;

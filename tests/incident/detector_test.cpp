@@ -169,6 +169,38 @@ TEST(Detector, SpooledResultsRewriteTheIncidentFromTheCutOnward) {
   EXPECT_EQ(detector.incidents()[0].opened_us, round_us(5) + kSecondUs);
 }
 
+// A lossy link behind skb: its vantage fails two rounds in four for a while.
+TEST(Detector, FlappingIsOneIncidentReopened) {
+  const auto lossy = [](int round, const std::string& location,
+                        const std::string& check) -> std::optional<Sample> {
+    if (location == "skb-1" && check == "shop-web/home" && round >= 3 && round < 30 &&
+        round % 4 < 2) {
+      return Sample{probe::Outcome::kDown, probe::Stage::kTimeout};
+    }
+    return Sample{};
+  };
+  const std::vector<Incident> incidents = detect(results(40, lossy), 1000, 0);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].reopened, 6);
+  EXPECT_EQ(incidents[0].verdict.name, "network:skb");
+  EXPECT_EQ(*incidents[0].resolved_us, round_us(31) + kSecondUs);
+}
+
+TEST(Detector, FailingAgainLaterIsANewIncident) {
+  const auto twice = [](int round, const std::string& location,
+                        const std::string& check) -> std::optional<Sample> {
+    if (location == "skb-1" && check == "shop-web/home" &&
+        ((round >= 3 && round < 6) || (round >= 50 && round < 53))) {
+      return Sample{probe::Outcome::kDown, probe::Stage::kTimeout};
+    }
+    return Sample{};
+  };
+  const std::vector<Incident> incidents = detect(results(60, twice), 1000, 0);
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_EQ(incidents[0].reopened, 0);
+  EXPECT_EQ(incidents[1].opened_us, round_us(50) + kSecondUs);
+}
+
 TEST(Detector, AServiceWideFailureNamesTheChangeBeforeIt) {
   const auto stopped = [](int round, const std::string&,
                           const std::string& check) -> std::optional<Sample> {
