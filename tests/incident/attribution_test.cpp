@@ -10,7 +10,7 @@
 namespace leeway::incident {
 namespace {
 
-const std::filesystem::path kDataDir = std::filesystem::path(__FILE__).parent_path() / "data";
+const std::filesystem::path kDataDir = testing::data_dir(__FILE__);
 
 TimeUs time_from(const std::string& word, const std::string& where) {
   auto t = parse_rfc3339(word);

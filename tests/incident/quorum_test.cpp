@@ -9,7 +9,7 @@
 namespace leeway::incident {
 namespace {
 
-const std::filesystem::path kDataDir = std::filesystem::path(__FILE__).parent_path() / "data";
+const std::filesystem::path kDataDir = testing::data_dir(__FILE__);
 constexpr TimeUs kNowUs = 1'800'000'000 * kSecondUs;
 
 probe::Outcome outcome_from(const std::string& word, const std::string& where) {
