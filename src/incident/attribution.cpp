@@ -270,10 +270,14 @@ Verdict attribute(std::span<const LocationEvidence> locations) {
   }
 
   if (failing_names.size() < 2) {
-    return unknown(std::move(v),
-                   fmt::format("fails behind {} only while {} other networks are silent",
-                               join({failing_names.begin(), failing_names.end()}),
-                               bad_names.size() - failing_names.size()));
+    std::vector<std::string> silent_names;
+    for (const std::string& name : bad_names) {
+      if (!failing_names.count(name)) silent_names.push_back(name);
+    }
+    const std::string silent = "silent behind " + join(silent_names);
+    return unknown(std::move(v), failing_names.empty() ? silent + ", failing nowhere"
+                                                       : "fails behind " + *failing_names.begin() +
+                                                             " only; " + silent);
   }
   const std::vector<const LocationEvidence*>& failing = p.failing;
   const ReferenceCount refs = references_of(failing);
