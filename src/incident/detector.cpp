@@ -1,0 +1,283 @@
+// Replays each service's results in result-time order through the confirm/recover state per
+// check and location, the quorum and the attribution. Replaying from the results, rather than
+// updating in arrival order, is what makes late results land where they happened.
+#include "incident/detector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace leeway::incident {
+
+std::string_view to_string(TimelineEvent::Kind kind) {
+  switch (kind) {
+    case TimelineEvent::Kind::kOpened:
+      return "opened";
+    case TimelineEvent::Kind::kLocationDown:
+      return "location down";
+    case TimelineEvent::Kind::kLocationBack:
+      return "location back";
+    case TimelineEvent::Kind::kAttributionChanged:
+      return "attribution changed";
+    case TimelineEvent::Kind::kChange:
+      return "change recorded";
+    case TimelineEvent::Kind::kResolved:
+      return "resolved";
+    case TimelineEvent::Kind::kReopened:
+      return "reopened";
+  }
+  return "";
+}
+
+Detector::Detector(DetectorOptions options) : options_(std::move(options)) {}
+
+void Detector::add(std::span<const store::Committed> batch) {
+  std::set<std::string> touched;
+  for (const store::Committed& c : batch) {
+    const store::StoredResult& r = c.result;
+    const auto check = options_.checks.find(r.check);
+    const auto location = options_.locations.find(r.location);
+    const bool reference = location != options_.locations.end() &&
+                           std::count(location->second.reference_checks.begin(),
+                                      location->second.reference_checks.end(), r.check) > 0;
+    if (check == options_.checks.end() && !reference) continue;
+    series_[{r.check, r.location}].emplace(r.started_us, Point{r.outcome, r.stage});
+    if (check != options_.checks.end()) touched.insert(check->second.service);
+    // A reference result changes the evidence of every service this location watches.
+    if (reference) {
+      for (const auto& [key, series] : series_) {
+        const auto other = options_.checks.find(key.first);
+        if (key.second == r.location && other != options_.checks.end()) {
+          touched.insert(other->second.service);
+        }
+      }
+    }
+  }
+  for (const std::string& service : touched) incidents_[service] = replay(service);
+}
+
+void Detector::record_change(const std::string& service, const Change& change) {
+  changes_[service].push_back(change);
+  if (incidents_.count(service)) incidents_[service] = replay(service);
+}
+
+std::vector<Incident> Detector::incidents() const {
+  std::vector<Incident> all;
+  for (const auto& [service, incidents] : incidents_) {
+    all.insert(all.end(), incidents.begin(), incidents.end());
+  }
+  return all;
+}
+
+namespace {
+
+// One check at one location, as the replay has seen it so far.
+struct LocationState {
+  int failures = 0;   // consecutive
+  int successes = 0;  // consecutive
+  bool down = false;  // confirmed
+  TimeUs failing_since_us = 0;
+  TimeUs last_us = 0;
+  probe::Outcome shown = probe::Outcome::kUp;  // what the quorum is told
+  probe::Stage stage = probe::Stage::kNone;
+};
+
+int severity(probe::Outcome o) {
+  return o == probe::Outcome::kDown ? 2 : o == probe::Outcome::kDegraded ? 1 : 0;
+}
+
+}  // namespace
+
+std::vector<Incident> Detector::replay(const std::string& service) const {
+  struct Step {
+    TimeUs at_us;
+    const std::string* check;
+    const std::string* location;
+    Point point;
+  };
+  std::vector<Step> steps;
+  std::set<std::string> checks;
+  for (const auto& [key, series] : series_) {
+    const auto info = options_.checks.find(key.first);
+    if (info == options_.checks.end() || info->second.service != service) continue;
+    checks.insert(key.first);
+    for (const auto& [at, point] : series) steps.push_back({at, &key.first, &key.second, point});
+  }
+  std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
+    return std::tie(a.at_us, *a.check, *a.location) < std::tie(b.at_us, *b.check, *b.location);
+  });
+  const std::vector<Change> no_changes;
+  const auto found_changes = changes_.find(service);
+  const std::vector<Change>& changes =
+      found_changes == changes_.end() ? no_changes : found_changes->second;
+
+  std::map<std::pair<std::string, std::string>, LocationState> states;
+  std::vector<Incident> incidents;
+  Incident* open = nullptr;
+  // When the first location changed state since the verdict was last taken; -1: none since.
+  // Locations report at different moments within an interval, so a verdict taken halfway
+  // through a change (one vantage of an ISP confirmed down, its neighbour not yet) would be
+  // wrong for a moment: it waits until every reporting location has reported since.
+  TimeUs unsettled_since_us = -1;
+
+  const auto labels_of = [&](const std::string& location) {
+    const auto it = options_.locations.find(location);
+    return it == options_.locations.end() ? Labels{} : it->second.labels;
+  };
+  const auto quorum_options = [&](const std::string& check) {
+    return QuorumOptions{options_.checks.at(check).interval_us, options_.silent_after_intervals,
+                         options_.down_when};
+  };
+  // A location's reference health at `now_us`: its reference checks' latest results, if recent.
+  const auto references_at = [&](const std::string& location, TimeUs now_us) {
+    const auto info = options_.locations.find(location);
+    if (info == options_.locations.end() || info->second.reference_checks.empty()) {
+      return ReferenceHealth::kNone;
+    }
+    bool any = false;
+    for (const std::string& check : info->second.reference_checks) {
+      const auto series = series_.find({check, location});
+      if (series == series_.end()) continue;
+      const auto after = series->second.upper_bound(now_us);
+      if (after == series->second.begin()) continue;
+      const auto& [at, point] = *std::prev(after);
+      if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
+        continue;
+      }
+      if (point.outcome == probe::Outcome::kUp || point.outcome == probe::Outcome::kDegraded) {
+        return ReferenceHealth::kUp;
+      }
+      any = any || point.outcome == probe::Outcome::kDown;
+    }
+    return any ? ReferenceHealth::kDown : ReferenceHealth::kNone;
+  };
+
+  for (const Step& step : steps) {
+    std::vector<TimelineEvent> events;
+    LocationState& s = states[{*step.check, *step.location}];
+    // An unknown result is leeway's own failure: no evidence either way, so the location ages
+    // toward silence instead.
+    if (step.point.outcome != probe::Outcome::kUnknown) {
+      s.last_us = step.at_us;
+      if (step.point.outcome == probe::Outcome::kDown) {
+        if (s.failures++ == 0) s.failing_since_us = step.at_us;
+        s.successes = 0;
+        s.stage = step.point.stage;
+        if (!s.down && s.failures >= options_.confirm) {
+          s.down = true;
+          events.push_back({s.failing_since_us, TimelineEvent::Kind::kLocationDown,
+                            fmt::format("{} sees {} down ({})", *step.location, *step.check,
+                                        probe::to_string(s.stage))});
+        }
+      } else {
+        s.failures = 0;
+        if (s.down && ++s.successes >= options_.recover) {
+          s.down = false;
+          events.push_back({step.at_us, TimelineEvent::Kind::kLocationBack,
+                            fmt::format("{} sees {} up again", *step.location, *step.check)});
+        }
+      }
+      s.shown = s.down                                            ? probe::Outcome::kDown
+                : step.point.outcome == probe::Outcome::kDegraded ? probe::Outcome::kDegraded
+                                                                  : probe::Outcome::kUp;
+    }
+
+    // The service at this moment: each check's quorum, and what each location sees.
+    const TimeUs now = step.at_us;
+    bool all_up = true;
+    std::set<std::string> bad_checks;
+    std::map<std::string, LocationEvidence> evidence;
+    for (const std::string& check : checks) {
+      std::vector<LocationReport> reports;
+      for (const auto& [key, state] : states) {
+        if (key.first != check || state.last_us == 0) continue;
+        reports.push_back(
+            {key.second, labels_of(key.second), state.last_us, state.shown, state.stage});
+        LocationEvidence& e = evidence[key.second];
+        e.location = key.second;
+        e.labels = reports.back().labels;
+        e.checks.push_back({check, state.shown, state.stage,
+                            is_silent(reports.back(), now, quorum_options(check))});
+      }
+      const Quorum q = decide_quorum(reports, now, quorum_options(check));
+      if (q.state == CheckState::kDown || q.state == CheckState::kDegraded) {
+        bad_checks.insert(check);
+      }
+      all_up = all_up && q.state == CheckState::kUp;
+    }
+    const bool bad = !bad_checks.empty();
+    if (bad && !open) {
+      // It opened when the first failure that the confirmations stand on happened.
+      TimeUs first_failure = now;
+      for (const auto& [key, state] : states) {
+        if (state.down) first_failure = std::min(first_failure, state.failing_since_us);
+      }
+      // Failing again soon after it resolved is flapping: the same incident, reopened.
+      if (!incidents.empty() &&
+          first_failure - *incidents.back().resolved_us <= options_.reopen_within_us) {
+        open = &incidents.back();
+        open->resolved_us.reset();
+        ++open->reopened;
+        open->timeline.push_back({first_failure, TimelineEvent::Kind::kReopened,
+                                  fmt::format("reopened: flapping ({} times)", open->reopened)});
+      } else {
+        incidents.emplace_back();
+        open = &incidents.back();
+        open->service = service;
+        open->opened_us = first_failure;
+        open->id = service + "@" + format_rfc3339(first_failure);
+        open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
+      }
+    }
+    if (!events.empty() && unsettled_since_us < 0) unsettled_since_us = now;
+    if (!open) continue;
+    open->timeline.insert(open->timeline.end(), events.begin(), events.end());
+    if (bad) {
+      open->checks.insert(bad_checks.begin(), bad_checks.end());
+      std::vector<LocationEvidence> locations;
+      for (auto& [name, e] : evidence) {
+        e.references = references_at(name, now);
+        locations.push_back(e);
+      }
+      for (const auto& [key, state] : states) {
+        if (state.down) open->locations[key.second].insert(state.stage);
+        if (severity(state.shown) > severity(open->worst)) open->worst = state.shown;
+      }
+      const bool settled = std::all_of(locations.begin(), locations.end(), [&](const auto& l) {
+        return std::all_of(l.checks.begin(), l.checks.end(), [&](const CheckStatus& c) {
+          return c.silent || states.at({c.check, l.location}).last_us >= unsettled_since_us;
+        });
+      });
+      if (!settled) continue;
+      unsettled_since_us = -1;
+      Verdict verdict = attribute(locations);
+      // A verdict keeps the evidence it was first reached on: while an outage ends, the
+      // references come back before the service does, and would tell the story backwards.
+      if (verdict.name == open->verdict.name) continue;
+      open->timeline.push_back(
+          {now, TimelineEvent::Kind::kAttributionChanged, "attribution: " + verdict.name});
+      open->verdict = std::move(verdict);
+      open->changes =
+          correlate_changes(changes, open->opened_us, open->verdict, options_.change_window_us);
+      open->summary = describe(service, open->opened_us, open->verdict, locations, open->changes);
+    } else if (all_up) {
+      unsettled_since_us = -1;
+      open->resolved_us = now;
+      open->timeline.push_back({now, TimelineEvent::Kind::kResolved, "resolved"});
+      open = nullptr;
+    }
+  }
+
+  for (Incident& incident : incidents) {
+    for (const Change& change : incident.changes.before) {
+      incident.timeline.push_back({change.at_us, TimelineEvent::Kind::kChange,
+                                   fmt::format("{}: {}", change.kind, change.description)});
+    }
+    std::stable_sort(incident.timeline.begin(), incident.timeline.end(),
+                     [](const auto& a, const auto& b) { return a.at_us < b.at_us; });
+  }
+  return incidents;
+}
+
+}  // namespace leeway::incident

@@ -1,0 +1,116 @@
+// The incident detector: fed the results the store committed, in any arrival order (late ones
+// from an agent's spool included), it keeps each check's results per location by result time
+// and says which incidents each service had: opened and resolved at the results' times, never
+// at arrival times, with the affected checks and locations, the attribution and a timeline.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "incident/attribution.h"
+#include "incident/quorum.h"
+#include "store/store.h"
+
+namespace leeway::incident {
+
+struct CheckInfo {
+  std::string service;
+  DurationUs interval_us = 30 * kSecondUs;
+};
+
+struct LocationInfo {
+  Labels labels;
+  // The checks this location runs against its reference targets (another site, a public
+  // resolver). Their results count toward the location's reference health, not toward a service.
+  std::vector<std::string> reference_checks;
+  DurationUs reference_interval_us = 30 * kSecondUs;  // how often they run
+};
+
+struct DetectorOptions {
+  std::map<std::string, CheckInfo> checks;        // by check id; others' results are ignored
+  std::map<std::string, LocationInfo> locations;  // by location id; unlisted ones are unlabelled
+  int confirm = 2;  // a location sees a check down after this many consecutive failures
+  int recover = 2;  // and back up after this many consecutive successes
+  int silent_after_intervals = 3;
+  DownWhen down_when;
+  DurationUs change_window_us = kDefaultChangeWindowUs;
+  // A service that fails again this soon after its incident resolved is flapping: the incident
+  // is reopened rather than a new one opened, so a lossy link is one incident, not a storm.
+  DurationUs reopen_within_us = 5 * kMinuteUs;
+};
+
+struct TimelineEvent {
+  enum class Kind {
+    kOpened,
+    kLocationDown,
+    kLocationBack,
+    kAttributionChanged,
+    kChange,
+    kResolved,
+    kReopened,  // it failed again soon after it resolved: flapping
+  };
+  TimeUs at_us = 0;
+  Kind kind = Kind::kOpened;
+  std::string text;  // e.g. "kt-1 sees shop-web/home down (dns)", "attribution: network:kt"
+
+  bool operator==(const TimelineEvent&) const = default;
+};
+std::string_view to_string(TimelineEvent::Kind kind);
+
+struct Incident {
+  std::string id;  // "<service>@<opened, RFC 3339>": the same on every replay
+  std::string service;
+  TimeUs opened_us = 0;               // when the first failure that opened it happened
+  std::optional<TimeUs> resolved_us;  // none while open
+  int reopened = 0;  // times it failed again within reopen_within_us of resolving: flapping
+  std::set<std::string> checks;  // every check that was down or degraded during it
+  // Every location that saw one of its checks down, with the failing stages it saw.
+  std::map<std::string, std::set<probe::Stage>> locations;
+  probe::Outcome worst = probe::Outcome::kDegraded;
+  Verdict verdict;  // the latest attribution
+  ChangeCorrelation changes;
+  std::string summary;                  // describe()'s sentence for the latest verdict
+  std::vector<TimelineEvent> timeline;  // in time order
+
+  bool operator==(const Incident&) const = default;
+};
+
+// Not thread-safe: one subscriber thread feeds it. It keeps every result it is fed and replays a
+// service's history on each batch that touches it: bounding that history is for the daemon's
+// wiring, which comes next.
+class Detector {
+ public:
+  explicit Detector(DetectorOptions options);
+
+  // Takes a batch of committed results in any order. A result seen before (same check,
+  // location and start time) is ignored, so a replay from the store after a restart is harmless.
+  void add(std::span<const store::Committed> batch);
+
+  // Records a change for a service; incidents list it when it falls in their change window.
+  void record_change(const std::string& service, const Change& change);
+
+  // Every incident so far, by service then opening time: the same whatever order the results
+  // arrived in.
+  std::vector<Incident> incidents() const;
+
+ private:
+  struct Point {
+    probe::Outcome outcome;
+    probe::Stage stage;
+  };
+  using Series = std::map<TimeUs, Point>;  // one check at one location, by result time
+
+  std::vector<Incident> replay(const std::string& service) const;
+
+  DetectorOptions options_;
+  std::map<std::pair<std::string, std::string>, Series> series_;  // by (check, location)
+  std::map<std::string, std::vector<Change>> changes_;            // by service
+  std::map<std::string, std::vector<Incident>> incidents_;        // by service
+};
+
+}  // namespace leeway::incident
