@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kRepoDir = fs::path(__FILE__).parent_path().parent_path().parent_path();
+const fs::path kRepoDir = fs::path(LEEWAY_SOURCE_DIR);
 
 TEST(ConfigDocs, CheckedInReferenceMatchesTheSchema) {
   auto checked_in = read_file((kRepoDir / "docs" / "config.md").string());

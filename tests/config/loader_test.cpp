@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSourceDir = fs::path(__FILE__).parent_path();
+const fs::path kSourceDir = fs::path(LEEWAY_SOURCE_DIR) / "tests" / "config";
 const fs::path kCasesDir = kSourceDir / "data" / "cases";
 const fs::path kRepoDir = kSourceDir.parent_path().parent_path();
 
