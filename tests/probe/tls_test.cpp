@@ -387,5 +387,18 @@ TEST_F(TlsTest, CaFileReplacedOnDiskIsPickedUp) {
   EXPECT_THAT(r.error, StartsWith("certificate not trusted: "));
 }
 
+TEST_F(TlsTest, CaFileWithoutCertificatesIsAClearError) {
+  std::string ca_file = *dir_ + "/not-a-ca.pem";
+  std::ofstream(ca_file) << "not a certificate\n";
+  TlsServer server(serving(ca_->issue("bad-ca", "localhost", -1, 90)));
+  auto spec = spec_for(server.port());
+  spec.tls.ca_file = ca_file;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kTls);
+  EXPECT_THAT(r.error, StartsWith("cannot load CA file \"" + ca_file + "\": ")) << r.error;
+  EXPECT_EQ(server.connections(), 0);
+}
+
 }  // namespace
 }  // namespace leeway::testing
