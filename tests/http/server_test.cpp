@@ -412,6 +412,15 @@ TEST_F(OffloadTest, KeepAliveWorksAcrossOffloadedAndLoopRoutes) {
   }
 }
 
+TEST_F(OffloadTest, HeadOfAnOffloadedRouteGivesTheLengthWithoutTheBody) {
+  gate_.open();
+  std::string reply =
+      raw_exchange(port_, "HEAD /slow?size=100 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Content-Length: 100\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n"));
+}
+
 TEST_F(OffloadTest, ErrorsInEitherPartAreJson500s) {
   Client client(port_);
   auto res = client.call("/loop-boom");
