@@ -412,6 +412,15 @@ TEST_F(OffloadTest, KeepAliveWorksAcrossOffloadedAndLoopRoutes) {
   }
 }
 
+TEST_F(OffloadTest, HeadOfAnOffloadedRouteGivesTheLengthWithoutTheBody) {
+  gate_.open();
+  std::string reply =
+      raw_exchange(port_, "HEAD /slow?size=100 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Content-Length: 100\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n"));
+}
+
 TEST_F(OffloadTest, ErrorsInEitherPartAreJson500s) {
   Client client(port_);
   auto res = client.call("/loop-boom");
@@ -491,19 +500,23 @@ class FileLimit {
   rlimit saved_{};
 };
 
-// A server on its own loop thread, with the given options and one route.
+// A server with the given options and one route, listening; its loop runs on a thread of its own
+// from run() on.
 class LimitedServer {
  public:
   explicit LimitedServer(ServerOptions options)
       : server_(io_, {{"GET", "/healthz", [](const Request&) { return Response::text("ok\n"); }}},
                 options) {
     port_ = server_.listen("127.0.0.1:0").value();
-    loop_ = std::thread([this] { io_.run(); });
   }
   ~LimitedServer() {
     boost::asio::post(io_, [this] { server_.stop(); });
     io_.stop();
-    loop_.join();
+    if (loop_.joinable()) loop_.join();
+  }
+
+  void run() {
+    loop_ = std::thread([this] { io_.run(); });
   }
 
   Server& server() { return server_; }
@@ -530,6 +543,7 @@ TEST(ServerLimits, PastTheConnectionLimitANewConnectionGetsA503) {
   ServerOptions options;
   options.max_connections = 3;
   LimitedServer s(options);
+  s.run();
   boost::asio::io_context io;
   std::vector<std::unique_ptr<tcp::socket>> idle;
   for (int i = 0; i < 3; ++i) {
@@ -548,7 +562,7 @@ TEST(ServerLimits, PastTheConnectionLimitANewConnectionGetsA503) {
 
 // Issue 12, item 3: with no file descriptors left, the accept loop spun at 100% CPU (accept
 // failed at once, again and again, on the connection waiting in the queue). Server and clients
-// share this process, so the clients take the descriptors until neither side has any.
+// share this process: the clients take every descriptor.
 TEST(ServerLimits, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinningThenServesAgain) {
   ServerOptions options;
   options.max_connections = 100'000;  // the limit is the process's, not the server's
@@ -557,14 +571,16 @@ TEST(ServerLimits, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinningThenServes
   std::vector<std::unique_ptr<tcp::socket>> idle;
   {
     FileLimit limit(200);
+    // Before the server's loop runs, so that connections are still queued when none are left.
     for (int i = 0; i < 1000; ++i) {
       auto socket = std::make_unique<tcp::socket>(io);
       beast::error_code ec;
       socket->connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), s.port()), ec);
-      if (ec) break;  // EMFILE: this side has none left either
+      if (ec) break;  // EMFILE
       idle.push_back(std::move(socket));
     }
     ASSERT_GT(idle.size(), 50u);
+    s.run();
     ASSERT_TRUE(wait_until([&] { return s.server().accept_errors_total() > 0; }));
     // Spinning fails hundreds of thousands of times a second; waiting, 10 ms doubling to 1 s,
     // about 8 times in the first second.
