@@ -302,7 +302,7 @@ TEST_F(SqliteIngestTest, AVersion3DatabaseGetsSeqsForItsChunksAndRecentRows) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   const char* v3 = R"sql(
-DROP INDEX recent_results_by_seq;
+DROP TABLE recent_commits;
 DROP INDEX chunks_by_seq;
 DROP TABLE store_state;
 ALTER TABLE recent_results DROP COLUMN seq;
