@@ -45,7 +45,7 @@ fuzz:
 	@for bin in build/fuzz/fuzz/*_fuzz; do \
 	  name=$$(basename $$bin _fuzz); mkdir -p build/fuzz/corpus/$$name; \
 	  $$bin -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$name \
-	    fuzz/corpus/$$name tests/$$name/data/cases || exit 1; \
+	    fuzz/corpus/$$name $$(ls -d tests/$$name/data/cases 2>/dev/null) || exit 1; \
 	done
 
 clean:

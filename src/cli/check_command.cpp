@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 #include <map>
@@ -112,8 +113,11 @@ Runner setup_check(CLI::App& sub) {
       sub.add_flag_callback("-4", [&values] { values.assign(1, "4"); }, "[http,tcp,icmp,tls] use only IPv4");
       sub.add_flag_callback("-6", [&values] { values.assign(1, "6"); }, "[http,tcp,icmp,tls] use only IPv6");
     } else {
+      // One value per use (a repeatable option is given again): a value list would also take
+      // the target that follows it (`-t 3s URL --json`).
       auto* opt = sub.add_option(with_alias(option.key, flag_name(option.key)), values, help);
-      if (!option.repeatable) opt->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+      opt->expected(1)->allow_extra_args(false)->multi_option_policy(
+          option.repeatable ? CLI::MultiOptionPolicy::TakeAll : CLI::MultiOptionPolicy::TakeLast);
       opt->type_name(option.type == probe::OptionType::kString ? "TEXT" : "VALUE");
     }
   }

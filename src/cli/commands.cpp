@@ -1,7 +1,11 @@
 #include "cli/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <string_view>
+
+#include "core/text.h"
 
 namespace leeway::cli {
 
@@ -23,6 +27,29 @@ constexpr Command kCommands[] = {
     {"version", "Print the version", setup_version},
 };
 
+// The command words at the start of argv must name commands: CLI11 reads `leeway anything
+// --help` as a request for the top help (exit 0) before it notices "anything". Prints the error
+// and returns false for an unknown one.
+bool known_commands(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "leeway";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    auto subs = at->get_subcommands({});
+    if (word.starts_with('-') || subs.empty()) return true;
+    auto it = std::find_if(subs.begin(), subs.end(),
+                           [&](CLI::App* sub) { return sub->get_name() == word; });
+    if (it == subs.end()) {
+      std::cerr << path << ": unknown command \"" << terminal_safe(word) << "\"; see " << path
+                << " --help\n";
+      return false;
+    }
+    at = *it;
+    path += " " + at->get_name();
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,6 +61,7 @@ int main(int argc, char** argv) {
     Runner runner = command.setup(*sub);
     sub->callback([&chosen, runner] { chosen = runner; });
   }
+  if (!known_commands(app, argc, argv)) return kExitUnknown;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,8 +1,13 @@
+// A probe result for people (the human and Nagios formats) and for programs (JSON). Whatever a
+// peer or the command line put into a result's text, the terminal gets it escaped
+// (terminal_safe) and JSON gets valid UTF-8.
 #include "cli/report.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "core/text.h"
 
 namespace leeway::cli {
 
@@ -20,6 +25,7 @@ std::string upper(std::string_view text) {
 }
 
 // What the run found, beyond up or down: the status, the answers, the loss, the certificate.
+// Escaped for a terminal: answers and banners are the peer's words.
 std::string details(const ProbeResult& r, Kind kind) {
   std::string out;
   auto add = [&out](const std::string& part) {
@@ -49,7 +55,7 @@ std::string details(const ProbeResult& r, Kind kind) {
   if (r.cert_days_left) add(fmt::format("certificate valid {} more days", *r.cert_days_left));
   if (!r.cert_subject.empty()) add("subject " + r.cert_subject);
   if (!r.remote_address.empty()) add("from " + r.remote_address);
-  return out;
+  return terminal_safe(out);
 }
 
 }  // namespace
@@ -62,12 +68,12 @@ std::string format_human(const probe::CheckSpec& spec, const ProbeResult& r, boo
             : r.outcome == Outcome::kDegraded ? "\033[1;33m" : "\033[1;31m";
   }
   std::string out = fmt::format("{}{:<8}{} {} in {}", paint, upper(to_string(r.outcome)), reset,
-                                spec.target, format_duration(r.timings.total_us));
+                                terminal_safe(spec.target), format_duration(r.timings.total_us));
   if (std::string d = details(r, spec.kind); !d.empty()) out += " (" + d + ")";
   out += "\n";
   if (r.outcome != Outcome::kUp) {
     std::string where = r.stage == Stage::kNone ? "" : fmt::format("at {}: ", to_string(r.stage));
-    out += fmt::format("         {}{}\n", where, r.error);
+    out += fmt::format("         {}{}\n", where, terminal_safe(r.error));
   }
 
   // The waterfall: each stage reached, as a bar placed where it happened within the total.
@@ -98,7 +104,7 @@ std::string format_human(const probe::CheckSpec& spec, const ProbeResult& r, boo
 nlohmann::json to_json(const probe::CheckSpec& spec, const ProbeResult& r) {
   auto us_or_null = [](DurationUs us) { return us < 0 ? nlohmann::json() : nlohmann::json(us); };
   nlohmann::json j = {
-      {"target", spec.target},
+      {"target", utf8_safe(spec.target)},
       {"kind", to_string(spec.kind)},
       {"outcome", to_string(r.outcome)},
       {"stage", r.stage == Stage::kNone ? nlohmann::json() : nlohmann::json(to_string(r.stage))},
@@ -133,10 +139,10 @@ std::string format_nagios(const probe::CheckSpec& spec, const ProbeResult& r) {
   static constexpr const char* kState[] = {"OK", "WARNING", "CRITICAL"};
   std::string text;
   if (r.outcome == Outcome::kUp) {
-    text = fmt::format("{} in {}", spec.target, format_duration(r.timings.total_us));
+    text = fmt::format("{} in {}", terminal_safe(spec.target), format_duration(r.timings.total_us));
   } else {
     std::string where = r.stage == Stage::kNone ? "" : fmt::format("{}: ", to_string(r.stage));
-    text = fmt::format("{} {}{}", spec.target, where, r.error);
+    text = fmt::format("{} {}{}", terminal_safe(spec.target), where, terminal_safe(r.error));
   }
   if (std::string d = details(r, spec.kind); !d.empty()) text += " (" + d + ")";
   // Nagios reserves '|' for the performance data.

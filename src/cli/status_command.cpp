@@ -8,31 +8,91 @@
 
 #include "cli/commands.h"
 #include "core/result.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace leeway::cli {
 
 namespace {
 
+// Far more than the daemon's answer for tens of thousands of checks; a server that sends more
+// (or never stops) is not a leeway daemon, and is not held in memory.
+constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
+// How much of an error reply is shown.
+constexpr std::size_t kShownErrorBytes = 200;
+
+struct Reply {
+  std::string body;
+  bool too_big = false;
+};
+
 // A blocking GET is right here: a one-shot command with nothing else to do meanwhile.
 Result<std::string> http_get(const std::string& url) {
   CURL* curl = curl_easy_init();
-  std::string body;
+  Reply reply;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                   +[](char* data, size_t size, size_t n, void* out) {
-                     static_cast<std::string*>(out)->append(data, size * n);
-                     return size * n;
-                   });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
+        auto* reply = static_cast<Reply*>(out);
+        if (reply->body.size() + size * n > kMaxReplyBytes) {
+          reply->too_big = true;
+          return CURL_WRITEFUNC_ERROR;
+        }
+        reply->body.append(data, size * n);
+        return size * n;
+      });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return fail("cannot reach ", url, ": ", curl_easy_strerror(rc));
-  if (status != 200) return fail(url, " answered HTTP ", std::to_string(status), ": ", body);
-  return body;
+  std::string where = terminal_safe(url);
+  if (reply.too_big)
+    return fail(where, " sent more than ", std::to_string(kMaxReplyBytes >> 20),
+                " MiB; stopped reading");
+  if (rc != CURLE_OK) return fail("cannot reach ", where, ": ", curl_easy_strerror(rc));
+  if (status != 200)
+    return fail(where, " answered HTTP ", std::to_string(status), ": ",
+                terminal_safe(std::string_view(reply.body).substr(0, kShownErrorBytes)));
+  return std::move(reply.body);
+}
+
+// The table of checks. Throws nlohmann::json::exception when the answer is not shaped like
+// the daemon's; every text from it is escaped for the terminal.
+int print_table(const nlohmann::json& j) {
+  int worst = kExitUp;
+  std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", "STATE", "CHECK", "LOCATION",
+                           "LAST", "24H", "DETAIL");
+  for (const auto& c : j.at("checks")) {
+    std::string id = terminal_safe(c.at("id").get<std::string>());
+    std::string avail = c["availability_24h"].is_object() && c["availability_24h"]["total"].get<long>() > 0
+                            ? fmt::format("{:.3f}%", c["availability_24h"]["ratio"].get<double>() * 100)
+                            : "-";
+    if (c["last"].empty()) {
+      std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", "PENDING", id, "-", "-",
+                               avail, "no result yet");
+      continue;
+    }
+    for (const auto& r : c["last"]) {
+      std::string outcome = r.at("outcome");
+      if (outcome == "down") worst = kExitDown;
+      else if (outcome == "degraded" && worst == kExitUp) worst = kExitDegraded;
+      std::string detail = r.at("error").get<std::string>();
+      // "connect: connection refused"; not "status: status 503 is not ...".
+      if (std::string stage = r["stage"].is_null() ? "" : r["stage"].get<std::string>();
+          !stage.empty() && !detail.starts_with(stage))
+        detail = stage + ": " + detail;
+      std::string upper = outcome;
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", terminal_safe(upper), id,
+                               terminal_safe(r.at("location").get<std::string>()),
+                               format_duration(r.at("timings_us").at("total").get<DurationUs>()),
+                               avail, terminal_safe(detail));
+    }
+  }
+  return worst;
 }
 
 int run_status(const std::string& server, bool as_json) {
@@ -42,44 +102,21 @@ int run_status(const std::string& server, bool as_json) {
     return kExitUnknown;
   }
   auto j = nlohmann::json::parse(*body, nullptr, false);
-  if (j.is_discarded() || !j.contains("checks")) {
-    std::cerr << "leeway status: " << server << " did not answer like a leeway daemon\n";
+  auto not_leeway = [&server] {
+    std::cerr << "leeway status: " << terminal_safe(server)
+              << " did not answer like a leeway daemon\n";
     return kExitUnknown;
-  }
+  };
+  if (j.is_discarded() || !j.is_object() || !j.contains("checks")) return not_leeway();
   if (as_json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  int worst = kExitUp;
-  std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", "STATE", "CHECK", "LOCATION",
-                           "LAST", "24H", "DETAIL");
-  for (const auto& c : j["checks"]) {
-    std::string avail = c["availability_24h"].is_object() && c["availability_24h"]["total"].get<long>() > 0
-                            ? fmt::format("{:.3f}%", c["availability_24h"]["ratio"].get<double>() * 100)
-                            : "-";
-    if (c["last"].empty()) {
-      std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", "PENDING",
-                               c["id"].get<std::string>(), "-", "-", avail, "no result yet");
-      continue;
-    }
-    for (const auto& r : c["last"]) {
-      std::string outcome = r["outcome"];
-      if (outcome == "down") worst = kExitDown;
-      else if (outcome == "degraded" && worst == kExitUp) worst = kExitDegraded;
-      std::string detail = r["error"].get<std::string>();
-      // "connect: connection refused"; not "status: status 503 is not ...".
-      if (std::string stage = r["stage"].is_null() ? "" : r["stage"].get<std::string>();
-          !stage.empty() && !detail.starts_with(stage))
-        detail = stage + ": " + detail;
-      std::string upper = outcome;
-      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", upper,
-                               c["id"].get<std::string>(), r["location"].get<std::string>(),
-                               format_duration(r["timings_us"]["total"].get<DurationUs>()), avail,
-                               detail);
-    }
+  try {
+    return print_table(j);
+  } catch (const nlohmann::json::exception&) {
+    return not_leeway();
   }
-  return worst;
 }
 
 }  // namespace

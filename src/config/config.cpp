@@ -2,6 +2,9 @@
 // the check option table, collecting every error with its file:line:column before giving up.
 #include "config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -10,13 +13,14 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "config/schema.h"
+#include "core/text.h"
 #include "probe/options.h"
 
 namespace leeway::config {
@@ -39,12 +43,32 @@ std::string ConfigError::to_string() const {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(std::strerror(errno));
-  return text.str();
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return fail(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return fail("is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+  if (static_cast<std::size_t>(st.st_size) > kMaxConfigFileBytes)
+    return fail(fmt::format("{} bytes, over the limit of {} MiB for one file", st.st_size,
+                            kMaxConfigFileBytes >> 20));
+  std::string text;
+  char buffer[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(std::strerror(errno));
+    if (n == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(n));
+    // The file may have grown since fstat.
+    if (text.size() > kMaxConfigFileBytes)
+      return fail(fmt::format("over the limit of {} MiB for one file", kMaxConfigFileBytes >> 20));
+  }
 }
 
 namespace {
@@ -100,10 +124,20 @@ std::string closest(std::string_view word, const std::vector<std::string_view>& 
   return std::string(best);
 }
 
+// A value quoted in a message, escaped: messages go to terminals and into JSON.
 std::string in_quotes(std::string_view text) {
   constexpr std::size_t kMaxShown = 60;
-  if (text.size() > kMaxShown) return fmt::format("\"{}...\"", text.substr(0, kMaxShown));
-  return fmt::format("\"{}\"", text);
+  if (text.size() > kMaxShown)
+    return fmt::format("\"{}...\"", terminal_safe(text.substr(0, kMaxShown)));
+  return fmt::format("\"{}\"", terminal_safe(text));
+}
+
+// What no value in a config may hold: bytes that are not UTF-8 (they break JSON and the API),
+// and NUL (the API would show one string while the probe used the text before the NUL).
+std::string bad_text(std::string_view text) {
+  if (!utf8_valid(text)) return "UTF-8 text";
+  if (text.find('\0') != std::string_view::npos) return "text without NUL characters";
+  return "";
 }
 
 // What a node is, for "expected X, got Y".
@@ -159,32 +193,21 @@ bool is_address(std::string_view text) {
   return parse_int(text.substr(colon + 1), port) && port >= 1 && port <= 65535;
 }
 
-// Keeps parse_duration within int64: it converts without a range check (reported; remove this
-// once core does), and a config file must never crash the daemon. 64 characters of at most
-// 7-digit numbers stay below 2^63 microseconds even in days.
-bool fits_duration(std::string_view text) {
-  constexpr std::size_t kMaxText = 64;
-  constexpr int kMaxDigits = 7;
-  if (text.size() > kMaxText) return false;
-  int run = 0;
-  bool fraction = false;
-  for (char c : text) {
-    if (c == '.') {
-      fraction = true;
-    } else if (c < '0' || c > '9') {
-      fraction = false;
-      run = 0;
-    } else if (!fraction && ++run > kMaxDigits) {
-      return false;
-    }
-  }
-  return true;
+// Above zero and, when the key has one, at least its least value ("1s"). parse_duration
+// refuses what does not fit in 64 bits, as `leeway check` does with the same text.
+bool is_duration_for(std::string_view least, std::string_view text) {
+  auto d = parse_duration(text);
+  if (!d || *d <= 0) return false;
+  return least.empty() || *d >= parse_duration(least).value();
 }
 
 bool is_positive_duration(std::string_view text) {
-  if (!fits_duration(text)) return false;
-  auto d = parse_duration(text);
-  return d && *d > 0;
+  return is_duration_for("", text);
+}
+
+// Ids, names and labels: what people read in lists, URLs and alerts, never a megabyte.
+bool is_label(const SchemaKey& key) {
+  return key.type == ValueType::kId || (key.type == ValueType::kString && key.section != "server");
 }
 
 // The items of a list value; a lone scalar is a list of one.
@@ -241,6 +264,8 @@ class Loader {
 
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
+    read_keys_.insert(stack_.back().key);
+    total_bytes_ = text.size();
     read_one(text, file_name);
     stack_.pop_back();
     Config config = build();
@@ -357,10 +382,19 @@ class Loader {
       error(where(item), fmt::format("include: nested more than {} deep", kMaxIncludeDepth));
       return;
     }
+    // Read once: a file that several others include is still one set of sections, and files
+    // that each include the next twice must not cost 2^N reads.
+    if (!read_keys_.insert(key).second) return;
     auto text = read_(name);
     if (!text) {
       error(where(item), fmt::format("include: cannot read {}: {}", in_quotes(name),
                                      text.error().message));
+      return;
+    }
+    total_bytes_ += text->size();
+    if (total_bytes_ > kMaxConfigBytes) {
+      error(where(item), fmt::format("include: {} takes the config over {} MiB in all",
+                                     in_quotes(name), kMaxConfigBytes >> 20));
       return;
     }
     stack_.push_back({name, key});
@@ -378,6 +412,12 @@ class Loader {
       error(where(entry, node), fmt::format("{}: expected {}, got {}", key.key, describe(key), got(node)));
       return false;
     };
+    if (!check_text(key.key, entry)) return false;
+    if (value.IsScalar() && is_label(key) && value.Scalar().size() > kMaxLabelBytes) {
+      error(where(entry), fmt::format("{}: {} bytes long; at most {}", key.key,
+                                      value.Scalar().size(), kMaxLabelBytes));
+      return false;
+    }
     switch (key.type) {
       case ValueType::kMap:
         return value.IsMap() || value.IsNull() || expected(value);
@@ -404,7 +444,8 @@ class Loader {
     switch (key.type) {
       case ValueType::kId: return is_id(text) || expected(value);
       case ValueType::kInt: return in_range(key.allowed, text) || expected(value);
-      case ValueType::kDuration: return is_positive_duration(text) || expected(value);
+      case ValueType::kDuration:
+        return is_duration_for(key.allowed, text) || expected(value);
       case ValueType::kChoice: return is_choice(key.allowed, text) || expected(value);
       case ValueType::kAddress: return is_address(text) || expected(value);
       case ValueType::kTarget: {
@@ -429,11 +470,25 @@ class Loader {
       return false;
     };
     if (!entry.value.IsScalar() && !list_ok) return expected(entry.value);
+    if (!check_text(option.key, entry)) return false;
     bool ok = true;
     for (const auto& item : items(entry.value)) {
       if (!item.IsScalar()) ok = expected(item);
       else if (option.type == probe::OptionType::kDuration && !is_positive_duration(item.Scalar()))
         ok = expected(item);
+    }
+    return ok;
+  }
+
+  // Reports the scalars of a value that are not UTF-8 or hold a NUL. False when there is one.
+  bool check_text(std::string_view key, const Entry& entry) {
+    bool ok = true;
+    for (const auto& item : items(entry.value)) {
+      if (!item.IsScalar()) continue;
+      if (std::string wanted = bad_text(item.Scalar()); !wanted.empty()) {
+        error(where(entry, item), fmt::format("{}: expected {}, got {}", key, wanted, got(item)));
+        ok = false;
+      }
     }
     return ok;
   }
@@ -451,6 +506,11 @@ class Loader {
         continue;
       }
       const std::string& name = entry.key.Scalar();
+      if (std::string wanted = bad_text(name); !wanted.empty()) {
+        error(where_key(entry),
+              fmt::format("expected a key name in {}, got {}", wanted, got(entry.key)));
+        continue;
+      }
       if (auto [first, added] = seen.emplace(name, where_key(entry)); !added) {
         error(where_key(entry), fmt::format("{}: set twice; first at line {}", name, first->second.line));
         continue;
@@ -551,6 +611,10 @@ class Loader {
     config.server.store = text(server, "server", "store");
     config.server.location = text(server, "server", "location");
     config.server.max_concurrent_per_host = integer(server, "server", "max_concurrent_per_host");
+    config.server.max_connections = integer(server, "server", "max_connections");
+    if (const Entry* tokens = find(server, "api_tokens"))
+      for (const auto& item : items(tokens->value))
+        build_api_token(config, Entry{tokens->key, item, tokens->file});
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
@@ -600,6 +664,39 @@ class Loader {
       config.services.push_back(std::move(service));
     }
     return config;
+  }
+
+  // One of server.api_tokens. The hash is never quoted back: it may be a token pasted by mistake.
+  void build_api_token(Config& config, const Entry& item) {
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("api_tokens: expected a map of keys, got {}", got(item.value)));
+      return;
+    }
+    Fields fields = check_map(item, "server.api_tokens");
+    const Entry* name = find(fields, "name");
+    const Entry* hash = find(fields, "hash");
+    if (!name || !hash) return;
+    ApiToken token{name->value.Scalar(), {}};
+    constexpr std::string_view kPrefix = "sha256:";
+    std::string_view text = hash->value.Scalar();
+    bool ok = text.size() == kPrefix.size() + 2 * token.sha256.size() && text.starts_with(kPrefix);
+    for (std::size_t i = 0; ok && i < token.sha256.size(); ++i) {
+      auto digits = text.substr(kPrefix.size() + 2 * i, 2);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, token.sha256[i], 16);
+      ok = ec == std::errc() && end == digits.data() + 2;
+    }
+    if (!ok) {
+      error(where(*hash), "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
+                          "as `printf %s TOKEN | sha256sum` prints it");
+      return;
+    }
+    for (const auto& other : config.server.api_tokens) {
+      if (other.name == token.name) {
+        error(where(*name), fmt::format("name: token {} is defined twice", in_quotes(token.name)));
+        return;
+      }
+    }
+    config.server.api_tokens.push_back(std::move(token));
   }
 
   void build_locations(Config& config) {
@@ -707,6 +804,8 @@ class Loader {
   const FileReader& read_;
   std::vector<std::string> files_;
   std::vector<OpenFile> stack_;  // the chain of includes being read
+  std::set<std::string> read_keys_;  // every file read, by key: each is read once
+  std::size_t total_bytes_ = 0;      // of every file read
   std::vector<std::pair<Position, std::string>> errors_;
   // Sections gathered from every file.
   std::optional<Entry> server_;

@@ -2,6 +2,7 @@
 // every error in it at once, each with file:line:column. `leeway serve` exits 2 on errors.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -42,6 +43,13 @@ struct Service {
   std::vector<Check> checks;
 };
 
+// A token that may write through the API: who holds it and the SHA-256 of the token (the token
+// itself is never in the config).
+struct ApiToken {
+  std::string name;
+  std::array<unsigned char, 32> sha256{};
+};
+
 // The `server` section: how the daemon itself runs.
 struct ServerSettings {
   std::string listen;  // "host:port" for the HTTP API, UI and /metrics
@@ -50,6 +58,8 @@ struct ServerSettings {
   DurationUs rollup_retention_us = 0;
   std::string location;  // the daemon's own location id
   int max_concurrent_per_host = 0;
+  int max_connections = 0;           // HTTP connections open at once
+  std::vector<ApiToken> api_tokens;  // none: the API refuses every write
 };
 
 // What checks inherit when they do not say.
@@ -92,16 +102,24 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
+// What the loader reads at most: one file, and all the files of one config together (the main
+// file and every include). Beyond them a config is refused rather than held in memory.
+inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{4} << 20;
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
+// The longest id, name or label (owner, region, isp), in bytes.
+inline constexpr std::size_t kMaxLabelBytes = 200;
+
 // Reads a whole file by the name it is known by. Injected so tests and the fuzzer control what
 // `include:` can see.
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
-// Reads a file from disk; the error says why it could not (e.g. "No such file or directory").
+// Reads a regular file from disk, at most kMaxConfigFileBytes, without blocking on a FIFO; the
+// error says why it could not (e.g. "No such file or directory", "not a regular file").
 Result<std::string> read_file(const std::string& path);
 
 // Loads and validates the file at `path` and everything it includes. Errors name files as
 // given here, and included files relative to it ("conf/leeway.yaml" including "checks/a.yaml"
-// is "conf/checks/a.yaml").
+// is "conf/checks/a.yaml"). Each file is read once: a file included again adds nothing.
 LoadResult load_config(const std::string& path, const FileReader& read = read_file);
 
 // Same, from text already in memory named `file_name`; includes are read with `read`.

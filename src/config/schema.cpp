@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "config/config.h"
 #include "probe/options.h"
 
 namespace leeway::config {
@@ -27,6 +28,13 @@ constexpr SchemaKey kSchema[] = {
      "the daemon's own location id; it exists even when `locations` does not list it"},
     {"server", "max_concurrent_per_host", V::kInt, "4", "1..1000", false,
      "most runs in flight against one target host at a time"},
+    {"server", "max_connections", V::kInt, "256", "1..100000", false,
+     "most HTTP connections open at once; past it a new one gets a 503"},
+    {"server", "api_tokens", V::kMapList, "", "", false,
+     "who may write through the API (POST /api/v1/reload); none: writes are refused"},
+    {"server.api_tokens", "name", V::kId, "", "", true, "who holds the token, for the log"},
+    {"server.api_tokens", "hash", V::kString, "", "", true,
+     "`sha256:` and the token's SHA-256 in hex (`printf %s TOKEN | sha256sum`)"},
     {"server", "retention", V::kMap, "", "", false, "how long results are kept"},
     {"server.retention", "raw", V::kDuration, "14d", "", false, "every single result"},
     {"server.retention", "rollups", V::kDuration, "400d", "", false,
@@ -34,7 +42,7 @@ constexpr SchemaKey kSchema[] = {
 
     {"", "defaults", V::kMap, "", "", false,
      "what checks inherit when they do not say (one file only)"},
-    {"defaults", "interval", V::kDuration, "1m", "", false, "time between runs of a check"},
+    {"defaults", "interval", V::kDuration, "1m", "1s", false, "time between runs of a check"},
     {"defaults", "timeout", V::kDuration, "10s", "", false,
      "give up on a run and report it down after this long"},
     {"defaults", "locations", V::kIdList, "(server.location)", "", false,
@@ -61,7 +69,7 @@ constexpr SchemaKey kSchema[] = {
     {"services.checks", "target", V::kTarget, "", "", true,
      "what to probe, as for `leeway check`: https://host/path, tcp://host:port, "
      "dns://[resolver]/name?type=MX, icmp://host, tls://host:443"},
-    {"services.checks", "interval", V::kDuration, "(defaults.interval)", "", false,
+    {"services.checks", "interval", V::kDuration, "(defaults.interval)", "1s", false,
      "time between runs; not shorter than the timeout"},
     {"services.checks", "locations", V::kIdList, "(defaults.locations)", "", false,
      "the locations that run it"},
@@ -95,6 +103,7 @@ std::string_view type_name(probe::OptionType type) {
     case T::kStatusList: return "status codes";
     case T::kHeader: return "header";
     case T::kIpVersion: return "4, 6 or any";
+    case T::kRedirects: return "same-host, any or none";
   }
   return "";
 }
@@ -136,6 +145,8 @@ void append_section(std::string& out, const SchemaKey* opener, std::string_view 
     if (key.section != section) continue;
     std::string type(type_name(key));
     if (key.type == V::kInt || key.type == V::kChoice) type += fmt::format(" ({})", list(key.allowed));
+    if (key.type == V::kDuration && !key.allowed.empty())
+      type += fmt::format(" (at least {})", key.allowed);
     std::string doc = cell(key.doc);
     if (key.required) doc = "**required**; " + doc;
     if (key.type == V::kMap || key.type == V::kMapList)
@@ -169,7 +180,9 @@ std::string describe(const SchemaKey& key) {
       return fmt::format("a whole number from {} to {}", key.allowed.substr(0, dots),
                          key.allowed.substr(dots + 2));
     }
-    case V::kDuration: return std::string(probe::describe(probe::OptionType::kDuration));
+    case V::kDuration:
+      if (!key.allowed.empty()) return fmt::format("a duration of at least {}", key.allowed);
+      return std::string(probe::describe(probe::OptionType::kDuration));
     case V::kChoice: {
       std::string choices(key.allowed);
       auto last = choices.rfind(',');
@@ -204,6 +217,12 @@ std::string reference_docs() {
       "Durations need a unit: `500ms`, `30s`, `1m30s`, `2h`, `14d`. A list of ids or paths with\n"
       "one item may be written as that item alone. Sections marked \"one file only\" may appear\n"
       "in only one of the files read.\n";
+  out += fmt::format(
+      "\n"
+      "Only regular files are read, each at most {} MiB and {} MiB in all; a file included\n"
+      "several times is read once. Every value is UTF-8 text without NUL characters; ids, names\n"
+      "and labels (owner, region, isp) are at most {} bytes.\n",
+      kMaxConfigFileBytes >> 20, kMaxConfigBytes >> 20, kMaxLabelBytes);
   append_section(out, nullptr, "");
   for (const auto& key : kSchema) {
     if (key.type == V::kMap || key.type == V::kMapList) append_section(out, &key, section_path(key));

@@ -14,7 +14,7 @@ enum class ValueType {
   kString,    // any text
   kId,        // letters, digits, '-', '_' or '.'; used in ids and URLs
   kInt,       // a whole number within SchemaKey::allowed ("lo..hi")
-  kDuration,  // above zero, with a unit: "30s", "1m30s", "14d"
+  kDuration,  // above zero (at least SchemaKey::allowed when set), with a unit: "30s", "14d"
   kChoice,    // one of SchemaKey::allowed ("a,b")
   kAddress,   // "host:port", "[v6]:port"
   kTarget,    // a check URL as for `leeway check` (probe::parse_target)
@@ -34,7 +34,7 @@ struct SchemaKey {
   // As written in YAML; "" when there is none. A default computed from elsewhere is described in
   // parentheses, e.g. "(the id)".
   std::string_view default_text;
-  std::string_view allowed;  // kInt: "lo..hi"; kChoice: "a,b"; otherwise ""
+  std::string_view allowed;  // kInt: "lo..hi"; kChoice: "a,b"; kDuration: the least, "1s"; or ""
   bool required;
   std::string_view doc;  // one line
 };

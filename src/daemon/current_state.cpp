@@ -44,6 +44,7 @@ void CurrentState::record(const store::StoredResult& r) {
   s.buckets[store::latency_bucket(r.total_us)]++;
   s.count++;
   s.sum_seconds += r.total_us / 1e6;
+  if (r.outcome == probe::Outcome::kUnknown) s.unknown++;
 }
 
 std::vector<store::StoredResult> CurrentState::last_of(std::string_view check) const {

@@ -22,6 +22,7 @@ struct SeriesState {
   std::array<std::uint64_t, store::kLatencyBuckets> buckets{};  // not cumulative
   std::uint64_t count = 0;
   double sum_seconds = 0;
+  std::uint64_t unknown = 0;  // runs leeway could not judge (probe::Outcome::kUnknown)
 };
 
 class CurrentState {

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "ingest/ingest.h"
 #include "probe/probe.h"
+#include "probe/target.h"
 #include "schedule/schedule.h"
 #include "store/store.h"
 
@@ -71,6 +72,12 @@ struct Daemon::Impl {
             },
             schedule_options(*config)),
         signals(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  static std::vector<http::ApiToken> api_tokens(const config::Config& cfg) {
+    std::vector<http::ApiToken> tokens;
+    for (const auto& t : cfg.server.api_tokens) tokens.push_back({t.name, t.sha256});
+    return tokens;
+  }
 
   static schedule::Options schedule_options(const config::Config& cfg) {
     schedule::Options o;
@@ -152,6 +159,7 @@ struct Daemon::Impl {
       return s;
     }
     availability.set_checks(all_check_ids());
+    server->set_api_tokens(api_tokens(*config));
     std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
                              checks.size());
     return {};
@@ -221,7 +229,7 @@ http::Work Daemon::Impl::checks_json() {
         for (const auto& r : last[index++]) locations.push_back(result_json(r));
         json entry = {{"id", check.id},
                       {"service", service.id},
-                      {"target", check.spec.target},
+                      {"target", probe::redact_credentials(check.spec.target)},
                       {"kind", to_string(check.spec.kind)},
                       {"interval_s", check.interval_us / 1e6},
                       {"locations", check.locations},
@@ -368,6 +376,8 @@ struct MetricsSnapshot {
   bool store_healthy;
   std::vector<ingest::SubscriberMetrics> subscribers;
   std::size_t offloaded;
+  std::size_t http_connections = 0;
+  std::uint64_t http_refused = 0, http_accept_errors = 0;
 };
 
 // The results stream's subscribers: queue depth, drops and replays, per subscriber.
@@ -415,9 +425,18 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "(0).\n"
       "# TYPE leeway_check_up gauge\n";
   for (const auto& s : m.series) {
+    // A last run that leeway could not judge (unknown) says neither: no sample.
+    if (s.last.outcome == probe::Outcome::kUnknown) continue;
     append_sample(out, "leeway_check_up", s.labels, "",
                   s.last.outcome == probe::Outcome::kDown ? "0" : "1");
   }
+  out +=
+      "# HELP leeway_check_unknown_runs_total Runs that leeway could not judge because of a "
+      "failure of its own (no file descriptors, a late loop), since the daemon started.\n"
+      "# TYPE leeway_check_unknown_runs_total counter\n";
+  for (const auto& s : m.series)
+    append_sample(out, "leeway_check_unknown_runs_total", s.labels, "",
+                  as_view(fmt::format_int(s.unknown)));
   out +=
       "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
       "# TYPE leeway_check_last_duration_seconds gauge\n";
@@ -475,6 +494,17 @@ std::string render_metrics(const MetricsSnapshot& m) {
       m.availability_refresh_us / 1e6, m.written, m.duplicates, m.dropped, m.write_errors,
       m.store_healthy ? 1 : 0, m.offloaded);
   out += render_subscribers(m.subscribers);
+  out += fmt::format(
+      "# HELP leeway_http_connections HTTP connections open.\n"
+      "# TYPE leeway_http_connections gauge\nleeway_http_connections {}\n"
+      "# HELP leeway_http_connections_refused_total Connections refused (503) past "
+      "server.max_connections.\n"
+      "# TYPE leeway_http_connections_refused_total counter\n"
+      "leeway_http_connections_refused_total {}\n"
+      "# HELP leeway_http_accept_errors_total Failed accepts (no file descriptors left), each "
+      "followed by a wait.\n"
+      "# TYPE leeway_http_accept_errors_total counter\nleeway_http_accept_errors_total {}\n",
+      m.http_connections, m.http_refused, m.http_accept_errors);
   return out;
 }
 
@@ -495,6 +525,9 @@ http::Work Daemon::Impl::metrics_text() {
                     writer.healthy(),
                     ingest.subscribers(),
                     server->offloaded_in_flight()};
+  m.http_connections = server->open_connections();
+  m.http_refused = server->refused_connections_total();
+  m.http_accept_errors = server->accept_errors_total();
   m.series.reserve(state.series().size());
   for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {
@@ -537,11 +570,14 @@ std::vector<http::Route> Daemon::Impl::routes() {
       {"GET", "/api/v1/checks/{id}/minutes", [this](const Request& r) { return minutes_json(r); }},
       {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
       {"POST", "/api/v1/reload",
-       [this](const Request&) {
+       [this](const Request& r) {
+         std::cerr << "leeway serve: reload requested through the API with the token of "
+                   << r.caller << "\n";
          Status s = reload();
          if (!s) return Response::error(400, s.error().message);
          return Response::json({{"status", "reloaded"}, {"checks", checks.size()}});
-       }},
+       },
+       http::Access::kWrite},
   };
 }
 
@@ -582,13 +618,21 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
 
 int Daemon::run() {
   Impl& d = *impl_;
-  d.server = std::make_unique<http::Server>(d.io, d.routes());
+  http::ServerOptions server_options;
+  server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
+  d.server = std::make_unique<http::Server>(d.io, d.routes(), server_options);
+  d.server->set_api_tokens(Impl::api_tokens(*d.config));
   std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
   auto port = d.server->listen(listen);
   if (!port) {
     std::cerr << "leeway serve: " << port.error().message << "\n";
     return 1;
   }
+  if (d.server->beyond_loopback())
+    std::cerr << "leeway serve: WARNING: " << listen
+              << " is reachable from other machines and the API speaks plain HTTP: API tokens "
+                 "and results cross the network unencrypted. Listen on 127.0.0.1 behind a TLS "
+                 "proxy (see Security in the README).\n";
   d.port = *port;
   if (Status s = d.driver.replace(d.entries()); !s) {
     std::cerr << "leeway serve: " << s.error().message << "\n";

@@ -1,10 +1,12 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -189,14 +191,80 @@ struct Shared {
   const std::vector<Route> routes;
   asio::thread_pool workers;  // runs offloaded work
   std::atomic<std::size_t> offloaded{0};
+  // Atomic: a connection whose offloaded work was dropped ends on a worker thread.
+  std::atomic<std::size_t> connections{0};
   std::atomic<bool> closing{false};  // the Server is being destroyed: drop work not started
+  std::vector<ApiToken> tokens;      // read and set on the loop only
 };
+
+using RawRequest = bhttp::request<bhttp::string_body>;
+
+std::string_view field(const RawRequest& raw, bhttp::field name) {
+  auto value = raw[name];
+  return {value.data(), value.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(beast::string_view(a.data(), a.size()),
+                        beast::string_view(b.data(), b.size()));
+}
+
+// Whether `origin` ("http://host:port", as browsers send it) is the server the request was sent
+// to, as its Host says.
+bool same_origin(std::string_view origin, std::string_view host) {
+  auto scheme_end = origin.find("://");
+  return scheme_end != std::string_view::npos && !host.empty() &&
+         iequals(origin.substr(scheme_end + 3), host);
+}
+
+// Whether a Content-Type names JSON, parameters aside.
+bool is_json(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return iequals(type, "application/json");
+}
+
+// Why a write may not go on, or nothing; then the request names its caller. The token comes
+// first: without it nothing else about the request is said.
+std::optional<Response> refuse_write(const RawRequest& raw, const std::vector<ApiToken>& tokens,
+                                     Request& request) {
+  if (tokens.empty())
+    return Response::error(403,
+                           "writes are off: no API token is configured; add one under "
+                           "server.api_tokens (see Security in the README)");
+  auto unauthorized = [](std::string message, std::string challenge) {
+    Response response = Response::error(401, std::move(message));
+    response.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    return response;
+  };
+  std::string_view authorization = field(raw, bhttp::field::authorization);
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !iequals(authorization.substr(0, kBearer.size()), kBearer))
+    return unauthorized("this route writes: it needs Authorization: Bearer <token>",
+                        "Bearer realm=\"leeway\"");
+  const ApiToken* token = find_token(tokens, authorization.substr(kBearer.size()));
+  if (!token)
+    return unauthorized("the API token is not valid",
+                        "Bearer realm=\"leeway\", error=\"invalid_token\"");
+  if (std::string_view origin = field(raw, bhttp::field::origin);
+      !origin.empty() && !same_origin(origin, field(raw, bhttp::field::host)))
+    return Response::error(403, "writes from another origin are refused");
+  std::string_view type = field(raw, bhttp::field::content_type);
+  if ((!request.body.empty() || !type.empty()) && !is_json(type))
+    return Response::error(415, "a write's body must be application/json");
+  request.caller = token->name;
+  return std::nullopt;
+}
 
 // One connection: reads requests, answers them in order, keeps the connection alive.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    shared_->connections++;
+  }
+  ~Connection() { shared_->connections--; }
 
   void start() { read(); }
 
@@ -258,7 +326,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         keep_alive = false;  // as when the line is over the header's limit
         response = Response::error(414, "request line over 8 KiB");
       } else if (route) {
-        if (std::string bad = bad_parameter(*route, request); !bad.empty()) {
+        std::optional<Response> refused;
+        if (route->access == Access::kWrite) refused = refuse_write(raw, shared_->tokens, request);
+        if (refused) {
+          response = std::move(*refused);
+        } else if (std::string bad = bad_parameter(*route, request); !bad.empty()) {
           response = Response::error(400, bad);
         } else if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
           run_on_workers((*offload)(request), keep_alive, head);
@@ -309,6 +381,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out->set(bhttp::field::server, "leeway");
     out->set(bhttp::field::content_type, response.content_type);
     out->keep_alive(keep_alive);
+    for (auto& [name, value] : response.headers) out->set(name, value);
     out->content_length(response.body.size());
     if (!head) out->body() = std::move(response.body);
     stream_.expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
@@ -341,26 +414,67 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::shared_ptr<Shared> shared_;
 };
 
+// The answer past the connection limit, written without waiting: the client learns why at once,
+// and the connection costs its descriptor only for this moment.
+const std::string& too_many_connections() {
+  static const std::string reply = [] {
+    std::string body = R"({"error":"too many open connections"})";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: leeway\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }();
+  return reply;
+}
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
-      : acceptor(io), shared(std::make_shared<Shared>(std::move(routes), worker_threads)) {}
+  Impl(asio::io_context& io, std::vector<Route> routes, const ServerOptions& options)
+      : acceptor(io),
+        retry(io),
+        max_connections(options.max_connections),
+        shared(std::make_shared<Shared>(std::move(routes), options.worker_threads)) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (!self->acceptor.is_open()) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), self->shared)->start();
+      if (ec) {
+        // Out of descriptors (EMFILE, ENFILE) or memory, the connection stays queued and
+        // accepting again fails at once: wait for some to be closed rather than spin.
+        self->accept_errors++;
+        self->backoff = std::clamp(self->backoff * 2, kMinBackoff, kMaxBackoff);
+        self->retry.expires_after(self->backoff);
+        self->retry.async_wait([self](beast::error_code ec) {
+          if (!ec) self->accept();
+        });
+        return;
+      }
+      self->backoff = {};
+      if (self->shared->connections >= self->max_connections) {
+        self->refused++;
+        socket.non_blocking(true, ec);
+        socket.write_some(asio::buffer(too_many_connections()), ec);
+      } else {
+        std::make_shared<Connection>(std::move(socket), self->shared)->start();
+      }
       self->accept();
     });
   }
 
+  static constexpr std::chrono::milliseconds kMinBackoff{10};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
   tcp::acceptor acceptor;
+  asio::steady_timer retry;  // the next accept after a failed one
+  std::chrono::milliseconds backoff{};
+  const std::size_t max_connections;
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> accept_errors{0};
   std::shared_ptr<Shared> shared;
 };
 
-Server::Server(asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads)
-    : impl_(std::make_shared<Impl>(io, std::move(routes), worker_threads)) {}
+Server::Server(asio::io_context& io, std::vector<Route> routes, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(routes), options)) {}
 
 Server::~Server() {
   stop();
@@ -404,10 +518,33 @@ Result<std::uint16_t> Server::listen(const std::string& host_port) {
 void Server::stop() {
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->retry.cancel();
 }
 
 std::size_t Server::offloaded_in_flight() const {
   return impl_->shared->offloaded.load();
+}
+
+void Server::set_api_tokens(std::vector<ApiToken> tokens) {
+  impl_->shared->tokens = std::move(tokens);
+}
+
+bool Server::beyond_loopback() const {
+  boost::system::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return !ec && !endpoint.address().is_loopback();
+}
+
+std::size_t Server::open_connections() const {
+  return impl_->shared->connections.load();
+}
+
+std::uint64_t Server::refused_connections_total() const {
+  return impl_->refused.load();
+}
+
+std::uint64_t Server::accept_errors_total() const {
+  return impl_->accept_errors.load();
 }
 
 }  // namespace leeway::http

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/auth.h"
 
 namespace leeway::http {
 
@@ -23,12 +24,14 @@ struct Request {
   std::map<std::string, std::string> query;  // decoded, valid UTF-8; a repeated key keeps the last
   std::vector<std::string> params;           // decoded, valid UTF-8 segments matched by "{name}"
   std::string body;
+  std::string caller;  // on a write route: the name of the API token it came with
 };
 
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more header fields
 
   // A JSON body.
   static Response json(const nlohmann::json& body, int status = 200);
@@ -49,12 +52,18 @@ using Work = std::function<Response()>;
 // snapshot of loop-owned state) and returns the work; its response is written back on the loop.
 using OffloadHandler = std::function<Work(const Request&)>;
 
+// Who may use a route. A write needs `Authorization: Bearer <token>` with one of the server's API
+// tokens (else 401, or 403 when it has none), comes from no other origin (403) and carries JSON
+// or no body (415): a web page the user opens cannot write, nor can anyone without a token.
+enum class Access { kRead, kWrite };
+
 // A route's parameters and query values are percent-decoded and must be valid UTF-8: the server
 // answers 400 naming the parameter before the handler runs.
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/checks/{id}/results": "{id}" matches one path segment
   std::variant<Handler, OffloadHandler> handler;
+  Access access = Access::kRead;
 };
 
 // Finds the route for a request and fills its params; nullptr when none matches. Sets
@@ -65,10 +74,18 @@ const Route* match_route(const std::vector<Route>& routes, Request& request,
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); invalid escapes stay as they are.
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
+struct ServerOptions {
+  std::size_t worker_threads = 2;  // threads of the server's own for offloaded work
+  // Connections open at once. Past it a new connection gets a 503 and is closed, so that clients
+  // cannot take the file descriptors the probes need.
+  std::size_t max_connections = 256;
+};
+
 class Server {
  public:
-  // Serves `routes` on `io`; offloaded work runs on `worker_threads` threads of the server's own.
-  Server(boost::asio::io_context& io, std::vector<Route> routes, std::size_t worker_threads = 2);
+  // Serves `routes` on `io`. When accepting fails (no file descriptors left), it waits before
+  // trying again, 10 ms doubling up to 1 s, instead of spinning on the pending connection.
+  Server(boost::asio::io_context& io, std::vector<Route> routes, ServerOptions options = {});
   // Stops, drops offloaded work not started yet and waits for the work already running, so that
   // no work outlives what its handler captured (the caller's objects must outlive the Server).
   // `io` must outlive the Server.
@@ -84,8 +101,22 @@ class Server {
   // `io` runs.
   void stop();
 
-  // Offloaded requests queued or running on the worker threads, for /metrics. Thread-safe.
+  // The tokens that may use write routes from now on (none: writes are refused). Call on the
+  // loop's thread, or before it runs.
+  void set_api_tokens(std::vector<ApiToken> tokens);
+
+  // Whether listen() bound an address other than loopback (0.0.0.0 included): reachable from
+  // other machines, over plain HTTP.
+  bool beyond_loopback() const;
+
+  // For /metrics; thread-safe. Offloaded requests queued or running on the worker threads:
   std::size_t offloaded_in_flight() const;
+  // Connections open now:
+  std::size_t open_connections() const;
+  // Connections refused (503) at the limit since the start:
+  std::uint64_t refused_connections_total() const;
+  // Failed accepts (each followed by a wait) since the start:
+  std::uint64_t accept_errors_total() const;
 
  private:
   struct Impl;

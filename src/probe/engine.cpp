@@ -1,8 +1,15 @@
 // ProbeEngine: dispatches a run to the prober of its kind, stamps the start time and total
 // duration, applies the latency threshold, and enforces the deadline as a backstop.
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include "core/text.h"
 #include "probe/probe.h"
 #include "probe/probers.h"
 
@@ -18,6 +25,25 @@ constexpr std::string_view kStageNames[] = {"",     "dns",    "connect", "tls",
 // How long past its timeout a prober may take before the engine reports for it. Probers enforce
 // the timeout themselves; this only catches a prober bug.
 constexpr DurationUs kDeadlineSlackUs = 250 * kMillisecondUs;
+
+// Why a failed run says nothing about its target, if it does not: leeway could not open a socket
+// (no file descriptors or memory left), or its loop woke later than the timeout allows. Asking
+// the kernel for a socket once a run has failed covers every prober (curl, c-ares, Asio, raw
+// ICMP) without each reporting its own errno; it costs two system calls per failed run.
+std::optional<std::string> leeway_at_fault(DurationUs total_us, DurationUs timeout_us) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS)
+      return std::string("leeway cannot open sockets (") + std::strerror(err) + ")";
+  } else {
+    ::close(fd);
+  }
+  if (total_us > 2 * timeout_us + kDeadlineSlackUs)
+    return "leeway's event loop was late: the run took " + format_duration(total_us) +
+           " against a timeout of " + format_duration(timeout_us);
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -70,6 +96,7 @@ struct Run {
   TimeUs started_us = 0;
   std::chrono::steady_clock::time_point started;
   DurationUs degraded_after_us = 0;
+  DurationUs timeout_us = 0;
   bool finished = false;
 
   void finish(ProbeResult result) {
@@ -80,12 +107,25 @@ struct Run {
     result.timings.total_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - started)
                                   .count();
+    if (result.outcome == Outcome::kDown) {
+      if (auto why = leeway_at_fault(result.timings.total_us, timeout_us)) {
+        // Recorded as unknown, never as the target being down: leeway's own exhaustion must not
+        // land in history, availability or SLA figures.
+        result.outcome = Outcome::kUnknown;
+        result.error = "not judged: " + *why + "; the run failed with: " + result.error;
+      }
+    }
     if (result.outcome == Outcome::kUp && degraded_after_us > 0 &&
         result.timings.total_us > degraded_after_us) {
       result.outcome = Outcome::kDegraded;
       result.error = "slower than " + format_duration(degraded_after_us) + ": took " +
                      format_duration(result.timings.total_us);
     }
+    // Peers' bytes end up in these (DNS answers, banners, certificate subjects, library errors
+    // quoting a response); whatever a peer sent, a result is valid UTF-8 for JSON and the store.
+    for (std::string* text :
+         {&result.answer, &result.error, &result.cert_subject, &result.remote_address})
+      if (!utf8_valid(*text)) *text = utf8_safe(*text);
     done(std::move(result));
   }
 };
@@ -97,6 +137,7 @@ void ProbeEngine::run(const CheckSpec& spec, ProbeCallback done) {
   run->started_us = impl_->clock.now_us();
   run->started = std::chrono::steady_clock::now();
   run->degraded_after_us = spec.degraded_after_us;
+  run->timeout_us = spec.timeout_us;
   run->deadline.expires_after(std::chrono::microseconds(spec.timeout_us + kDeadlineSlackUs));
   run->deadline.async_wait([run, timeout_us = spec.timeout_us](boost::system::error_code ec) {
     if (ec) return;

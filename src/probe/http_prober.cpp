@@ -1,9 +1,16 @@
 // The http(s) prober: libcurl's multi interface driven by the shared Asio loop. We resolve the
 // host with the context's Resolver and pin curl to those addresses, so curl never blocks on DNS.
+// Redirects are followed here, hop by hop, not by curl: each hop's host and addresses are
+// checked against the check's follow_redirects before anything connects to them.
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/asn1.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <re2/re2.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -14,7 +21,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,8 +38,10 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 // Pooled transfers keep their body buffer across runs, but not a huge one.
 constexpr std::size_t kKeptBodyCapacity = 64 << 10;
-constexpr long kMaxRedirects = 10;
-// Compiled body_regex patterns kept for reuse; past this many the cache starts over.
+constexpr int kMaxRedirects = 10;
+// Compiled body_regex patterns kept for reuse; past this many the cache starts over. RE2 matches
+// in time linear in the body (at most kMaxBodyBytes), so a hostile page cannot stall the loop
+// or overflow the stack the way a backtracking engine can.
 constexpr std::size_t kMaxCachedRegexes = 256;
 
 // One socket curl asked us to watch. The descriptor only watches: curl opened the fd and
@@ -71,11 +79,23 @@ struct Transfer {
   StoreRef trust;
   SteadyClock::time_point handshake_started;
   DurationUs tls_us = -1;
+  SteadyClock::time_point hop_started;
   std::optional<int> cert_days_left;
+  // The request of the current hop: the check's own, then each redirect's.
+  CheckSpec hop;
+  std::string own_host;  // the check's target host
+  // The check's own target is at a link-local or metadata address: the check names that place,
+  // so redirects within its host may go there.
+  bool own_forbidden = false;
+  int redirects = 0;
+  // A redirect hop: no connection to a link-local or metadata address (within the check's host
+  // too, whose name may now resolve elsewhere) unless the check names one as its target.
+  bool guarded = false;
+  std::string refused;  // why the guard refused to connect, for the verdict
   // The checks, copied so the caller's spec need not outlive start().
   std::vector<StatusRange> expect_status;
   std::string body_contains;
-  std::shared_ptr<const std::regex> body_regex;
+  std::shared_ptr<const RE2> body_regex;
   std::string body_regex_text;
   std::string json_pointer;
   std::optional<std::string> json_equals;
@@ -175,6 +195,61 @@ std::string ranges_text(const std::vector<StatusRange>& ranges) {
   return text;
 }
 
+// Why a redirect hop may not reach `a`, or "" when it may: link-local addresses (where cloud
+// metadata services answer) and the metadata services outside them.
+std::string forbidden_reason(asio::ip::address a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    auto bytes = a.to_v4().to_bytes();
+    if (bytes[0] == 169 && bytes[1] == 254) return a.to_string() + " is a link-local address";
+    // Alibaba Cloud's and Azure's metadata services.
+    for (const char* metadata : {"100.100.100.200", "168.63.129.16"})
+      if (a == asio::ip::make_address_v4(metadata))
+        return a.to_string() + " is a cloud metadata address";
+    return "";
+  }
+  if (a.to_v6().is_link_local()) return a.to_string() + " is a link-local address";
+  if (a == asio::ip::make_address_v6("fd00:ec2::254"))  // AWS's metadata service over IPv6
+    return a.to_string() + " is a cloud metadata address";
+  return "";
+}
+
+// The last line of defence for a guarded hop: curl may read a host like "2852039166" as an
+// address itself, so the address it is about to connect to is checked here, whatever its form.
+curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* addr) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    std::optional<asio::ip::address> a;
+    if (addr->family == AF_INET && addr->addrlen >= sizeof(sockaddr_in)) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&addr->addr);
+      a = asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
+    } else if (addr->family == AF_INET6 && addr->addrlen >= sizeof(sockaddr_in6)) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr->addr);
+      asio::ip::address_v6::bytes_type bytes;
+      std::memcpy(bytes.data(), in6->sin6_addr.s6_addr, bytes.size());
+      a = asio::ip::address_v6(bytes);
+    }
+    std::string reason = a ? forbidden_reason(*a) : "not an IP address";
+    if (!reason.empty()) {
+      t->refused = reason;
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+bool is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// The request headers that carry credentials, which a hop to another host does not get.
+bool is_credential_header(const std::string& name) {
+  return strcasecmp(name.c_str(), "Authorization") == 0 ||
+         strcasecmp(name.c_str(), "Proxy-Authorization") == 0 ||
+         strcasecmp(name.c_str(), "Cookie") == 0;
+}
+
 bool is_tls_error(CURLcode rc) {
   switch (rc) {
     case CURLE_SSL_CONNECT_ERROR:
@@ -239,8 +314,11 @@ class Core : public std::enable_shared_from_this<Core> {
     t.headers = t.resolve = nullptr;
   }
   void fail_soon(Transfer* t, Stage stage, std::string error);
-  void launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip::address>* addrs);
+  void begin_hop(Transfer* t);
+  void launch(Transfer* t, const std::vector<asio::ip::address>* addrs);
   void finish(Transfer* t, CURLcode rc);
+  std::optional<std::string> redirect_target(Transfer* t, CURLcode rc, long status);
+  void follow(Transfer* t, const std::string& location, long status);
   ProbeResult judge(Transfer* t, CURLcode rc);
 
   static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void* socketp);
@@ -250,7 +328,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void on_deadline();
   void act(curl_socket_t fd, int events);
   void drain_messages();
-  std::shared_ptr<const std::regex> compiled(const std::string& pattern, std::string& error);
+  std::shared_ptr<const RE2> compiled(const std::string& pattern, std::string& error);
 
   ProbeContext& ctx_;
   CURLM* multi_ = nullptr;
@@ -269,7 +347,7 @@ class Core : public std::enable_shared_from_this<Core> {
   bool timer_armed_ = false;
   bool timeout_posted_ = false;
 
-  std::unordered_map<std::string, std::shared_ptr<const std::regex>> regexes_;
+  std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes_;
 };
 
 Transfer* Core::acquire() {
@@ -307,17 +385,19 @@ void Core::fail_soon(Transfer* t, Stage stage, std::string error) {
   });
 }
 
-std::shared_ptr<const std::regex> Core::compiled(const std::string& pattern, std::string& error) {
+std::shared_ptr<const RE2> Core::compiled(const std::string& pattern, std::string& error) {
   if (auto it = regexes_.find(pattern); it != regexes_.end()) return it->second;
-  try {
-    auto re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
-    if (regexes_.size() >= kMaxCachedRegexes) regexes_.clear();
-    regexes_.emplace(pattern, re);
-    return re;
-  } catch (const std::regex_error& e) {
-    error = "bad body_regex \"" + pattern + "\": " + e.what();
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<const RE2>(pattern, options);
+  if (!re->ok()) {
+    // The config refuses these at load; a spec built some other way still gets a clear verdict.
+    error = "bad body_regex \"" + pattern + "\": " + re->error();
     return nullptr;
   }
+  if (regexes_.size() >= kMaxCachedRegexes) regexes_.clear();
+  regexes_.emplace(pattern, re);
+  return re;
 }
 
 void Core::start(const CheckSpec& spec, ProbeCallback done) {
@@ -327,9 +407,12 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->timeout_us = spec.timeout_us;
   t->dns_us = -1;
   t->tls_us = -1;
-  t->truncated = false;
   t->cert_days_left.reset();
-  t->error[0] = '\0';
+  t->hop = spec;
+  t->own_host = spec.host;
+  t->own_forbidden = false;
+  t->redirects = 0;
+  t->guarded = false;
   const HttpSpec& http = spec.http;
   t->expect_status = http.expect_status;
   t->body_contains = http.body_contains;
@@ -338,32 +421,59 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->json_equals = http.json_equals;
   t->keep_body =
       !http.body_contains.empty() || !http.body_regex.empty() || !http.json_pointer.empty();
-  t->https = spec.url.size() >= 8 && strncasecmp(spec.url.c_str(), "https://", 8) == 0;
   if (!http.body_regex.empty()) {
     std::string error;
     t->body_regex = compiled(http.body_regex, error);
     if (!t->body_regex) return fail_soon(t, Stage::kBody, std::move(error));
   }
+  begin_hop(t);
+}
 
-  if (is_ip_literal(spec.host)) return launch(t, spec, nullptr);  // no lookup needed
+// Resolves the current hop's host, then launches it; a guarded hop whose name leads to a
+// forbidden address ends the run there.
+void Core::begin_hop(Transfer* t) {
+  const CheckSpec& spec = t->hop;
+  t->hop_started = SteadyClock::now();
+  t->truncated = false;
+  t->body.clear();
+  t->error[0] = '\0';
+  t->refused.clear();
+  t->https = spec.url.size() >= 8 && strncasecmp(spec.url.c_str(), "https://", 8) == 0;
+  if (is_ip_literal(spec.host)) {  // no lookup needed
+    std::string reason = forbidden_reason(asio::ip::make_address(spec.host));
+    if (t->redirects == 0) t->own_forbidden = !reason.empty();
+    if (t->guarded && !reason.empty())
+      return fail_soon(t, Stage::kStatus, "redirect to " + spec.url + " refused: " + reason);
+    return launch(t, nullptr);
+  }
 
-  // The spec is copied into the lambda: the caller's may be gone when the answer comes.
+  DurationUs spent_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t->hop_started - t->started).count();
   ctx_.resolver.resolve(
-      spec.host, spec.family, spec.timeout_us,
-      [self = shared_from_this(), t, spec](Result<std::vector<asio::ip::address>> addrs) {
+      spec.host, spec.family, std::max<DurationUs>(1, t->timeout_us - spent_us),
+      [self = shared_from_this(), t](Result<std::vector<asio::ip::address>> addrs) {
         if (self->closed_) return;
-        t->dns_us =
-            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t->started)
-                .count();
+        t->dns_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
+                                                                          t->hop_started)
+                        .count();
         if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message);
         if (addrs->empty())
-          return self->fail_soon(t, Stage::kDns, "no address for \"" + spec.host + "\"");
-        self->launch(t, spec, &*addrs);
+          return self->fail_soon(t, Stage::kDns, "no address for \"" + t->hop.host + "\"");
+        for (const auto& a : *addrs) {
+          std::string reason = forbidden_reason(a);
+          if (reason.empty()) continue;
+          if (t->redirects == 0) t->own_forbidden = true;
+          if (t->guarded)
+            return self->fail_soon(t, Stage::kStatus,
+                                   "redirect to " + t->hop.url + " refused: " + reason);
+        }
+        self->launch(t, &*addrs);
       });
 }
 
-void Core::launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip::address>* addrs) {
+void Core::launch(Transfer* t, const std::vector<asio::ip::address>* addrs) {
   CURL* e = t->easy;
+  const CheckSpec& spec = t->hop;
   const HttpSpec& http = spec.http;
   curl_easy_reset(e);
   curl_easy_setopt(e, CURLOPT_URL, spec.url.c_str());
@@ -425,9 +535,9 @@ void Core::launch(Transfer* t, const CheckSpec& spec, const std::vector<asio::ip
   if (!http.body.empty() && !has_expect) t->headers = curl_slist_append(t->headers, "Expect:");
   if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 
-  if (http.follow_redirects) {
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, kMaxRedirects);
+  if (t->guarded) {
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
   }
 
   if (t->https) {
@@ -485,6 +595,11 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
   bool connected = connect > 0;
   bool tls_done = !t->https || appconnect > 0;
   if (rc == CURLE_WRITE_ERROR && t->truncated) rc = CURLE_OK;
+  if (rc != CURLE_OK && !t->refused.empty()) {
+    result.stage = Stage::kStatus;
+    result.error = "redirect to " + t->hop.url + " refused: " + t->refused;
+    return result;
+  }
   if (rc != CURLE_OK) {
     std::string error = t->error[0] ? t->error : curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -530,15 +645,7 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
     return result;
   }
   if (t->body_regex) {
-    bool found = false;
-    try {
-      found = std::regex_search(t->body, *t->body_regex);
-    } catch (const std::regex_error& ex) {
-      result.stage = Stage::kBody;
-      result.error = "body_regex \"" + t->body_regex_text + "\" failed: " + ex.what();
-      return result;
-    }
-    if (!found) {
+    if (!RE2::PartialMatch(t->body, *t->body_regex)) {
       result.stage = Stage::kBody;
       result.error = "no match for /" + t->body_regex_text + "/" + within;
       return result;
@@ -583,7 +690,58 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
   return result;
 }
 
+// Where a finished hop redirects to, when the check follows redirects and this is one.
+std::optional<std::string> Core::redirect_target(Transfer* t, CURLcode rc, long status) {
+  if (t->hop.http.follow_redirects == Redirects::kNone || !is_redirect(status)) return std::nullopt;
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t->truncated)) return std::nullopt;
+  char* location = nullptr;
+  if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location)
+    return std::nullopt;
+  return std::string(location);
+}
+
+// Starts the next hop to `location` (absolute: curl resolved it against the hop's URL), or ends
+// the run when the check does not allow it.
+void Core::follow(Transfer* t, const std::string& location, long status) {
+  auto next = parse_target(location);
+  if (!next || next->kind != Kind::kHttp)
+    return fail_soon(t, Stage::kStatus,
+                     "redirect to \"" + location + "\" refused: not an http(s) URL");
+  if (++t->redirects > kMaxRedirects)
+    return fail_soon(
+        t, Stage::kStatus,
+        "more than " + std::to_string(kMaxRedirects) + " redirects, the last to " + next->url);
+  bool same_host = strcasecmp(next->host.c_str(), t->own_host.c_str()) == 0;
+  if (!same_host && t->hop.http.follow_redirects == Redirects::kSameHost)
+    return fail_soon(t, Stage::kStatus,
+                     "redirect to " + next->url + " not followed: it leaves " + t->own_host +
+                         " (follow_redirects: any would follow it)");
+  CheckSpec& hop = t->hop;
+  hop.url = next->url;
+  hop.host = next->host;
+  hop.port = next->port;
+  // What browsers and curl do: 303 asks for a GET, and so do 301 and 302 after a POST.
+  bool to_get = status == 303 || ((status == 301 || status == 302) && hop.http.method == "POST");
+  if (to_get && hop.http.method != "HEAD") {
+    hop.http.method = "GET";
+    hop.http.body.clear();
+  }
+  if (!same_host) {
+    std::erase_if(hop.http.headers, [](const auto& h) { return is_credential_header(h.first); });
+  }
+  t->guarded = !(same_host && t->own_forbidden);
+  free_lists(*t);
+  t->cert_days_left.reset();
+  begin_hop(t);
+}
+
 void Core::finish(Transfer* t, CURLcode rc) {
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (auto location = redirect_target(t, rc, status)) {
+    curl_multi_remove_handle(multi_, t->easy);
+    return follow(t, *location, status);
+  }
   ProbeResult result = judge(t, rc);
   curl_multi_remove_handle(multi_, t->easy);
   ProbeCallback done = std::move(t->done);

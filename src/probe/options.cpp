@@ -1,9 +1,13 @@
 #include "probe/options.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
+#include <cctype>
 #include <charconv>
-#include <regex>
 #include <string>
+
+#include "core/text.h"
 
 namespace leeway::probe {
 
@@ -79,10 +83,25 @@ Status set_method(CheckSpec& s, std::string_view v) {
   return {};
 }
 
+// RFC 9110's token: what a header name may be made of.
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
 Status set_header(CheckSpec& s, std::string_view v) {
   auto colon = v.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("expected a header like \"Name: value\", got \"", std::string(v), "\"");
+    return fail("expected a header like \"Name: value\", got \"", terminal_safe(v), "\"");
+  // A line break would smuggle more headers (or a whole request) into what is sent.
+  if (!is_token(v.substr(0, colon)) || v.find_first_of("\r\n", colon) != std::string_view::npos ||
+      v.find('\0') != std::string_view::npos)
+    return fail(
+        "expected a header like \"Name: value\" with a name of letters, digits or "
+        "-_.!#$%&'*+^`|~ and no line breaks, got \"",
+        terminal_safe(v), "\"");
   std::string_view value = v.substr(colon + 1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   s.http.headers.emplace_back(std::string(v.substr(0, colon)), std::string(value));
@@ -104,11 +123,12 @@ Status set_body_contains(CheckSpec& s, std::string_view v) {
 }
 
 Status set_body_regex(CheckSpec& s, std::string_view v) {
-  try {
-    std::regex re{std::string(v)};
-  } catch (const std::regex_error& e) {
-    return fail("expected a regular expression, got \"", std::string(v), "\": ", e.what());
-  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(v, options);
+  if (!re.ok())
+    return fail("expected a regular expression (RE2 syntax), got \"", std::string(v),
+                "\": ", re.error());
   s.http.body_regex = std::string(v);
   return {};
 }
@@ -126,9 +146,17 @@ Status set_json_equals(CheckSpec& s, std::string_view v) {
 }
 
 Status set_follow_redirects(CheckSpec& s, std::string_view v) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  s.http.follow_redirects = *b;
+  if (v == "same-host")
+    s.http.follow_redirects = Redirects::kSameHost;
+  else if (v == "any")
+    s.http.follow_redirects = Redirects::kAny;
+  else if (v == "none")
+    s.http.follow_redirects = Redirects::kNone;
+  // true and false were the values before redirects were confined to the check's host.
+  else if (auto b = parse_bool(v))
+    s.http.follow_redirects = *b ? Redirects::kSameHost : Redirects::kNone;
+  else
+    return fail("expected same-host, any or none, got \"", std::string(v), "\"");
   return {};
 }
 
@@ -222,10 +250,10 @@ constexpr CheckOption kOptions[] = {
     {"body", T::kString, "http", "", "request body", false, set_body},
     {"expect_status", T::kStatusList, "http", "200-399", "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
     {"body_contains", T::kString, "http", "", "the response body must contain this text", false, set_body_contains},
-    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (ECMAScript)", false, set_body_regex},
+    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (RE2 syntax: no backreferences or lookaround)", false, set_body_regex},
     {"json_pointer", T::kString, "http", "", "the body must be JSON with a value at this JSON Pointer, e.g. /status", false, set_json_pointer},
     {"json_equals", T::kString, "http", "", "the value at json_pointer must equal this (JSON text or a bare string)", false, set_json_equals},
-    {"follow_redirects", T::kBool, "http", "true", "follow redirects (up to 10)", false, set_follow_redirects},
+    {"follow_redirects", T::kRedirects, "http", "same-host", "follow redirects (up to 10) within the target's host, to any host, or none (true: same-host, false: none); never to link-local or cloud metadata addresses", false, set_follow_redirects},
     {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false, set_insecure},
     {"ca_file", T::kString, "http,tls", "", "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
     {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send},
@@ -281,6 +309,7 @@ std::string_view describe(OptionType type) {
     case OptionType::kStatusList: return "status codes like 200,301-399";
     case OptionType::kHeader: return "a header \"Name: value\"";
     case OptionType::kIpVersion: return "4, 6 or any";
+    case OptionType::kRedirects: return "same-host, any or none";
   }
   return "";
 }

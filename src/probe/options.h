@@ -11,7 +11,17 @@
 namespace leeway::probe {
 
 // What a value looks like, for validation messages and docs.
-enum class OptionType { kString, kDuration, kInt, kBool, kPercent, kStatusList, kHeader, kIpVersion };
+enum class OptionType {
+  kString,
+  kDuration,
+  kInt,
+  kBool,
+  kPercent,
+  kStatusList,
+  kHeader,
+  kIpVersion,
+  kRedirects,
+};
 
 struct CheckOption {
   std::string_view key;           // snake_case: the YAML key; the CLI flag is --key-with-dashes

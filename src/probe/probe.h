@@ -26,6 +26,9 @@ enum class Outcome { kUp, kDegraded, kDown, kUnknown };
 // Where a run failed. kNone when it did not fail.
 enum class Stage { kNone, kDns, kConnect, kTls, kSend, kStatus, kBody, kTimeout };
 enum class IpFamily { kAny, kV4, kV6 };
+// Which redirects an http check follows: within its own host, to any host, or none. No redirect
+// ever leads to a link-local or cloud metadata address unless the check's own target is there.
+enum class Redirects { kSameHost, kAny, kNone };
 
 std::string_view to_string(Kind kind);
 std::string_view to_string(Outcome outcome);
@@ -46,10 +49,10 @@ struct HttpSpec {
   std::string body;
   std::vector<StatusRange> expect_status;  // empty: 200-399
   std::string body_contains;               // empty: not checked
-  std::string body_regex;                  // ECMAScript; empty: not checked
+  std::string body_regex;                  // RE2 syntax; empty: not checked
   std::string json_pointer;                // RFC 6901; empty: not checked
   std::optional<std::string> json_equals;  // the value at json_pointer, as JSON text or a bare string
-  bool follow_redirects = true;
+  Redirects follow_redirects = Redirects::kSameHost;
   bool insecure = false;  // skip certificate verification
   std::string ca_file;    // PEM bundle to trust instead of the system store
 };

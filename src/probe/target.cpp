@@ -1,11 +1,13 @@
 // parse_target: a check URL into a CheckSpec. libcurl's URL parser does the RFC 3986 work
-// (brackets, ports, percent-encoding); this file only maps schemes to check kinds.
+// (brackets, ports, percent-encoding); this file only maps schemes to check kinds. And the same
+// target as it may be shown (probe/target.h).
 #include <curl/curl.h>
 
 #include <charconv>
 #include <memory>
 
 #include "probe/probe.h"
+#include "probe/target.h"
 
 namespace leeway::probe {
 
@@ -126,6 +128,21 @@ Result<CheckSpec> parse_target(std::string_view target) {
   spec.port = port;
   if (spec.kind == Kind::kHttp) spec.url = url_part(u.get(), CURLUPART_URL);
   return spec;
+}
+
+std::string redact_credentials(std::string_view target) {
+  auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(target);
+  std::size_t start = scheme_end + 3;
+  std::string_view authority = target.substr(start, target.find_first_of("/?#", start) - start);
+  auto at = authority.rfind('@');  // the last: what a URL parser takes for the host follows it
+  if (at == std::string_view::npos) return std::string(target);
+  auto colon = authority.substr(0, at).find(':');
+  std::string shown(target.substr(0, start));
+  if (colon != std::string_view::npos) shown.append(authority.substr(0, colon + 1));
+  shown += "***";
+  shown.append(target.substr(start + at));
+  return shown;
 }
 
 }  // namespace leeway::probe

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
+#include "support/dns_server.h"
 #include "support/peers.h"
 #include "support/process.h"
 
@@ -40,6 +43,41 @@ TEST(CheckCommand, BadInputExitsThreeWithOneLineNamingTheProblem) {
   ProcessResult r = leeway({"check", "--no-such-flag", "tcp://127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("--no-such-flag"));
+}
+
+// Valued options take one value each, so the target after them stays the target whatever
+// follows it.
+TEST(CheckCommand, ValuedOptionsBeforeTheTarget) {
+  BannerPeer peer("220 ready\r\n");
+  std::string target = "tcp://127.0.0.1:" + std::to_string(peer.port());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"check", "-t", "3s", target, "--json"},
+           {"check", "--expect", "220", "--timeout", "3s", target, "--json"},
+           {"check", "-t", "3s", target, "--expect", "220", "--json"},
+       }) {
+    ProcessResult r = leeway(args);
+    EXPECT_EQ(r.exit_code, 0) << args[2] << ": " << r.out << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["target"], target);
+  }
+  // A repeatable option is given again for each value.
+  ProcessResult r = leeway({"check", "-H", "X-A: 1", "-H", "X-B: 2",
+                            "http://127.0.0.1:" + std::to_string(closed_port()) + "/", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+TEST(Leeway, UnknownCommandIsAnErrorNamingIt) {
+  ProcessResult r = leeway({"anything", "--help"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "leeway: unknown command \"anything\"; see leeway --help\n");
+
+  r = leeway({"config", "nope", "--help"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "leeway config: unknown command \"nope\"; see leeway config --help\n");
+
+  r = leeway({"check", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--follow-redirects"));
 }
 
 TEST(CheckCommand, UpExitsZeroWithVerdictAndWaterfall) {
@@ -97,6 +135,29 @@ TEST(CheckCommand, NagiosFormatWithPerformanceData) {
   ProcessResult down = leeway({"check", closed, "--nagios"});
   EXPECT_EQ(down.exit_code, 2);
   EXPECT_THAT(down.out, StartsWith("LEEWAY TCP CRITICAL - " + closed + " connect: "));
+}
+
+// A DNS answer cannot write to the terminal (escape sequences, a forged "UP" line) nor break
+// --json with bytes that are not UTF-8.
+TEST(CheckCommand, HostileDnsAnswersAreEscapedAndJsonStaysValid) {
+  DnsServer dns;
+  dns.add("evil.test", "TXT", "\x1b[2J\r\nUP forged\x1b]0;title\x07");
+  dns.add("bytes.test", "TXT", "\xfe\xff");
+  std::string evil = "dns://" + dns.address() + "/evil.test?type=TXT";
+  ProcessResult human = leeway({"check", evil});
+  EXPECT_EQ(human.exit_code, 0) << human.out << human.err;
+  EXPECT_THAT(human.out, HasSubstr("answer \\x1b[2J\\x0d\\x0aUP forged\\x1b]0;title\\x07"));
+  EXPECT_EQ(human.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(human.out.find('\r'), std::string::npos);
+
+  ProcessResult nagios = leeway({"check", evil, "--nagios"});
+  EXPECT_EQ(std::count(nagios.out.begin(), nagios.out.end(), '\n'), 1) << nagios.out;
+
+  ProcessResult json =
+      leeway({"check", "dns://" + dns.address() + "/bytes.test?type=TXT", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["answer"], "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(CheckCommand, IcmpToLoopbackReportsRepliesAndRoundTrips) {

@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSourceDir = fs::path(__FILE__).parent_path();
+const fs::path kSourceDir = fs::path(LEEWAY_SOURCE_DIR) / "tests" / "config";
 
 struct Invocation {
   int exit_code = -1;

@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kRepoDir = fs::path(__FILE__).parent_path().parent_path().parent_path();
+const fs::path kRepoDir = fs::path(LEEWAY_SOURCE_DIR);
 
 TEST(ConfigDocs, CheckedInReferenceMatchesTheSchema) {
   auto checked_in = read_file((kRepoDir / "docs" / "config.md").string());
@@ -73,7 +73,8 @@ TEST(ConfigSchema, EveryDefaultIsACheckKey) {
 }
 
 TEST(ConfigSchema, DescribesValuesForMessages) {
-  EXPECT_EQ(describe(*find_schema_key(kDefaultsSection, "interval")), "a duration like 30s");
+  EXPECT_EQ(describe(*find_schema_key(kDefaultsSection, "interval")), "a duration of at least 1s");
+  EXPECT_EQ(describe(*find_schema_key("server.retention", "raw")), "a duration like 30s");
   EXPECT_EQ(describe(*find_schema_key("services", "tier")), "a whole number from 1 to 4");
   EXPECT_EQ(describe(*find_schema_key("locations", "kind")), "local or agent");
 }

@@ -2,6 +2,9 @@
 // loaded model (defaults inheritance, repeatable options, includes, the full example).
 #include "config/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSourceDir = fs::path(__FILE__).parent_path();
+const fs::path kSourceDir = fs::path(LEEWAY_SOURCE_DIR) / "tests" / "config";
 const fs::path kCasesDir = kSourceDir / "data" / "cases";
 const fs::path kRepoDir = kSourceDir.parent_path().parent_path();
 
@@ -188,7 +191,7 @@ services:
   const Config& config = loaded(result);
   ASSERT_EQ(config.check_count(), 2u);
   const probe::CheckSpec& http = config.services[0].checks[0].spec;
-  EXPECT_FALSE(http.http.follow_redirects);
+  EXPECT_EQ(http.http.follow_redirects, probe::Redirects::kNone);
   EXPECT_TRUE(http.http.insecure);
   EXPECT_EQ(http.http.json_equals, "42");
   EXPECT_EQ(http.degraded_after_us, 1'500'000);
@@ -233,6 +236,128 @@ TEST(ConfigLoader, ReportsEveryErrorButNotEndlessly) {
   LoadResult result = load(yaml);
   ASSERT_EQ(result.errors.size(), 101u);
   EXPECT_EQ(result.errors.back().to_string(), "test.yaml: too many errors; stopped after 100");
+}
+
+// What a hostile or careless config could do to the daemon is refused, each with its place.
+TEST(ConfigLoader, DangerousValuesAreRefused) {
+  std::string long_id(201, 'a');
+  LoadResult result = load(
+      "defaults:\n"
+      "  interval: 500ms\n"
+      "services:\n"
+      "  - id: web\n"
+      "    name: \"caf\xe9\"\n"
+      "    owner: \"nul\\0inside\"\n"
+      "    checks:\n"
+      "      - name: fast\n"
+      "        target: http://127.0.0.1/\n"
+      "        interval: 1us\n"
+      "        timeout: 1us\n"
+      "      - name: nul\n"
+      "        target: \"http://127.0.0.1/ok\\0http://169.254.169.254/\"\n"
+      "      - name: crlf\n"
+      "        target: http://127.0.0.1/\n"
+      "        header: \"X-A: b\\r\\nX-Injected: yes\"\n"
+      "      - name: bad-name\n"
+      "        target: http://127.0.0.1/\n"
+      "        header: \"X A: b\"\n"
+      "  - id: " +
+      long_id +
+      "\n"
+      "  - id: \"\xff\xfe\"\n");
+  EXPECT_EQ(error_lines(result),
+            "test.yaml:2:13: interval: expected a duration of at least 1s, got \"500ms\"\n"
+            "test.yaml:5:11: name: expected UTF-8 text, got \"caf\\xe9\"\n"
+            "test.yaml:6:12: owner: expected text without NUL characters, got \"nul\\x00inside\"\n"
+            "test.yaml:10:19: interval: expected a duration of at least 1s, got \"1us\"\n"
+            "test.yaml:13:17: target: expected text without NUL characters, got "
+            "\"http://127.0.0.1/ok\\x00http://169.254.169.254/\"\n"
+            "test.yaml:16:17: header: expected a header like \"Name: value\" with a name of "
+            "letters, digits or -_.!#$%&'*+^`|~ and no line breaks, got "
+            "\"X-A: b\\x0d\\x0aX-Injected: yes\"\n"
+            "test.yaml:19:17: header: expected a header like \"Name: value\" with a name of "
+            "letters, digits or -_.!#$%&'*+^`|~ and no line breaks, got \"X A: b\"\n"
+            "test.yaml:20:9: id: 201 bytes long; at most 200\n"
+            "test.yaml:21:9: id: expected UTF-8 text, got \"\\xff\\xfe\"\n");
+  EXPECT_FALSE(result.config);
+}
+
+// The config and `leeway check` read durations through the same table.
+TEST(ConfigLoader, DurationsReadAsLeewayCheckReadsThem) {
+  LoadResult result = load(
+      "services:\n"
+      "  - id: web\n"
+      "    checks:\n"
+      "      - {name: a, target: http://127.0.0.1/, timeout: 10000000us, interval: 10m}\n");
+  EXPECT_EQ(loaded(result).services.at(0).checks.at(0).spec.timeout_us, 10 * kSecondUs);
+}
+
+// Real files on disk: what `include:` may open and how much of it it reads.
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("leeway_loader_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
+
+  LoadResult load_main(const std::string& text) {
+    write("main.yaml", text);
+    return load_config("main.yaml", [this](const std::string& path) {
+      ++reads_;
+      return read_file((dir_ / path).string());
+    });
+  }
+
+  fs::path dir_;
+  int reads_ = 0;
+};
+
+TEST_F(ConfigFiles, OnlyRegularFilesAreRead) {
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  fs::create_directory(dir_ / "dir");
+  LoadResult result = load_main("include: [fifo, dir, /dev/zero]\n");
+  EXPECT_EQ(error_lines(result),
+            "main.yaml:1:11: include: cannot read \"fifo\": not a regular file\n"
+            "main.yaml:1:17: include: cannot read \"dir\": is a directory, not a file\n"
+            "main.yaml:1:22: include: cannot read \"/dev/zero\": not a regular file\n");
+}
+
+TEST_F(ConfigFiles, FilesOverTheLimitsAreRefused) {
+  std::string big = "# " + std::string(kMaxConfigFileBytes, 'x') + "\n";
+  write("big.yaml", big);
+  LoadResult result = load_main("include: big.yaml\n");
+  EXPECT_EQ(error_lines(result),
+            "main.yaml:1:10: include: cannot read \"big.yaml\": 4194307 bytes, over the limit "
+            "of 4 MiB for one file\n");
+
+  // Files under the limit each, over it together.
+  std::string part = "# " + std::string(kMaxConfigFileBytes - 100, 'x') + "\n";
+  for (int i = 0; i < 5; ++i) write("part" + std::to_string(i) + ".yaml", part);
+  result = load_main("include: [part0.yaml, part1.yaml, part2.yaml, part3.yaml, part4.yaml]\n");
+  EXPECT_EQ(error_lines(result),
+            "main.yaml:1:59: include: \"part4.yaml\" takes the config over 16 MiB in all\n");
+}
+
+// Each file includes the next one twice: read once each, not 2^25 times.
+TEST_F(ConfigFiles, AFileIncludedTwiceIsReadOnce) {
+  constexpr int kFiles = 25;
+  for (int i = 1; i < kFiles; ++i) {
+    std::string next = "f" + std::to_string(i + 1) + ".yaml";
+    std::string text = "services: [{id: s" + std::to_string(i) + "}]\n";
+    if (i + 1 < kFiles) text += "include: [" + next + ", " + next + "]\n";
+    write("f" + std::to_string(i) + ".yaml", text);
+  }
+  LoadResult result = load_main("include: [f1.yaml, f1.yaml]\n");
+  const Config& config = loaded(result);
+  EXPECT_EQ(config.services.size(), kFiles - 1u);
+  EXPECT_EQ(reads_, kFiles);
 }
 
 // A large, realistic file: every section, every kind of check.

@@ -26,6 +26,13 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The API token of the tests' config, and its hash as the config keeps it.
+constexpr const char* kToken = "test-token-7f3a";
+constexpr const char* kTokenHash =
+    "sha256:8a454c264e18ea0c595ce62ad7ec5721a0c3e790498ac362022550b1c5a869ee";
+const HttpHeaders kAuth = {{"Authorization", std::string("Bearer ") + kToken}};
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -46,9 +53,13 @@ class ServeTest : public ::testing::Test {
            "\n        target: http://127.0.0.1:" + std::to_string(target_.port()) + path + "\n";
   }
 
-  void write_config(const std::string& checks) {
+  void write_config(const std::string& checks, bool with_token = true) {
     std::ofstream(dir_ / "leeway.yaml") << "server:\n  listen: 127.0.0.1:" << api_port_
                                         << "\n  store: " << (dir_ / "leeway.db").string()
+                                        << (with_token ? "\n  api_tokens:\n    - name: ops\n"
+                                                         "      hash: " +
+                                                             std::string(kTokenHash)
+                                                       : std::string())
                                         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
                                         << "services:\n  - id: web\n    checks:\n"
                                         << checks;
@@ -133,17 +144,17 @@ TEST_F(ServeTest, ReloadAppliesAGoodConfigAndRefusesABadOne) {
   ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fok").empty(); })) << log();
 
   write_config(checks_yaml("ok", "/ok") + checks_yaml("teapot", "/status/418"));
-  HttpReply reload = http_request(api_port_, "POST", "/api/v1/reload");
+  HttpReply reload = http_request(api_port_, "POST", "/api/v1/reload", "", kAuth);
   EXPECT_EQ(reload.status, 200) << reload.body;
   ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fteapot").empty(); })) << log();
   EXPECT_EQ(get("/api/v1/checks/web%2Fteapot/results")["results"][0]["outcome"], "down");
 
   // A bad file is refused with its errors; the running checks go on.
   write_config(checks_yaml("ok", "/ok") + "        interval: 90x\n");
-  reload = http_request(api_port_, "POST", "/api/v1/reload");
+  reload = http_request(api_port_, "POST", "/api/v1/reload", "", kAuth);
   EXPECT_EQ(reload.status, 400);
   EXPECT_THAT(reload.body, HasSubstr("leeway.yaml:"));
-  EXPECT_THAT(reload.body, HasSubstr("interval: expected a duration like 30s"));
+  EXPECT_THAT(reload.body, HasSubstr("interval: expected a duration of at least 1s"));
   std::size_t before = result_times("web%2Fteapot").size();
   ASSERT_TRUE(wait_until([&] { return result_times("web%2Fteapot").size() > before; })) << log();
 
@@ -195,7 +206,7 @@ TEST_F(ServeTest, BadConfigExitsTwoBeforeDoingAnything) {
   ProcessResult r = run_process({LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("leeway.yaml:"));
-  EXPECT_THAT(r.err, HasSubstr("interval: expected a duration like 30s"));
+  EXPECT_THAT(r.err, HasSubstr("interval: expected a duration of at least 1s"));
   EXPECT_THAT(r.err, HasSubstr("bogus"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "leeway.db"));
 }
@@ -261,6 +272,53 @@ TEST_F(ServeTest, HostileRequestsGetClearAnswersAndTheDaemonLives) {
   EXPECT_EQ(http_request(api_port_, "GET", "/healthz").status, 200);
 }
 
+// Issue 12, item 7: any web page could make the daemon reload, and the API showed passwords.
+TEST_F(ServeTest, WritesNeedATokenAndTargetsHideTheirPasswords) {
+  write_config("      - name: secret\n        target: http://user:hunter2@127.0.0.1:" +
+               std::to_string(target_.port()) + "/ok\n");
+  auto serve = start();
+  auto reload = [&](const HttpHeaders& headers, const std::string& body = "") {
+    HttpReply r = http_request(api_port_, "POST", "/api/v1/reload", body, headers);
+    std::string challenge;
+    for (const auto& [name, value] : r.headers)
+      if (name == "WWW-Authenticate") challenge = " (" + value + ")";
+    return std::to_string(r.status) + " " + r.body + challenge;
+  };
+  EXPECT_EQ(reload({}),
+            R"(401 {"error":"this route writes: it needs Authorization: Bearer <token>"})"
+            R"( (Bearer realm="leeway"))");
+  EXPECT_EQ(reload({{"Authorization", "Bearer not-it"}}),
+            R"(401 {"error":"the API token is not valid"})"
+            R"( (Bearer realm="leeway", error="invalid_token"))");
+  EXPECT_EQ(reload({{"Authorization", kToken}}).substr(0, 4), "401 ");  // no scheme
+  // What a web page can send: a form or text/plain POST, from its own origin.
+  HttpHeaders page = kAuth;
+  page.emplace_back("Content-Type", "text/plain");
+  EXPECT_EQ(reload(page, "{}"), R"(415 {"error":"a write's body must be application/json"})");
+  page = kAuth;
+  page.emplace_back("Origin", "http://evil.example");
+  EXPECT_EQ(reload(page), R"(403 {"error":"writes from another origin are refused"})");
+  page = kAuth;
+  page.emplace_back("Content-Type", "application/json; charset=utf-8");
+  page.emplace_back("Origin", "http://127.0.0.1");  // the Host the client sends
+  EXPECT_THAT(reload(page), HasSubstr("200 {\"checks\":1,\"status\":\"reloaded\"}"));
+  EXPECT_THAT(log(), HasSubstr("reload requested through the API with the token of ops"));
+  EXPECT_THAT(log(), Not(HasSubstr(kToken)));
+
+  json checks = get("/api/v1/checks");
+  EXPECT_EQ(checks["checks"][0]["target"],
+            "http://user:***@127.0.0.1:" + std::to_string(target_.port()) + "/ok");
+  EXPECT_THAT(checks.dump(), Not(HasSubstr("hunter2")));
+
+  // Without tokens, writes are off, and the answer says how to turn them on.
+  write_config(checks_yaml("ok", "/ok"), false);
+  EXPECT_THAT(reload(kAuth), HasSubstr("200 "));
+  EXPECT_EQ(reload(kAuth),
+            R"x(403 {"error":"writes are off: no API token is configured; add one under )x"
+            R"x(server.api_tokens (see Security in the README)"})x");
+  EXPECT_THAT(log(), Not(HasSubstr("WARNING")));  // loopback only
+}
+
 // /api/v1/checks, results and minutes run on the HTTP server's worker threads, not the loop.
 TEST_F(ServeTest, TheOffloadedRoutesAnswerTogetherAndKeepTheirErrors) {
   auto serve = start();
@@ -297,8 +355,11 @@ TEST_F(ServeTest, TheOffloadedRoutesAnswerTogetherAndKeepTheirErrors) {
   EXPECT_EQ(
       error("/api/v1/checks/web%2Fok/minutes?to=soon"),
       R"(400 {"error":"to: expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"soon\""})");
-  EXPECT_THAT(http_request(api_port_, "GET", "/metrics").body,
-              HasSubstr("\nleeway_http_offloaded_requests 0\n"));
+  std::string metrics = http_request(api_port_, "GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_offloaded_requests 0\n"));
+  EXPECT_THAT(metrics, ::testing::ContainsRegex("\nleeway_http_connections [1-9][0-9]*\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_connections_refused_total 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nleeway_http_accept_errors_total 0\n"));
 }
 
 // SIGTERM while clients keep the worker threads busy reading pages of 10,000 results: the daemon

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +24,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::wait_until;
 using tcp = boost::asio::ip::tcp;
@@ -47,6 +50,11 @@ class ServerTest : public ::testing::Test {
          [](const Request&) {
            return Response::json({{"name", "caf\xe9"}});
          }},
+        {"POST", "/write",
+         [](const Request& r) {
+           return Response::json({{"caller", r.caller}, {"body", r.body}});
+         },
+         Access::kWrite},
     };
     server_ = std::make_unique<Server>(io_, std::move(routes));
     auto port = server_->listen("127.0.0.1:0");
@@ -214,6 +222,55 @@ TEST_F(ServerTest, NoResponseCanFailToRender) {
   EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
 }
 
+// A POST to /write with these header lines, its body JSON; the status line and the body.
+std::string write(std::uint16_t port, const std::string& headers, const std::string& body = "") {
+  std::string reply = raw_exchange(
+      port, "POST /write HTTP/1.1\r\nHost: 127.0.0.1:80\r\nConnection: close\r\n" + headers +
+                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  return reply.substr(0, reply.find("\r\n")) + " " + reply.substr(reply.find("\r\n\r\n") + 4);
+}
+
+TEST_F(ServerTest, WriteRoutesNeedATokenAndJsonFromTheSameOrigin) {
+  EXPECT_EQ(write(port_, ""),
+            "HTTP/1.1 403 Forbidden {\"error\":\"writes are off: no API token is configured; add "
+            "one under server.api_tokens (see Security in the README)\"}");
+  boost::asio::post(io_, [this] { server_->set_api_tokens({{"ops", hash_token("t0k")}}); });
+  ASSERT_TRUE(wait_until([&] { return write(port_, "").find(" 401 ") != std::string::npos; }));
+
+  std::string reply = raw_exchange(
+      port_, "POST /write HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_THAT(reply, HasSubstr("\r\nWWW-Authenticate: Bearer realm=\"leeway\"\r\n"));
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k!\r\n"),
+            "HTTP/1.1 401 Unauthorized {\"error\":\"the API token is not valid\"}");
+  EXPECT_EQ(write(port_, "Authorization: Basic dDBrOg==\r\n").substr(0, 13), "HTTP/1.1 401 ");
+  EXPECT_EQ(write(port_, "Authorization: bearer t0k\r\n"),
+            "HTTP/1.1 200 OK {\"body\":\"\",\"caller\":\"ops\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nContent-Type: application/json\r\n", "{}"),
+            "HTTP/1.1 200 OK {\"body\":\"{}\",\"caller\":\"ops\"}");
+  // What a browser sends on a web page's behalf without asking first: a simple content type, and
+  // the page's origin.
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nContent-Type: text/plain\r\n", "{}"),
+            "HTTP/1.1 415 Unsupported Media Type "
+            "{\"error\":\"a write's body must be application/json\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\n", "{}").substr(0, 13), "HTTP/1.1 415 ");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: http://evil.example\r\n"),
+            "HTTP/1.1 403 Forbidden {\"error\":\"writes from another origin are refused\"}");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: null\r\n").substr(0, 13),
+            "HTTP/1.1 403 ");
+  EXPECT_EQ(write(port_, "Authorization: Bearer t0k\r\nOrigin: http://127.0.0.1:80\r\n"),
+            "HTTP/1.1 200 OK {\"body\":\"\",\"caller\":\"ops\"}");
+  // Reads need nothing, and no response invites other origins.
+  reply = raw_exchange(port_,
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"
+                       "Connection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(reply, Not(HasSubstr("Access-Control")));
+}
+
+TEST_F(ServerTest, ListeningOnLoopbackIsNotBeyondIt) {
+  EXPECT_FALSE(server_->beyond_loopback());
+}
+
 // Holds offloaded work until the test opens it.
 class Gate {
  public:
@@ -291,7 +348,9 @@ class OffloadTest : public ::testing::Test {
            return []() -> Response { throw std::runtime_error("kaput later"); };
          }},
     };
-    server_ = std::make_unique<Server>(*io_, std::move(routes), worker_threads);
+    ServerOptions options;
+    options.worker_threads = worker_threads;
+    server_ = std::make_unique<Server>(*io_, std::move(routes), options);
     auto port = server_->listen("127.0.0.1:0");
     ASSERT_TRUE(port) << port.error().message;
     port_ = *port;
@@ -411,6 +470,111 @@ TEST_F(OneWorkerOffloadTest, DestroyingTheServerWhileWorkRunsIsSafe) {
   b.join();
   EXPECT_FALSE(first);
   EXPECT_FALSE(second);
+}
+
+// Lowers this process's soft limit on open files to what is open now plus `spare`, until
+// destroyed.
+class FileLimit {
+ public:
+  explicit FileLimit(rlim_t spare) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlim_t open = 0;
+    for ([[maybe_unused]] const auto& fd : std::filesystem::directory_iterator("/proc/self/fd"))
+      ++open;
+    rlimit lower = saved_;
+    lower.rlim_cur = open + spare;
+    ::setrlimit(RLIMIT_NOFILE, &lower);
+  }
+  ~FileLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+// A server on its own loop thread, with the given options and one route.
+class LimitedServer {
+ public:
+  explicit LimitedServer(ServerOptions options)
+      : server_(io_, {{"GET", "/healthz", [](const Request&) { return Response::text("ok\n"); }}},
+                options) {
+    port_ = server_.listen("127.0.0.1:0").value();
+    loop_ = std::thread([this] { io_.run(); });
+  }
+  ~LimitedServer() {
+    boost::asio::post(io_, [this] { server_.stop(); });
+    io_.stop();
+    loop_.join();
+  }
+
+  Server& server() { return server_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  boost::asio::io_context io_;
+  Server server_;
+  std::uint16_t port_ = 0;
+  std::thread loop_;
+};
+
+// Whether a new connection gets a 200 from /healthz.
+bool healthy(std::uint16_t port) {
+  try {
+    auto res = Client(port).call("/healthz");
+    return res && res->result_int() == 200;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+TEST(ServerLimits, PastTheConnectionLimitANewConnectionGetsA503) {
+  ServerOptions options;
+  options.max_connections = 3;
+  LimitedServer s(options);
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<tcp::socket>(io));
+    idle.back()->connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), s.port()));
+  }
+  ASSERT_TRUE(wait_until([&] { return s.server().open_connections() == 3; }));
+  std::string reply = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n{\"error\":\"too many open connections\"}"));
+  EXPECT_EQ(s.server().refused_connections_total(), 1u);
+
+  idle.pop_back();  // one closes: a new one is served again
+  EXPECT_TRUE(wait_until([&] { return healthy(s.port()); }));
+}
+
+// Issue 12, item 3: with no file descriptors left, the accept loop spun at 100% CPU (accept
+// failed at once, again and again, on the connection waiting in the queue). Server and clients
+// share this process, so the clients take the descriptors until neither side has any.
+TEST(ServerLimits, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinningThenServesAgain) {
+  ServerOptions options;
+  options.max_connections = 100'000;  // the limit is the process's, not the server's
+  LimitedServer s(options);
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> idle;
+  {
+    FileLimit limit(200);
+    for (int i = 0; i < 1000; ++i) {
+      auto socket = std::make_unique<tcp::socket>(io);
+      beast::error_code ec;
+      socket->connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), s.port()), ec);
+      if (ec) break;  // EMFILE: this side has none left either
+      idle.push_back(std::move(socket));
+    }
+    ASSERT_GT(idle.size(), 50u);
+    ASSERT_TRUE(wait_until([&] { return s.server().accept_errors_total() > 0; }));
+    // Spinning fails hundreds of thousands of times a second; waiting, 10 ms doubling to 1 s,
+    // about 8 times in the first second.
+    std::uint64_t before = s.server().accept_errors_total();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_LT(s.server().accept_errors_total() - before, 20u);
+
+    idle.clear();  // the descriptors come back, under the same low limit
+    EXPECT_TRUE(wait_until([&] { return healthy(s.port()); }));
+  }
 }
 
 TEST(PercentDecode, DecodesAndKeepsInvalidEscapes) {

@@ -76,6 +76,22 @@ TEST_F(DnsProbeTest, EachRecordTypeIsUpWithItsAnswers) {
   }
 }
 
+// A TXT answer is the peer's bytes: whatever they are, the result's text is valid UTF-8 (it goes
+// into JSON and the store); control characters are left for the terminal's escaping.
+TEST_F(DnsProbeTest, HostileTxtAnswersAreValidUtf8) {
+  dns.add("hostile.test", "TXT", "ok\xfe\xff\xc3");
+  auto r = run(spec("hostile.test", "TXT"));
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_EQ(r.answer, "ok\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+
+  auto s = spec("hostile.test", "TXT");
+  s.dns.expect = "something else";
+  r = run(s);
+  EXPECT_EQ(r.error,
+            "TXT hostile.test: expected \"something else\", got "
+            "ok\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
 TEST_F(DnsProbeTest, ExpectMatchesIgnoringCaseAndTrailingDot) {
   auto s = spec("www.example.test", "CNAME");
   s.dns.expect = "EXAMPLE.test.";

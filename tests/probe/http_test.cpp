@@ -168,7 +168,30 @@ TEST_F(HttpProbeTest, BodyRegex) {
   spec.http.body_regex = "([unclosed";
   r = run(spec);
   EXPECT_EQ(r.stage, Stage::kBody);
-  EXPECT_NE(r.error.find("bad body_regex"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error, "bad body_regex \"([unclosed\": missing ]: [unclosed") << r.error;
+}
+
+// Bodies that took a backtracking engine seconds (20,000 digits) or overflowed its stack (30,000
+// digits; (a|b)*c on 1 MiB): RE2 answers in linear time, and the verdict is right.
+TEST_F(HttpProbeTest, HostileBodiesDoNotStallTheRegex) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/digits/30000"));
+  spec.http.body_regex = "[0-9]+ results";
+  auto r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "no match for /[0-9]+ results/ in the body");
+
+  spec.http.body_regex = "^[0-9]+$";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+
+  spec = spec_for(server.url("/letters/" + std::to_string(1 << 20)));
+  spec.http.body_regex = "(a|b)*c";
+  r = run(spec);
+  EXPECT_EQ(r.stage, Stage::kBody);
+  EXPECT_EQ(r.error, "no match for /(a|b)*c/ in the body");
+
+  spec.http.body_regex = "(a|b)*a$";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
 }
 
 TEST_F(HttpProbeTest, JsonPointerMatches) {
@@ -245,7 +268,7 @@ TEST_F(HttpProbeTest, RedirectFollowed) {
 TEST_F(HttpProbeTest, RedirectNotFollowed) {
   HttpServer server;
   auto spec = spec_for(server.url("/redirect"));
-  spec.http.follow_redirects = false;
+  spec.http.follow_redirects = Redirects::kNone;
   auto r = run(spec);
   EXPECT_EQ(r.outcome, Outcome::kUp);  // 302 is in the default 200-399
   EXPECT_EQ(r.http_status, 302);
@@ -255,6 +278,82 @@ TEST_F(HttpProbeTest, RedirectNotFollowed) {
   r = run(spec);
   EXPECT_EQ(r.stage, Stage::kStatus);
   EXPECT_EQ(r.http_status, 302);
+}
+
+// 127.0.0.2 is another host on the same loopback interface.
+TEST_F(HttpProbeTest, RedirectToAnotherHostOnlyWhenTheCheckSaysSo) {
+  HttpServer first;
+  HttpServer second(HttpServerOptions{.address = "127.0.0.2"});
+  auto spec = spec_for(first.url("/redirect-to/" + second.url("/ok")));
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kDown);
+  EXPECT_EQ(r.stage, Stage::kStatus);
+  EXPECT_EQ(r.error,
+            "redirect to " + second.url("/ok") +
+                " not followed: it leaves 127.0.0.1 (follow_redirects: any would follow it)");
+  EXPECT_EQ(second.connections(), 0);
+
+  spec.http.follow_redirects = Redirects::kAny;
+  spec.http.body_contains = "hello";
+  r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+  EXPECT_EQ(r.remote_address, "127.0.0.2");
+  EXPECT_EQ(second.requests(), 1);
+
+  spec.http.follow_redirects = Redirects::kNone;
+  spec.http.body_contains.clear();
+  r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp);  // the 302 itself
+  EXPECT_EQ(r.http_status, 302);
+  EXPECT_EQ(second.requests(), 1);
+}
+
+TEST_F(HttpProbeTest, RedirectToAnotherHostDropsCredentials) {
+  HttpServer first;
+  HttpServer second(HttpServerOptions{.address = "127.0.0.2"});
+  auto spec = spec_for(first.url("/redirect-to/" + second.url("/echo")));
+  spec.http.follow_redirects = Redirects::kAny;
+  spec.http.headers = {{"Authorization", "Bearer secret"}, {"X-Leeway", "yes"}};
+  spec.http.json_pointer = "/headers/x-leeway";
+  EXPECT_EQ(run(spec).outcome, Outcome::kUp);
+  spec.http.json_pointer = "/headers/authorization";
+  EXPECT_EQ(run(spec).error, "JSON has nothing at /headers/authorization");
+}
+
+TEST_F(HttpProbeTest, RedirectAfterPostIsAGet) {
+  HttpServer server;
+  auto spec = spec_for(server.url("/redirect-to/" + server.url("/echo")));
+  spec.http.method = "POST";
+  spec.http.body = "payload";
+  spec.http.json_pointer = "/method";
+  spec.http.json_equals = "GET";
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::kUp) << r.error;
+}
+
+// Whatever its spelling, a link-local or metadata address is never a redirect's destination,
+// even with follow_redirects: any; nothing connects to it.
+TEST_F(HttpProbeTest, RedirectNeverReachesLinkLocalOrMetadata) {
+  HttpServer server;
+  for (auto [location, refusal] : {
+           std::pair{"http://169.254.169.254/latest/meta-data/",
+                     "169.254.169.254 is a link-local address"},
+           std::pair{"http://[::ffff:169.254.169.254]/", "169.254.169.254 is a link-local address"},
+           std::pair{"http://2852039166/", "169.254.169.254 is a link-local address"},
+           std::pair{"http://0xa9fea9fe/", "169.254.169.254 is a link-local address"},
+           std::pair{"http://[fe80::1]/", "fe80::1 is a link-local address"},
+           std::pair{"http://100.100.100.200/", "100.100.100.200 is a cloud metadata address"},
+           std::pair{"http://[fd00:ec2::254]/", "fd00:ec2::254 is a cloud metadata address"},
+       }) {
+    auto spec = spec_for(server.url("/redirect-to/") + location);
+    spec.http.follow_redirects = Redirects::kAny;
+    spec.timeout_us = 500 * kMillisecondUs;
+    auto r = run(spec);
+    EXPECT_EQ(r.stage, Stage::kStatus) << location;
+    EXPECT_EQ(r.error.rfind("redirect to ", 0), 0u) << r.error;
+    EXPECT_NE(r.error.find(std::string(" refused: ") + refusal), std::string::npos) << r.error;
+    EXPECT_EQ(r.timings.connect_us, -1) << location;
+  }
 }
 
 TEST_F(HttpProbeTest, MethodHeadersAndBodyReachTheServer) {

@@ -47,8 +47,15 @@ TEST(CheckOptions, ApplyHttpOptions) {
   EXPECT_EQ(spec.http.headers[0].second, "abc");
   EXPECT_EQ(spec.http.expect_status,
             (std::vector<StatusRange>{{200, 200}, {301, 302}, {404, 404}}));
-  EXPECT_FALSE(spec.http.follow_redirects);
+  EXPECT_EQ(spec.http.follow_redirects, Redirects::kNone);
   EXPECT_EQ(spec.family, IpFamily::kV6);
+
+  for (auto [text, value] :
+       {std::pair{"same-host", Redirects::kSameHost}, std::pair{"any", Redirects::kAny},
+        std::pair{"none", Redirects::kNone}, std::pair{"true", Redirects::kSameHost}}) {
+    ASSERT_TRUE(apply(spec, "follow_redirects", text));
+    EXPECT_EQ(spec.http.follow_redirects, value) << text;
+  }
 }
 
 TEST(CheckOptions, ApplyOtherKinds) {
@@ -83,7 +90,7 @@ TEST(CheckOptions, ErrorsNameTheOptionAndTheProblem) {
       {"method", "get", "method: expected an HTTP method in capitals like GET or POST, got \"get\""},
       {"header", "NoColon", "header: expected a header like \"Name: value\", got \"NoColon\""},
       {"json_pointer", "status", "json_pointer: expected a JSON Pointer starting with / like /status, got \"status\""},
-      {"follow_redirects", "maybe", "follow_redirects: expected true or false, got \"maybe\""},
+      {"follow_redirects", "maybe", "follow_redirects: expected same-host, any or none, got \"maybe\""},
       {"ip", "5", "ip: expected 4, 6 or any, got \"5\""},
       {"send", "hello", "send: applies to tcp checks, not http"},
       {"count", "3", "count: applies to icmp checks, not http"},
@@ -95,7 +102,12 @@ TEST(CheckOptions, ErrorsNameTheOptionAndTheProblem) {
   }
   Status regex = apply(spec, "body_regex", "(");
   ASSERT_FALSE(regex);
-  EXPECT_EQ(regex.error().message.rfind("body_regex: expected a regular expression, got \"(\": ", 0), 0u);
+  EXPECT_EQ(regex.error().message,
+            "body_regex: expected a regular expression (RE2 syntax), got \"(\": missing ): (");
+  // RE2 has no backreferences: refused when the check is read, not when it runs.
+  EXPECT_EQ(apply(spec, "body_regex", "(a)\\1").error().message,
+            "body_regex: expected a regular expression (RE2 syntax), got \"(a)\\1\": invalid "
+            "escape sequence: \\1");
 
   CheckSpec icmp = spec_for("icmp://127.0.0.1");
   EXPECT_EQ(apply(icmp, "count", "0").error().message,

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "probe/probe.h"
+#include "probe/target.h"
 
 namespace leeway::probe {
 namespace {
@@ -84,6 +85,19 @@ TEST(ParseTarget, BadInputNamesTheProblem) {
             "malformed URL \"http://host:99999/\": Port number was not a decimal number between 0 and 65535");
   EXPECT_FALSE(parse_target("http:// bad host/"));
   EXPECT_FALSE(parse_target("dns://127.0.0.1/"));
+}
+
+// Issue 12, item 7: the API showed the password of http://user:pass@host/ targets.
+TEST(RedactCredentials, MasksPasswordsAndLoneUserNames) {
+  EXPECT_EQ(redact_credentials("http://user:pass@host/"), "http://user:***@host/");
+  EXPECT_EQ(redact_credentials("https://u:p%40ss@[::1]:8443/a@b?c=@#@"),
+            "https://u:***@[::1]:8443/a@b?c=@#@");
+  EXPECT_EQ(redact_credentials("https://ghp_TOKEN@example.com"), "https://***@example.com");
+  EXPECT_EQ(redact_credentials("http://a:b@c:d@host/"), "http://a:***@host/");  // up to the last @
+  EXPECT_EQ(redact_credentials("https://example.com/user@x"), "https://example.com/user@x");
+  EXPECT_EQ(redact_credentials("tcp://db:5432"), "tcp://db:5432");
+  EXPECT_EQ(redact_credentials("dns:///example.com?type=MX"), "dns:///example.com?type=MX");
+  EXPECT_EQ(redact_credentials("no scheme"), "no scheme");
 }
 
 }  // namespace

@@ -69,6 +69,15 @@ std::chrono::milliseconds route(const http::request<http::string_body>& req,
     res.result(http::status::found);
     res.set(http::field::location, "/ok");
     res.body() = "see /ok";
+  } else if (target.starts_with("/redirect-to/")) {
+    res.result(http::status::found);
+    res.set(http::field::location,
+            std::string(target.substr(std::string_view("/redirect-to/").size())));
+  } else if (auto digits = number_after(target, "/digits/")) {
+    res.body().resize(*digits);
+    for (unsigned i = 0; i < *digits; ++i) res.body()[i] = static_cast<char>('0' + i % 10);
+  } else if (auto letters = number_after(target, "/letters/")) {
+    res.body().assign(*letters, 'a');
   } else if (target == "/echo") {
     nlohmann::json doc;
     doc["method"] = std::string(req.method_string());
@@ -210,10 +219,13 @@ HttpServer::~HttpServer() {
   impl_->thread.join();
 }
 
-const char* HttpServer::address() const { return options_.ipv6 ? "::1" : "127.0.0.1"; }
+const char* HttpServer::address() const {
+  if (!options_.address.empty()) return options_.address.c_str();
+  return options_.ipv6 ? "::1" : "127.0.0.1";
+}
 
 std::string HttpServer::url(std::string_view path) const {
-  return url_with_host(options_.ipv6 ? "[::1]" : "127.0.0.1", path);
+  return url_with_host(options_.ipv6 ? "[::1]" : address(), path);
 }
 
 std::string HttpServer::url_with_host(std::string_view host, std::string_view path) const {

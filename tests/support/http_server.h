@@ -16,6 +16,8 @@ struct HttpServerOptions {
   std::string key_pem_path;
   // Listen on ::1 instead of 127.0.0.1.
   bool ipv6 = false;
+  // Listen on this IPv4 loopback address instead (e.g. "127.0.0.2", a second host); "": the above.
+  std::string address;
 };
 
 // Routes:
@@ -24,6 +26,9 @@ struct HttpServerOptions {
 //   /slow/<ms>     200 "slow" after <ms> milliseconds
 //   /json          200 {"status":"ok","version":3,"healthy":true,"checks":{"db":"ok"},...}
 //   /redirect      302 to /ok
+//   /redirect-to/<location>  302 to <location>, verbatim
+//   /digits/<n>    200, <n> digits and no " results" (a body that stalls backtracking regexes)
+//   /letters/<n>   200, <n> times 'a' and no 'c'
 //   /echo          200, a JSON object {"method":..,"target":..,"headers":{lower-case name: value},
 //                  "body":..} describing the request
 //   /big           200, kBigBodyBytes of 'x' followed by "the end"
@@ -39,7 +44,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  // "127.0.0.1" or "::1".
+  // "127.0.0.1", "::1" or the address given.
   const char* address() const;
   // The URL of `path` on this server: "http://127.0.0.1:<port>/ok", "https://[::1]:<port>/ok".
   std::string url(std::string_view path) const;
