@@ -30,46 +30,6 @@ std::string_view to_string(TimelineEvent::Kind kind) {
   return "";
 }
 
-Detector::Detector(DetectorOptions options) : options_(std::move(options)) {}
-
-void Detector::add(std::span<const store::Committed> batch) {
-  std::set<std::string> touched;
-  for (const store::Committed& c : batch) {
-    const store::StoredResult& r = c.result;
-    const auto check = options_.checks.find(r.check);
-    const auto location = options_.locations.find(r.location);
-    const bool reference = location != options_.locations.end() &&
-                           std::count(location->second.reference_checks.begin(),
-                                      location->second.reference_checks.end(), r.check) > 0;
-    if (check == options_.checks.end() && !reference) continue;
-    series_[{r.check, r.location}].emplace(r.started_us, Point{r.outcome, r.stage});
-    if (check != options_.checks.end()) touched.insert(check->second.service);
-    // A reference result changes the evidence of every service this location watches.
-    if (reference) {
-      for (const auto& [key, series] : series_) {
-        const auto other = options_.checks.find(key.first);
-        if (key.second == r.location && other != options_.checks.end()) {
-          touched.insert(other->second.service);
-        }
-      }
-    }
-  }
-  for (const std::string& service : touched) incidents_[service] = replay(service);
-}
-
-void Detector::record_change(const std::string& service, const Change& change) {
-  changes_[service].push_back(change);
-  if (incidents_.count(service)) incidents_[service] = replay(service);
-}
-
-std::vector<Incident> Detector::incidents() const {
-  std::vector<Incident> all;
-  for (const auto& [service, incidents] : incidents_) {
-    all.insert(all.end(), incidents.begin(), incidents.end());
-  }
-  return all;
-}
-
 namespace {
 
 // One check at one location, as the replay has seen it so far.
@@ -83,13 +43,94 @@ struct LocationState {
   probe::Stage stage = probe::Stage::kNone;
 };
 
+using StateKey = std::pair<std::string, std::string>;  // (check, location)
+
 int severity(probe::Outcome o) {
   return o == probe::Outcome::kDown ? 2 : o == probe::Outcome::kDegraded ? 1 : 0;
 }
 
 }  // namespace
 
-std::vector<Incident> Detector::replay(const std::string& service) const {
+struct Detector::Replay {
+  std::map<StateKey, LocationState> states;
+  std::vector<Incident> incidents;  // their timelines without changes, in event order
+  bool open = false;                // the last incident is open
+  // When the first location changed state since the verdict was last taken; -1: none since.
+  // Locations report at different moments within an interval, so a verdict taken halfway
+  // through a change (one vantage of an ISP confirmed down, its neighbour not yet) would be
+  // wrong for a moment: it waits until every reporting location has reported since.
+  TimeUs unsettled_since_us = -1;
+  std::optional<StepKey> last;  // the last step replayed
+};
+
+Detector::Detector(DetectorOptions options) : options_(std::move(options)) {}
+
+void Detector::add(std::span<const store::Committed> batch) {
+  std::set<std::string> touched, rewound;
+  // A result that lands before a service's last replayed step rewinds its replay to the start.
+  const auto lands = [&](const std::string& service, const StepKey& key, bool reference) {
+    touched.insert(service);
+    const auto replay = replays_.find(service);
+    if (replay == replays_.end() || !replay->second->last) return;
+    const StepKey& last = *replay->second->last;
+    if (reference ? std::get<0>(key) <= std::get<0>(last) : key <= last) rewound.insert(service);
+  };
+  for (const store::Committed& c : batch) {
+    const store::StoredResult& r = c.result;
+    const auto check = options_.checks.find(r.check);
+    const auto location = options_.locations.find(r.location);
+    const bool reference = location != options_.locations.end() &&
+                           std::count(location->second.reference_checks.begin(),
+                                      location->second.reference_checks.end(), r.check) > 0;
+    if (check == options_.checks.end() && !reference) continue;
+    if (!series_[{r.check, r.location}].emplace(r.started_us, Point{r.outcome, r.stage}).second) {
+      continue;  // seen before
+    }
+    const StepKey step{r.started_us, r.check, r.location};
+    if (check != options_.checks.end()) lands(check->second.service, step, false);
+    // A reference result changes the evidence of every service this location watches.
+    if (reference) {
+      for (const auto& [key, series] : series_) {
+        const auto other = options_.checks.find(key.first);
+        if (key.second == r.location && other != options_.checks.end()) {
+          lands(other->second.service, step, true);
+        }
+      }
+    }
+  }
+  for (const std::string& service : touched) {
+    auto& replay = replays_[service];
+    if (!replay || rewound.count(service)) replay = std::make_shared<Replay>();
+    advance(service, *replay);
+  }
+}
+
+void Detector::record_change(const std::string& service, const Change& change) {
+  changes_[service].push_back(change);
+  // The incidents' change lists and sentences are taken as they replay.
+  if (auto replay = replays_.find(service); replay != replays_.end()) {
+    replay->second = std::make_shared<Replay>();
+    advance(service, *replay->second);
+  }
+}
+
+std::vector<Incident> Detector::incidents() const {
+  std::vector<Incident> all;
+  for (const auto& [service, replay] : replays_) {
+    for (Incident incident : replay->incidents) {
+      for (const Change& change : incident.changes.before) {
+        incident.timeline.push_back({change.at_us, TimelineEvent::Kind::kChange,
+                                     fmt::format("{}: {}", change.kind, change.description)});
+      }
+      std::stable_sort(incident.timeline.begin(), incident.timeline.end(),
+                       [](const auto& a, const auto& b) { return a.at_us < b.at_us; });
+      all.push_back(std::move(incident));
+    }
+  }
+  return all;
+}
+
+void Detector::advance(const std::string& service, Replay& r) const {
   struct Step {
     TimeUs at_us;
     const std::string* check;
@@ -102,24 +143,27 @@ std::vector<Incident> Detector::replay(const std::string& service) const {
     const auto info = options_.checks.find(key.first);
     if (info == options_.checks.end() || info->second.service != service) continue;
     checks.insert(key.first);
-    for (const auto& [at, point] : series) steps.push_back({at, &key.first, &key.second, point});
+    const auto from = r.last ? series.lower_bound(std::get<0>(*r.last)) : series.begin();
+    for (auto it = from; it != series.end(); ++it) {
+      if (!r.last || StepKey{it->first, key.first, key.second} > *r.last) {
+        steps.push_back({it->first, &key.first, &key.second, it->second});
+      }
+    }
   }
   std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
     return std::tie(a.at_us, *a.check, *a.location) < std::tie(b.at_us, *b.check, *b.location);
   });
+  if (steps.empty()) return;
+  r.last = StepKey{steps.back().at_us, *steps.back().check, *steps.back().location};
   const std::vector<Change> no_changes;
   const auto found_changes = changes_.find(service);
   const std::vector<Change>& changes =
       found_changes == changes_.end() ? no_changes : found_changes->second;
 
-  std::map<std::pair<std::string, std::string>, LocationState> states;
-  std::vector<Incident> incidents;
-  Incident* open = nullptr;
-  // When the first location changed state since the verdict was last taken; -1: none since.
-  // Locations report at different moments within an interval, so a verdict taken halfway
-  // through a change (one vantage of an ISP confirmed down, its neighbour not yet) would be
-  // wrong for a moment: it waits until every reporting location has reported since.
-  TimeUs unsettled_since_us = -1;
+  auto& states = r.states;
+  std::vector<Incident>& incidents = r.incidents;
+  Incident* open = r.open ? &incidents.back() : nullptr;
+  TimeUs& unsettled_since_us = r.unsettled_since_us;
 
   const auto labels_of = [&](const std::string& location) {
     const auto it = options_.locations.find(location);
@@ -268,16 +312,7 @@ std::vector<Incident> Detector::replay(const std::string& service) const {
       open = nullptr;
     }
   }
-
-  for (Incident& incident : incidents) {
-    for (const Change& change : incident.changes.before) {
-      incident.timeline.push_back({change.at_us, TimelineEvent::Kind::kChange,
-                                   fmt::format("{}: {}", change.kind, change.description)});
-    }
-    std::stable_sort(incident.timeline.begin(), incident.timeline.end(),
-                     [](const auto& a, const auto& b) { return a.at_us < b.at_us; });
-  }
-  return incidents;
+  r.open = open != nullptr;
 }
 
 }  // namespace leeway::incident

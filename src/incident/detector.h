@@ -5,10 +5,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/time.h"
@@ -80,9 +82,9 @@ struct Incident {
   bool operator==(const Incident&) const = default;
 };
 
-// Not thread-safe: one subscriber thread feeds it. It keeps every result it is fed and replays a
-// service's history on each batch that touches it: bounding that history is for the daemon's
-// wiring, which comes next.
+// Not thread-safe: one subscriber thread feeds it. It keeps every result it is fed; results in
+// time order extend a service's replay, a late one replays the service's history from the start:
+// bounding that history is for the daemon's wiring, which comes next.
 class Detector {
  public:
   explicit Detector(DetectorOptions options);
@@ -104,13 +106,18 @@ class Detector {
     probe::Stage stage;
   };
   using Series = std::map<TimeUs, Point>;  // one check at one location, by result time
+  using StepKey = std::tuple<TimeUs, std::string, std::string>;  // (time, check, location)
+  // One service's replay so far: results that arrive in time order extend it, one that lands
+  // earlier starts it again from the first result.
+  struct Replay;
 
-  std::vector<Incident> replay(const std::string& service) const;
+  // Replays the service's results after the replay's last step.
+  void advance(const std::string& service, Replay& replay) const;
 
   DetectorOptions options_;
   std::map<std::pair<std::string, std::string>, Series> series_;  // by (check, location)
   std::map<std::string, std::vector<Change>> changes_;            // by service
-  std::map<std::string, std::vector<Incident>> incidents_;        // by service
+  std::map<std::string, std::shared_ptr<Replay>> replays_;        // by service
 };
 
 }  // namespace leeway::incident

@@ -10,7 +10,8 @@
 namespace leeway::incident {
 namespace {
 
-const std::filesystem::path kDataDir = testing::data_dir(__FILE__);
+const std::filesystem::path kDataDir =
+    std::filesystem::path(LEEWAY_SOURCE_DIR) / "tests" / "incident" / "data";
 
 TimeUs time_from(const std::string& word, const std::string& where) {
   auto t = parse_rfc3339(word);

@@ -48,15 +48,6 @@ inline std::vector<std::string> split_words(const std::string& text, const std::
   return words;
 }
 
-// The `data` folder beside a test source, given its __FILE__. When ccache rewrites paths under its
-// base_dir, __FILE__ is relative to the build directory, while CTest runs the tests from its
-// `tests` subfolder: a relative path that does not exist from here is taken from the parent.
-inline std::filesystem::path data_dir(const char* file) {
-  const std::filesystem::path dir = std::filesystem::path(file).parent_path() / "data";
-  if (dir.is_absolute() || std::filesystem::exists(dir)) return dir;
-  return std::filesystem::path("..") / dir;
-}
-
 // Every case of every `*.cases` file under `dir` whose name starts with `prefix`, in file order.
 inline std::vector<Case> read_cases(const std::filesystem::path& dir, const std::string& prefix) {
   std::vector<std::filesystem::path> files;

@@ -138,6 +138,15 @@ TEST(Detector, ResultsInAnyOrderAndBatchesGiveTheSameIncidents) {
   EXPECT_EQ(detect(all, 1, 4), in_order);
 }
 
+// Results in time order, a round per batch, extend the replay instead of starting it again.
+TEST(Detector, ResultsInTimeOrderGiveTheSameIncidentsAsOneBatch) {
+  const std::vector<store::Committed> all = results(20, kt_down);
+  const std::vector<Incident> at_once = detect(all, all.size(), 0);
+  ASSERT_EQ(at_once.size(), 1u);
+  EXPECT_EQ(detect(all, 8, 0), at_once);  // 8 results per round
+  EXPECT_EQ(detect(all, 3, 0), at_once);  // rounds split across batches
+}
+
 TEST(Detector, ResultsSentAgainAreCountedOnce) {
   std::vector<store::Committed> all = results(20, kt_down);
   const std::vector<Incident> once = detect(all, 1000, 0);

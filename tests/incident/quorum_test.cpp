@@ -9,7 +9,8 @@
 namespace leeway::incident {
 namespace {
 
-const std::filesystem::path kDataDir = testing::data_dir(__FILE__);
+const std::filesystem::path kDataDir =
+    std::filesystem::path(LEEWAY_SOURCE_DIR) / "tests" / "incident" / "data";
 constexpr TimeUs kNowUs = 1'800'000'000 * kSecondUs;
 
 probe::Outcome outcome_from(const std::string& word, const std::string& where) {
