@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probe/probe.h"
+#include "probe/types.h"
 
 namespace leeway::cli {
 

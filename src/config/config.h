@@ -12,7 +12,7 @@
 
 #include "core/result.h"
 #include "core/time.h"
-#include "probe/probe.h"
+#include "probe/types.h"
 
 namespace leeway::config {
 

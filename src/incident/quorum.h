@@ -10,7 +10,7 @@
 
 #include "core/time.h"
 #include "incident/labels.h"
-#include "probe/probe.h"
+#include "probe/types.h"
 
 namespace leeway::incident {
 

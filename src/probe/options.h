@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "core/result.h"
-#include "probe/probe.h"
+#include "probe/types.h"
 
 namespace leeway::probe {
 

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <memory>
 
-#include "probe/probe.h"
+#include "probe/types.h"
 #include "probe/target.h"
 
 namespace leeway::probe {

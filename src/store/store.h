@@ -20,7 +20,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/time.h"
-#include "probe/probe.h"
+#include "probe/types.h"
 
 namespace leeway::store {
 

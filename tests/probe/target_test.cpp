@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "probe/probe.h"
+#include "probe/types.h"
 #include "probe/target.h"
 
 namespace leeway::probe {

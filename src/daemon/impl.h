@@ -1,0 +1,89 @@
+// The daemon's state and wiring, shared by its parts: daemon.cpp (wiring and lifecycle), api.cpp
+// (the HTTP API) and metrics.cpp (/metrics). Internal to the daemon module.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/availability.h"
+#include "daemon/current_state.h"
+#include "daemon/daemon.h"
+#include "http/server.h"
+#include "ingest/ingest.h"
+#include "probe/probe.h"
+#include "schedule/schedule.h"
+#include "store/store.h"
+
+namespace leeway::daemon {
+
+struct Daemon::Impl {
+  Impl(const DaemonOptions& options, const Clock& clock, config::Config cfg,
+       std::unique_ptr<store::Store> db);
+
+  // The config's API tokens as the HTTP server takes them.
+  static std::vector<http::ApiToken> api_tokens(const config::Config& cfg);
+  static schedule::Options schedule_options(const config::Config& cfg);
+
+  // The checks this daemon runs: those listing its own location.
+  std::vector<schedule::Entry> entries();
+
+  // Whether the config has a check with this id, wherever it runs.
+  bool has_check(std::string_view id) const;
+
+  // Every check of the config, wherever it runs: the API lists them all.
+  std::vector<std::string> all_check_ids() const;
+
+  // Runs one check (the driver calls it on the loop) and submits its result.
+  void start_run(const schedule::Entry& entry, TimeUs, std::function<void()> done);
+
+  // The first subscriber to the results stream: what the API and /metrics show now. The
+  // stream's thread hands each batch to the loop, which owns `state`.
+  Status subscribe_state();
+
+  // Reads and validates the config file on the calling thread, never the loop's (a 10,000-check
+  // file takes up to a second to parse), then applies it on the loop and returns what that said.
+  // REQUIRES: not called on the loop's thread.
+  Status reload();
+
+  // On the loop: swaps in a validated config; the old one stays if the schedule refuses it.
+  Status apply(std::shared_ptr<const config::Config> next);
+
+  // SIGHUP reloads (off the loop); SIGTERM and SIGINT stop the loop.
+  void wait_for_signals();
+
+  // The API (api.cpp).
+  std::vector<http::Route> routes();
+  // The API's slow routes: each reads what it needs on the loop and returns the work (store
+  // queries, rendering) that the HTTP server runs on its worker threads.
+  http::Work checks_json();
+  http::Work results_json(const http::Request& r);
+  http::Work minutes_json(const http::Request& r);
+  // /metrics (metrics.cpp).
+  http::Work metrics_text();
+
+  DaemonOptions options;
+  const Clock& clock;
+  std::shared_ptr<const config::Config> config;
+  std::vector<const config::Check*> checks;  // payload index -> check, for the config
+  boost::asio::io_context io;  // before ingest: the state subscriber posts to it until stopped
+  std::unique_ptr<store::Store> store;
+  ingest::Ingest ingest;
+  AvailabilityCache availability;
+  probe::ProbeEngine engine;
+  schedule::Driver driver;
+  boost::asio::signal_set signals;
+  std::unique_ptr<http::Server> server;
+  std::uint16_t port = 0;
+  CurrentState state;
+  std::atomic<std::size_t> checks_run_here{0};  // checks.size(), for threads off the loop
+  // SIGHUP's reloads parse the file here, off the loop. Last: destroyed (joined) first.
+  boost::asio::thread_pool reloads{1};
+};
+
+}  // namespace leeway::daemon

@@ -1,0 +1,193 @@
+// /metrics of `leeway serve`: a snapshot copied on the loop, rendered in the Prometheus text
+// format on a worker thread.
+#include <fmt/format.h>
+
+#include "daemon/impl.h"
+
+namespace leeway::daemon {
+
+namespace {
+
+// Appends one sample line, `name{labels<more_labels>} value`. Plain appends, no format string
+// parsing: /metrics has ~170,000 such lines at 10,000 checks.
+void append_sample(std::string& out, std::string_view name, std::string_view labels,
+                   std::string_view more_labels, std::string_view value) {
+  out.append(name).append(1, '{').append(labels).append(more_labels).append("} ").append(value);
+  out.push_back('\n');
+}
+
+std::string_view as_view(const fmt::format_int& f) {
+  return {f.data(), f.size()};
+}
+
+// What /metrics shows, copied on the loop so that the text (13 MB at 10,000 checks, ~24 ms) is
+// rendered on a worker thread.
+struct MetricsSnapshot {
+  std::vector<SeriesState> series;  // ordered by check, then location
+  schedule::Metrics schedule;
+  std::size_t queue_depth;
+  DurationUs last_batch_write_us, batch_write_us_total, availability_refresh_us;
+  std::int64_t written, duplicates, dropped, write_errors;
+  bool store_healthy;
+  std::vector<ingest::SubscriberMetrics> subscribers;
+  std::size_t offloaded;
+  std::size_t http_connections = 0;
+  std::uint64_t http_refused = 0, http_accept_errors = 0;
+};
+
+// The results stream's subscribers: queue depth, drops and replays, per subscriber.
+std::string render_subscribers(const std::vector<ingest::SubscriberMetrics>& subscribers) {
+  std::string out =
+      "# HELP leeway_subscriber_queue_depth Stored results waiting for a subscriber of the "
+      "results stream.\n"
+      "# TYPE leeway_subscriber_queue_depth gauge\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_queue_depth{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.queue_depth);
+  out +=
+      "# HELP leeway_subscriber_dropped_total Results dropped from a subscriber's full queue "
+      "(it reads them back from the store).\n"
+      "# TYPE leeway_subscriber_dropped_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_dropped_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.dropped_total);
+  out +=
+      "# HELP leeway_subscriber_replayed_total Results a subscriber read back from the store.\n"
+      "# TYPE leeway_subscriber_replayed_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_replayed_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.replayed_total);
+  out +=
+      "# HELP leeway_subscriber_delivered_total Results handed to a subscriber.\n"
+      "# TYPE leeway_subscriber_delivered_total counter\n";
+  for (const auto& s : subscribers)
+    out += fmt::format("leeway_subscriber_delivered_total{{subscriber=\"{}\"}} {}\n", s.name,
+                       s.delivered_total);
+  return out;
+}
+
+std::string render_metrics(const MetricsSnapshot& m) {
+  static const auto kLe = [] {
+    std::array<std::string, store::kLatencyBucketBoundsUs.size()> le;
+    for (std::size_t i = 0; i < le.size(); ++i)
+      le[i] = fmt::format(",le=\"{}\"", store::kLatencyBucketBoundsUs[i] / 1e6);
+    return le;
+  }();
+  std::string out;
+  out.reserve(m.series.size() * 1536);
+  out +=
+      "# HELP leeway_check_up Whether the last run of the check was up or degraded (1) or down "
+      "(0).\n"
+      "# TYPE leeway_check_up gauge\n";
+  for (const auto& s : m.series) {
+    // A last run that leeway could not judge (unknown) says neither: no sample.
+    if (s.last.outcome == probe::Outcome::kUnknown) continue;
+    append_sample(out, "leeway_check_up", s.labels, "",
+                  s.last.outcome == probe::Outcome::kDown ? "0" : "1");
+  }
+  out +=
+      "# HELP leeway_check_unknown_runs_total Runs that leeway could not judge because of a "
+      "failure of its own (no file descriptors, a late loop), since the daemon started.\n"
+      "# TYPE leeway_check_unknown_runs_total counter\n";
+  for (const auto& s : m.series)
+    append_sample(out, "leeway_check_unknown_runs_total", s.labels, "",
+                  as_view(fmt::format_int(s.unknown)));
+  out +=
+      "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
+      "# TYPE leeway_check_last_duration_seconds gauge\n";
+  for (const auto& s : m.series) {
+    append_sample(out, "leeway_check_last_duration_seconds", s.labels, "",
+                  fmt::format("{:.6f}", s.last.total_us / 1e6));
+  }
+  out +=
+      "# HELP leeway_check_duration_seconds Run durations since the daemon started.\n"
+      "# TYPE leeway_check_duration_seconds histogram\n";
+  for (const auto& s : m.series) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLe.size(); ++i) {
+      cumulative += s.buckets[i];
+      append_sample(out, "leeway_check_duration_seconds_bucket", s.labels, kLe[i],
+                    as_view(fmt::format_int(cumulative)));
+    }
+    append_sample(out, "leeway_check_duration_seconds_bucket", s.labels, ",le=\"+Inf\"",
+                  as_view(fmt::format_int(s.count)));
+    append_sample(out, "leeway_check_duration_seconds_sum", s.labels, "",
+                  fmt::format("{:.6f}", s.sum_seconds));
+    append_sample(out, "leeway_check_duration_seconds_count", s.labels, "",
+                  as_view(fmt::format_int(s.count)));
+  }
+  out += schedule::format_prometheus(m.schedule);
+  out += fmt::format(
+      "# HELP leeway_store_queue_depth Results waiting for the store writer.\n"
+      "# TYPE leeway_store_queue_depth gauge\nleeway_store_queue_depth {}\n"
+      "# HELP leeway_store_last_batch_write_seconds Duration of the last batch write.\n"
+      "# TYPE leeway_store_last_batch_write_seconds gauge\nleeway_store_last_batch_write_seconds "
+      "{:.6f}\n"
+      "# HELP leeway_store_batch_write_seconds_total Time spent writing batches.\n"
+      "# TYPE leeway_store_batch_write_seconds_total "
+      "counter\nleeway_store_batch_write_seconds_total {:.6f}\n"
+      "# HELP leeway_availability_refresh_seconds Duration of the last pass computing every "
+      "check's availability for the API.\n"
+      "# TYPE leeway_availability_refresh_seconds gauge\nleeway_availability_refresh_seconds "
+      "{:.6f}\n"
+      "# HELP leeway_results_written_total Results written to the store.\n"
+      "# TYPE leeway_results_written_total counter\nleeway_results_written_total {}\n"
+      "# HELP leeway_results_duplicate_total Results written again that the store already held "
+      "(stored and counted once).\n"
+      "# TYPE leeway_results_duplicate_total counter\nleeway_results_duplicate_total {}\n"
+      "# HELP leeway_results_dropped_total Results lost before the store: the store queue was "
+      "full, or their batch failed to write.\n"
+      "# TYPE leeway_results_dropped_total counter\nleeway_results_dropped_total {}\n"
+      "# HELP leeway_store_write_errors_total Batches that failed to write.\n"
+      "# TYPE leeway_store_write_errors_total counter\nleeway_store_write_errors_total {}\n"
+      "# HELP leeway_store_up Whether the last write to the store succeeded.\n"
+      "# TYPE leeway_store_up gauge\nleeway_store_up {}\n"
+      "# HELP leeway_http_offloaded_requests API requests queued or running on the HTTP server's "
+      "worker threads.\n"
+      "# TYPE leeway_http_offloaded_requests gauge\nleeway_http_offloaded_requests {}\n",
+      m.queue_depth, m.last_batch_write_us / 1e6, m.batch_write_us_total / 1e6,
+      m.availability_refresh_us / 1e6, m.written, m.duplicates, m.dropped, m.write_errors,
+      m.store_healthy ? 1 : 0, m.offloaded);
+  out += render_subscribers(m.subscribers);
+  out += fmt::format(
+      "# HELP leeway_http_connections HTTP connections open.\n"
+      "# TYPE leeway_http_connections gauge\nleeway_http_connections {}\n"
+      "# HELP leeway_http_connections_refused_total Connections refused (503) past "
+      "server.max_connections.\n"
+      "# TYPE leeway_http_connections_refused_total counter\n"
+      "leeway_http_connections_refused_total {}\n"
+      "# HELP leeway_http_accept_errors_total Failed accepts (no file descriptors left), each "
+      "followed by a wait.\n"
+      "# TYPE leeway_http_accept_errors_total counter\nleeway_http_accept_errors_total {}\n",
+      m.http_connections, m.http_refused, m.http_accept_errors);
+  return out;
+}
+
+}  // namespace
+
+http::Work Daemon::Impl::metrics_text() {
+  const store::StoreWriter& writer = ingest.writer();
+  MetricsSnapshot m{{},
+                    driver.metrics(),
+                    writer.queue_depth(),
+                    writer.last_batch_write_us(),
+                    writer.batch_write_us_total(),
+                    availability.last_refresh_us(),
+                    writer.results_written_total(),
+                    writer.duplicates_total(),
+                    writer.dropped_total(),
+                    writer.write_errors_total(),
+                    writer.healthy(),
+                    ingest.subscribers(),
+                    server->offloaded_in_flight()};
+  m.http_connections = server->open_connections();
+  m.http_refused = server->refused_connections_total();
+  m.http_accept_errors = server->accept_errors_total();
+  m.series.reserve(state.series().size());
+  for (const auto& [key, s] : state.series()) m.series.push_back(s);
+  return [m = std::move(m)] {
+    return http::Response::text(render_metrics(m), "text/plain; version=0.0.4; charset=utf-8");
+  };
+}
+
+}  // namespace leeway::daemon
