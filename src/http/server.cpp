@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -18,6 +20,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+
+std::string Request::header(std::string_view name) const {
+  std::string key(name);
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = headers.find(key);
+  return it == headers.end() ? std::string() : it->second;
+}
 
 Response Response::json(const nlohmann::json& body, int status) {
   // Outside text (a path, an id, a probe's error) may not be UTF-8: replaced with U+FFFD, never
@@ -319,6 +328,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       request.path = std::string(target.substr(0, question));
       if (question != std::string_view::npos)
         request.query = parse_query(target.substr(question + 1));
+      for (const auto& field : raw) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string& value = request.headers[name];
+        if (!value.empty()) value += ", ";
+        value.append(field.value().data(), field.value().size());
+      }
       request.body = std::move(raw.body());
       bool method_not_allowed = false;
       const Route* route = match_route(shared_->routes, request, method_not_allowed);

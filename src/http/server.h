@@ -25,6 +25,12 @@ struct Request {
   std::vector<std::string> params;           // decoded, valid UTF-8 segments matched by "{name}"
   std::string body;
   std::string caller;  // on a write route: the name of the API token it came with
+  // Header fields by lower-case name; a repeated field's values joined with ", " (RFC 9110
+  // 5.3). Values are as sent: they may not be UTF-8.
+  std::map<std::string, std::string> headers;
+
+  // The value of a header field (name in any case), or "" when it was not sent.
+  std::string header(std::string_view name) const;
 };
 
 struct Response {

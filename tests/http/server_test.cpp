@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/http_client.h"
 #include "support/process.h"
 
 namespace leeway::http {
@@ -43,6 +44,12 @@ class ServerTest : public ::testing::Test {
         {"POST", "/api/v1/reload",
          [](const Request& r) {
            return Response::json({{"body", r.body}});
+         }},
+        {"GET", "/headers",
+         [](const Request& r) {
+           return Response::json({{"etag", r.header("If-None-Match")},
+                                  {"via", r.header("via")},
+                                  {"missing", r.header("X-Missing")}});
          }},
         {"GET", "/boom", [](const Request&) -> Response { throw std::runtime_error("kaput"); }},
         {"GET", "/boom-int", [](const Request&) -> Response { throw 42; }},
@@ -104,6 +111,13 @@ TEST_F(ServerTest, DecodesPathParamsAndQuery) {
   auto res = call("GET", "/api/v1/checks/shop-web%2Fhome/results?from=2026-11-01T00%3A00%3A00Z");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), R"({"from":"2026-11-01T00:00:00Z","id":"shop-web/home"})");
+}
+
+TEST_F(ServerTest, HandlersSeeTheHeadersByNameInAnyCase) {
+  leeway::testing::HttpReply res = leeway::testing::http_request(
+      port_, "GET", "/headers", "", {{"If-None-Match", "\"v7\""}, {"Via", "a"}, {"VIA", "b"}});
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"etag":"\"v7\"","missing":"","via":"a, b"})");
 }
 
 TEST_F(ServerTest, ErrorsAreJsonWithTheRightStatus) {
