@@ -123,6 +123,7 @@ Status Daemon::Impl::apply(std::shared_ptr<const config::Config> next) {
   }
   availability.set_checks(all_check_ids());
   server->set_api_tokens(api_tokens(*config));
+  engine.reload_trust();  // CA files are read again, as the rest of the config is
   std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
                            checks.size());
   return {};

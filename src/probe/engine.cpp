@@ -132,6 +132,8 @@ struct Run {
 
 }  // namespace
 
+void ProbeEngine::reload_trust() { impl_->trust.forget_all(); }
+
 void ProbeEngine::run(const CheckSpec& spec, ProbeCallback done) {
   auto run = std::make_shared<Run>(impl_->io, std::move(done));
   run->started_us = impl_->clock.now_us();

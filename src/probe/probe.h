@@ -34,6 +34,10 @@ class ProbeEngine {
   // spec's timeout (plus scheduling slack), whatever the peer does.
   void run(const CheckSpec& spec, ProbeCallback done);
 
+  // Parses every CA bundle again when next used (the daemon calls it on a config reload; a
+  // changed file is also noticed by itself within seconds).
+  void reload_trust();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

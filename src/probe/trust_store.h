@@ -39,6 +39,10 @@ class TrustStores {
   // `cannot load CA file "/etc/x.pem": No such file or directory`, retried after kRecheckUs.
   Result<StoreRef> get(const std::string& ca_file);
 
+  // Forgets every parsed store, so that each source is parsed again when next asked for (a
+  // config reload). Checks running now keep the store they hold.
+  void forget_all() { sources_.clear(); }
+
   // How many times a source has been parsed so far (what the sharing saves; for tests).
   int loads() const { return loads_; }
 
