@@ -16,10 +16,11 @@ run: deps
 	@cmake --build --preset release --target leeway
 	@bash scripts/run.sh
 
-# The whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer; the store
+# The formatting check (scripts/format.sh applies .clang-format), then the whole suite, built once with AddressSanitizer and UndefinedBehaviorSanitizer; the store
 # tests start their own PostgreSQL server (initdb in a temporary folder, a loopback port). Then
 # the threaded modules' tests (ingest, store, schedule, http, daemon) again under ThreadSanitizer.
 test: deps
+	@bash scripts/format.sh --check
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug
 	@ctest --preset debug

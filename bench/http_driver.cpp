@@ -1,16 +1,16 @@
 // Load driver for bench/http.sh: runs N HTTP checks through ProbeEngine with C in flight, and
 // prints what it measured: checks, successes, wall and CPU seconds, latency percentiles.
 // Used both to measure leeway's own probing and to drive blackbox_exporter's /probe endpoint.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <vector>
 
-#include "probe/options.h"
 #include "bench/common.h"
+#include "probe/options.h"
 #include "probe/probe.h"
 
 int main(int argc, char** argv) {
@@ -47,8 +47,10 @@ int main(int argc, char** argv) {
     ++started;
     engine.run(*spec, [&](leeway::probe::ProbeResult r) {
       latencies.push_back(r.timings.total_us);
-      if (r.outcome == leeway::probe::Outcome::kUp) ++ok;
-      else if (first_error.empty()) first_error = fmt::format("{}: {}", to_string(r.stage), r.error);
+      if (r.outcome == leeway::probe::Outcome::kUp)
+        ++ok;
+      else if (first_error.empty())
+        first_error = fmt::format("{}: {}", to_string(r.stage), r.error);
       if (started < count) boost::asio::post(io, launch);
       if (static_cast<int>(latencies.size()) == count) io.stop();  // probers may keep idle watches
     });
@@ -61,7 +63,9 @@ int main(int argc, char** argv) {
   double cpu = leeway::bench::cpu_seconds() - cpu0;
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * (latencies.size() - 1))] / 1e3;
+    return latencies.empty()
+               ? 0.0
+               : latencies[static_cast<std::size_t>(p * (latencies.size() - 1))] / 1e3;
   };
   fmt::print("checks={} ok={} wall_s={:.3f} cpu_s={:.3f} p50_ms={:.3f} p99_ms={:.3f}\n",
              latencies.size(), ok, wall, cpu, pct(0.5), pct(0.99));

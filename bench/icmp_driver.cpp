@@ -1,12 +1,12 @@
 // Load driver for bench/icmp.sh: sustains RATE echo requests per second for DURATION seconds,
 // spread round-robin over the 4,094 loopback addresses 127.0.0.1 .. 127.0.15.254, one echo per
 // run through ProbeEngine, and prints what it measured: sent, received, loss, rate, CPU, rtts.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <vector>
 
 #include "bench/common.h"
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   std::function<void()> on_tick = [&] {
     auto now = std::chrono::steady_clock::now();
     // Launch what the rate owes by now, so a late tick catches up instead of losing echoes.
-    long owed = static_cast<long>(std::chrono::duration<double>(std::min(now, end) - t0).count() * rate);
+    long owed =
+        static_cast<long>(std::chrono::duration<double>(std::min(now, end) - t0).count() * rate);
     for (; launched < owed; ++launched) {
       engine.run(specs[next], [&](leeway::probe::ProbeResult r) {
         sent += r.sent;
@@ -64,9 +65,13 @@ int main(int argc, char** argv) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double cpu = leeway::bench::cpu_seconds() - cpu0;
   std::sort(rtts.begin(), rtts.end());
-  auto pct = [&](double p) { return rtts.empty() ? 0.0 : rtts[static_cast<std::size_t>(p * (rtts.size() - 1))] / 1e3; };
-  fmt::print("sent={} received={} loss_pct={:.3f} rate_per_s={:.0f} wall_s={:.2f} cpu_s={:.2f} p50_ms={:.3f} p99_ms={:.3f}\n",
-             sent, received, sent ? 100.0 * (sent - received) / sent : 0.0, sent / duration_s, wall, cpu,
-             pct(0.5), pct(0.99));
+  auto pct = [&](double p) {
+    return rtts.empty() ? 0.0 : rtts[static_cast<std::size_t>(p * (rtts.size() - 1))] / 1e3;
+  };
+  fmt::print(
+      "sent={} received={} loss_pct={:.3f} rate_per_s={:.0f} wall_s={:.2f} cpu_s={:.2f} "
+      "p50_ms={:.3f} p99_ms={:.3f}\n",
+      sent, received, sent ? 100.0 * (sent - received) / sent : 0.0, sent / duration_s, wall, cpu,
+      pct(0.5), pct(0.99));
   return 0;
 }

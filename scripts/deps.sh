@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build ccache pkg-config make git openssl
+  g++ cmake ninja-build ccache pkg-config make git openssl clang-format
   libboost-dev libboost-system-dev libcurl4-openssl-dev libc-ares-dev libre2-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev

@@ -2,8 +2,8 @@
 // option table (probe/options.h), so they match the config file's keys.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <iostream>
@@ -80,10 +80,14 @@ int run_check(const CheckArgs& args) {
     std::cout << format_human(*spec, result, isatty(STDOUT_FILENO));
   }
   switch (result.outcome) {
-    case probe::Outcome::kUp: return kExitUp;
-    case probe::Outcome::kDegraded: return kExitDegraded;
-    case probe::Outcome::kDown: return kExitDown;
-    case probe::Outcome::kUnknown: return kExitUnknown;
+    case probe::Outcome::kUp:
+      return kExitUp;
+    case probe::Outcome::kDegraded:
+      return kExitDegraded;
+    case probe::Outcome::kDown:
+      return kExitDown;
+    case probe::Outcome::kUnknown:
+      return kExitUnknown;
   }
   return kExitUnknown;
 }
@@ -92,26 +96,31 @@ int run_check(const CheckArgs& args) {
 
 Runner setup_check(CLI::App& sub) {
   auto args = std::make_shared<CheckArgs>();
-  sub.add_option("target", args->target,
-                 "what to probe: https://host/path, tcp://host:port, dns://[resolver]/name?type=MX, "
-                 "icmp://host, tls://host:443")
+  sub.add_option(
+         "target", args->target,
+         "what to probe: https://host/path, tcp://host:port, dns://[resolver]/name?type=MX, "
+         "icmp://host, tls://host:443")
       ->required();
   for (const auto& option : probe::check_options()) {
     auto& values = args->values[std::string(option.key)];
     std::string help = fmt::format("[{}] {}", option.kinds, option.help);
     bool on_by_default = option.type == probe::OptionType::kBool && option.default_text == "true";
-    if (on_by_default) help = fmt::format("[{}] do not {}", option.kinds, option.help);
+    if (on_by_default)
+      help = fmt::format("[{}] do not {}", option.kinds, option.help);
     else if (!option.default_text.empty() && option.type != probe::OptionType::kBool)
       help += fmt::format(" (default {})", option.default_text);
     if (option.type == probe::OptionType::kBool) {
       // A true-by-default switch is turned off with --no-<key>; a false one on with --<key>.
-      std::string flag = on_by_default ? "--no-" + flag_name(option.key).substr(2) : flag_name(option.key);
-      sub.add_flag_callback(flag, [&values, on_by_default] {
-        values.assign(1, on_by_default ? "false" : "true");
-      }, help);
+      std::string flag =
+          on_by_default ? "--no-" + flag_name(option.key).substr(2) : flag_name(option.key);
+      sub.add_flag_callback(
+          flag, [&values, on_by_default] { values.assign(1, on_by_default ? "false" : "true"); },
+          help);
     } else if (option.type == probe::OptionType::kIpVersion) {
-      sub.add_flag_callback("-4", [&values] { values.assign(1, "4"); }, "[http,tcp,icmp,tls] use only IPv4");
-      sub.add_flag_callback("-6", [&values] { values.assign(1, "6"); }, "[http,tcp,icmp,tls] use only IPv6");
+      sub.add_flag_callback(
+          "-4", [&values] { values.assign(1, "4"); }, "[http,tcp,icmp,tls] use only IPv4");
+      sub.add_flag_callback(
+          "-6", [&values] { values.assign(1, "6"); }, "[http,tcp,icmp,tls] use only IPv6");
     } else {
       // One value per use (a repeatable option is given again): a value list would also take
       // the target that follows it (`-t 3s URL --json`).

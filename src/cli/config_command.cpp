@@ -1,7 +1,7 @@
 // `leeway config check FILE` validates a config file and reports every error at once;
 // `leeway config docs` prints the reference (docs/config.md) generated from the schema.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
@@ -41,7 +41,8 @@ Runner setup_config(CLI::App& sub) {
       "Prints \"FILE: ok (N services, M checks, K locations)\" when the file is valid, else every\n"
       "error to stderr, one per line: file:line:column: key: what was expected.\n"
       "Exit codes: 0 valid; 2 errors in the file (or it cannot be read); 3 bad usage.");
-  auto* docs = sub.add_subcommand("docs", "Print the config reference (docs/config.md) in Markdown");
+  auto* docs =
+      sub.add_subcommand("docs", "Print the config reference (docs/config.md) in Markdown");
 
   // Only one of the two runs; the parent's Runner asks which was chosen after parsing.
   return [check, docs, path]() -> int {

@@ -1,13 +1,13 @@
 // `leeway demo-target`: a small local web service that is healthy most of the time, slow at
 // times and down at times, on a fixed cycle, so a fresh install shows live, changing data with
 // no internet. Boost.Beast on one thread.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 #include <iostream>
 #include <memory>
 
@@ -27,7 +27,7 @@ enum class Mood { kHealthy, kSlow, kDown };
 
 Mood mood_at(std::int64_t unix_s, std::int64_t cycle_s) {
   std::int64_t t = unix_s % cycle_s;
-  if (t >= cycle_s * 8 / 10) return Mood::kDown;           // the last fifth: 503
+  if (t >= cycle_s * 8 / 10) return Mood::kDown;                          // the last fifth: 503
   if (t >= cycle_s * 5 / 10 && t < cycle_s * 6 / 10) return Mood::kSlow;  // a tenth: 1.5 s
   return Mood::kHealthy;
 }
@@ -68,15 +68,17 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.body() = mood == Mood::kSlow ? R"({"status":"slow"})" : R"({"status":"ok"})";
     }
     response_.prepare_payload();
-    auto delay = mood == Mood::kSlow ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(0);
+    auto delay =
+        mood == Mood::kSlow ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(0);
     timer_.expires_after(delay);
     timer_.async_wait([self = shared_from_this()](beast::error_code) { self->write(); });
   }
 
   void write() {
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (!ec && self->response_.keep_alive()) self->read();
-    });
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (!ec && self->response_.keep_alive()) self->read();
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -104,17 +106,20 @@ int run_demo_target(const DemoArgs& args) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(args.listen.substr(0, colon), ec);
   if (colon == std::string::npos || ec) {
-    std::cerr << "leeway demo-target: --listen: expected ADDRESS:PORT, got \"" << args.listen << "\"\n";
+    std::cerr << "leeway demo-target: --listen: expected ADDRESS:PORT, got \"" << args.listen
+              << "\"\n";
     return kExitUnknown;
   }
   asio::io_context io;
   tcp::acceptor acceptor(io);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(std::stoi(args.listen.substr(colon + 1))));
+  tcp::endpoint endpoint(address,
+                         static_cast<unsigned short>(std::stoi(args.listen.substr(colon + 1))));
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint, ec);
   if (ec) {
-    std::cerr << "leeway demo-target: cannot listen on " << args.listen << ": " << ec.message() << "\n";
+    std::cerr << "leeway demo-target: cannot listen on " << args.listen << ": " << ec.message()
+              << "\n";
     return kExitDown;
   }
   acceptor.listen();
@@ -124,9 +129,12 @@ int run_demo_target(const DemoArgs& args) {
     acceptor.close();
     io.stop();
   });
-  std::cout << fmt::format(
-      "demo target on http://{}/ : healthy, slow (1.5 s) and down (503) in a {} s cycle; "
-      "/healthz is always up\n", args.listen, args.cycle_s) << std::flush;
+  std::cout
+      << fmt::format(
+             "demo target on http://{}/ : healthy, slow (1.5 s) and down (503) in a {} s cycle; "
+             "/healthz is always up\n",
+             args.listen, args.cycle_s)
+      << std::flush;
   io.run();
   return 0;
 }

@@ -64,8 +64,9 @@ std::string format_human(const probe::CheckSpec& spec, const ProbeResult& r, boo
   const char* paint = "";
   const char* reset = color ? "\033[0m" : "";
   if (color) {
-    paint = r.outcome == Outcome::kUp ? "\033[1;32m"
-            : r.outcome == Outcome::kDegraded ? "\033[1;33m" : "\033[1;31m";
+    paint = r.outcome == Outcome::kUp         ? "\033[1;32m"
+            : r.outcome == Outcome::kDegraded ? "\033[1;33m"
+                                              : "\033[1;31m";
   }
   std::string out = fmt::format("{}{:<8}{} {} in {}", paint, upper(to_string(r.outcome)), reset,
                                 terminal_safe(spec.target), format_duration(r.timings.total_us));
@@ -129,8 +130,9 @@ nlohmann::json to_json(const probe::CheckSpec& spec, const ProbeResult& r) {
                  {"rtt_max_us", us_or_null(r.rtt_max_us)}};
   }
   if (r.cert_days_left || !r.cert_subject.empty()) {
-    j["certificate"] = {{"days_left", r.cert_days_left ? nlohmann::json(*r.cert_days_left) : nlohmann::json()},
-                        {"subject", r.cert_subject}};
+    j["certificate"] = {
+        {"days_left", r.cert_days_left ? nlohmann::json(*r.cert_days_left) : nlohmann::json()},
+        {"subject", r.cert_subject}};
   }
   return j;
 }
@@ -150,9 +152,10 @@ std::string format_nagios(const probe::CheckSpec& spec, const ProbeResult& r) {
 
   // Performance data: 'label'=value[unit];warn;crit;min;max, seconds with a dot.
   auto seconds = [](DurationUs us) { return fmt::format("{:.6f}s", us / 1e6); };
-  std::string warn = spec.degraded_after_us ? fmt::format("{:.6f}", spec.degraded_after_us / 1e6) : "";
-  std::string perf = fmt::format("time={};{};{:.6f};0", seconds(r.timings.total_us), warn,
-                                 spec.timeout_us / 1e6);
+  std::string warn =
+      spec.degraded_after_us ? fmt::format("{:.6f}", spec.degraded_after_us / 1e6) : "";
+  std::string perf =
+      fmt::format("time={};{};{:.6f};0", seconds(r.timings.total_us), warn, spec.timeout_us / 1e6);
   const std::pair<const char*, DurationUs> stages[] = {{"dns", r.timings.dns_us},
                                                        {"connect", r.timings.connect_us},
                                                        {"tls", r.timings.tls_us},
@@ -163,7 +166,8 @@ std::string format_nagios(const probe::CheckSpec& spec, const ProbeResult& r) {
     perf += fmt::format(" pl={}%;;;0;100", (r.sent - r.received) * 100 / r.sent);
     if (r.rtt_avg_us >= 0) perf += fmt::format(" rta={};;;0", seconds(r.rtt_avg_us));
   }
-  if (r.cert_days_left) perf += fmt::format(" days_left={};{};;", *r.cert_days_left, spec.tls.expiry_degraded_days);
+  if (r.cert_days_left)
+    perf += fmt::format(" days_left={};{};;", *r.cert_days_left, spec.tls.expiry_degraded_days);
   return fmt::format("LEEWAY {} {} - {} | {}\n", upper(to_string(spec.kind)),
                      kState[static_cast<int>(r.outcome)], text, perf);
 }

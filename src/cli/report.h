@@ -10,7 +10,8 @@
 namespace leeway::cli {
 
 // A one-line verdict, then the stage timings as a small waterfall. `color` adds ANSI colours.
-std::string format_human(const probe::CheckSpec& spec, const probe::ProbeResult& result, bool color);
+std::string format_human(const probe::CheckSpec& spec, const probe::ProbeResult& result,
+                         bool color);
 
 // The result as one JSON object: target, kind, outcome, stage, started, timings_us, status, ...
 // Its strings are valid UTF-8 (ProbeEngine's results are; the target is made so).

@@ -32,7 +32,8 @@ Runner setup_serve(CLI::App& sub) {
   sub.add_option("-c,--config", options->config_path, "the YAML config file")->required();
   sub.add_option("--store", options->store_uri,
                  "where results go: a SQLite file path, or postgres://... (default: the config's)");
-  sub.add_option("--listen", options->listen, "HOST:PORT for the API and /metrics (default: the config's)");
+  sub.add_option("--listen", options->listen,
+                 "HOST:PORT for the API and /metrics (default: the config's)");
   sub.footer("Exit codes: 0 stopped cleanly, 1 could not start, 2 bad config.");
   return [options] {
     share_one_malloc_arena();

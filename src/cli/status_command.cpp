@@ -67,9 +67,10 @@ int print_table(const nlohmann::json& j) {
                            "LAST", "24H", "DETAIL");
   for (const auto& c : j.at("checks")) {
     std::string id = terminal_safe(c.at("id").get<std::string>());
-    std::string avail = c["availability_24h"].is_object() && c["availability_24h"]["total"].get<long>() > 0
-                            ? fmt::format("{:.3f}%", c["availability_24h"]["ratio"].get<double>() * 100)
-                            : "-";
+    std::string avail =
+        c["availability_24h"].is_object() && c["availability_24h"]["total"].get<long>() > 0
+            ? fmt::format("{:.3f}%", c["availability_24h"]["ratio"].get<double>() * 100)
+            : "-";
     if (c["last"].empty()) {
       std::cout << fmt::format("{:<9} {:<32} {:<10} {:>9} {:>9}  {}\n", "PENDING", id, "-", "-",
                                avail, "no result yet");
@@ -77,8 +78,10 @@ int print_table(const nlohmann::json& j) {
     }
     for (const auto& r : c["last"]) {
       std::string outcome = r.at("outcome");
-      if (outcome == "down") worst = kExitDown;
-      else if (outcome == "degraded" && worst == kExitUp) worst = kExitDegraded;
+      if (outcome == "down")
+        worst = kExitDown;
+      else if (outcome == "degraded" && worst == kExitUp)
+        worst = kExitDegraded;
       std::string detail = r.at("error").get<std::string>();
       // "connect: connection refused"; not "status: status 503 is not ...".
       if (std::string stage = r["stage"].is_null() ? "" : r["stage"].get<std::string>();

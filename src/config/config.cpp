@@ -143,10 +143,14 @@ std::string bad_text(std::string_view text) {
 // What a node is, for "expected X, got Y".
 std::string got(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Scalar: return in_quotes(node.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    default: return "nothing";
+    case YAML::NodeType::Scalar:
+      return in_quotes(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return "nothing";
   }
 }
 
@@ -155,8 +159,8 @@ constexpr std::string_view kIdText = "an id of letters, digits, '-', '_' or '.'"
 bool is_id(std::string_view text) {
   if (text.empty()) return false;
   auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   };
   return std::all_of(text.begin(), text.end(), ok);
 }
@@ -277,8 +281,8 @@ class Loader {
     for (auto& [at, message] : errors_)
       result.errors.push_back(ConfigError{files_[at.file], at.line, at.column, std::move(message)});
     if (full())
-      result.errors.push_back(
-          ConfigError{files_[0], 0, 0, fmt::format("too many errors; stopped after {}", kMaxErrors)});
+      result.errors.push_back(ConfigError{
+          files_[0], 0, 0, fmt::format("too many errors; stopped after {}", kMaxErrors)});
     if (result.errors.empty()) result.config = std::move(config);
     return result;
   }
@@ -339,7 +343,8 @@ class Loader {
     Entry root{YAML::Node(), document, file};
     if (!root.value.IsMap()) {
       error(where(root), fmt::format("expected a map of sections (include, server, defaults, "
-                                     "locations, services), got {}", got(root.value)));
+                                     "locations, services), got {}",
+                                     got(root.value)));
       return;
     }
     Fields fields = check_map(root, "");
@@ -387,8 +392,8 @@ class Loader {
     if (!read_keys_.insert(key).second) return;
     auto text = read_(name);
     if (!text) {
-      error(where(item), fmt::format("include: cannot read {}: {}", in_quotes(name),
-                                     text.error().message));
+      error(where(item),
+            fmt::format("include: cannot read {}: {}", in_quotes(name), text.error().message));
       return;
     }
     total_bytes_ += text->size();
@@ -409,7 +414,8 @@ class Loader {
   bool check_value(const SchemaKey& key, const Entry& entry) {
     const YAML::Node& value = entry.value;
     auto expected = [&](const YAML::Node& node) {
-      error(where(entry, node), fmt::format("{}: expected {}, got {}", key.key, describe(key), got(node)));
+      error(where(entry, node),
+            fmt::format("{}: expected {}, got {}", key.key, describe(key), got(node)));
       return false;
     };
     if (!check_text(key.key, entry)) return false;
@@ -442,12 +448,16 @@ class Loader {
     if (!value.IsScalar()) return expected(value);
     const std::string& text = value.Scalar();
     switch (key.type) {
-      case ValueType::kId: return is_id(text) || expected(value);
-      case ValueType::kInt: return in_range(key.allowed, text) || expected(value);
+      case ValueType::kId:
+        return is_id(text) || expected(value);
+      case ValueType::kInt:
+        return in_range(key.allowed, text) || expected(value);
       case ValueType::kDuration:
         return is_duration_for(key.allowed, text) || expected(value);
-      case ValueType::kChoice: return is_choice(key.allowed, text) || expected(value);
-      case ValueType::kAddress: return is_address(text) || expected(value);
+      case ValueType::kChoice:
+        return is_choice(key.allowed, text) || expected(value);
+      case ValueType::kAddress:
+        return is_address(text) || expected(value);
       case ValueType::kTarget: {
         auto spec = probe::parse_target(text);
         if (!spec) error(where(entry), fmt::format("{}: {}", key.key, spec.error().message));
@@ -473,7 +483,8 @@ class Loader {
     if (!check_text(option.key, entry)) return false;
     bool ok = true;
     for (const auto& item : items(entry.value)) {
-      if (!item.IsScalar()) ok = expected(item);
+      if (!item.IsScalar())
+        ok = expected(item);
       else if (option.type == probe::OptionType::kDuration && !is_positive_duration(item.Scalar()))
         ok = expected(item);
     }
@@ -512,7 +523,8 @@ class Loader {
         continue;
       }
       if (auto [first, added] = seen.emplace(name, where_key(entry)); !added) {
-        error(where_key(entry), fmt::format("{}: set twice; first at line {}", name, first->second.line));
+        error(where_key(entry),
+              fmt::format("{}: set twice; first at line {}", name, first->second.line));
         continue;
       }
       bool ok = false;
@@ -595,7 +607,8 @@ class Loader {
                           hint.empty() ? "define it under `locations`"
                                        : fmt::format("did you mean `{}`?", hint)));
       } else if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
-        error(where(entry, item), fmt::format("{}: {} listed twice", entry.key.Scalar(), in_quotes(id)));
+        error(where(entry, item),
+              fmt::format("{}: {} listed twice", entry.key.Scalar(), in_quotes(id)));
       }
       ids.push_back(id);
     }
@@ -631,16 +644,18 @@ class Loader {
     if (config.defaults.interval_us < config.defaults.timeout_us) {
       const Entry* at = find(defaults, "interval");
       if (!at) at = find(defaults, "timeout");
-      if (at) error(where(*at), fmt::format("interval: {} is shorter than the timeout {}",
-                                            format_duration(config.defaults.interval_us),
-                                            format_duration(config.defaults.timeout_us)));
+      if (at)
+        error(where(*at), fmt::format("interval: {} is shorter than the timeout {}",
+                                      format_duration(config.defaults.interval_us),
+                                      format_duration(config.defaults.timeout_us)));
     }
 
     std::map<std::string, Position, std::less<>> service_at;
     for (const auto& item : services_) {
       if (full()) break;
       if (!item.value.IsMap()) {
-        error(where(item), fmt::format("services: expected a map of keys, got {}", got(item.value)));
+        error(where(item),
+              fmt::format("services: expected a map of keys, got {}", got(item.value)));
         continue;
       }
       Fields fields = check_map(item, "services");
@@ -669,7 +684,8 @@ class Loader {
   // One of server.api_tokens. The hash is never quoted back: it may be a token pasted by mistake.
   void build_api_token(Config& config, const Entry& item) {
     if (!item.value.IsMap()) {
-      error(where(item), fmt::format("api_tokens: expected a map of keys, got {}", got(item.value)));
+      error(where(item),
+            fmt::format("api_tokens: expected a map of keys, got {}", got(item.value)));
       return;
     }
     Fields fields = check_map(item, "server.api_tokens");
@@ -686,8 +702,9 @@ class Loader {
       ok = ec == std::errc() && end == digits.data() + 2;
     }
     if (!ok) {
-      error(where(*hash), "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
-                          "as `printf %s TOKEN | sha256sum` prints it");
+      error(where(*hash),
+            "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
+            "as `printf %s TOKEN | sha256sum` prints it");
       return;
     }
     for (const auto& other : config.server.api_tokens) {
@@ -704,7 +721,8 @@ class Loader {
     for (const auto& item : locations_) {
       if (full()) break;
       if (!item.value.IsMap()) {
-        error(where(item), fmt::format("locations: expected a map of keys, got {}", got(item.value)));
+        error(where(item),
+              fmt::format("locations: expected a map of keys, got {}", got(item.value)));
         continue;
       }
       Fields fields = check_map(item, "locations");
@@ -745,8 +763,9 @@ class Loader {
     if (const Entry* name = find(fields, "name")) {
       check.name = name->value.Scalar();
       if (auto [it, added] = check_at.emplace(check.name, where(*name)); !added)
-        error(where(*name), fmt::format("name: duplicate check {} in service {}; first defined at {}",
-                                        in_quotes(check.name), in_quotes(service.id), place(it->second)));
+        error(where(*name),
+              fmt::format("name: duplicate check {} in service {}; first defined at {}",
+                          in_quotes(check.name), in_quotes(service.id), place(it->second)));
     }
     check.id = fmt::format("{}/{}", service.id, check.name);
 
@@ -762,8 +781,8 @@ class Loader {
     if (have_target) apply_options(check.spec, fields);
 
     const Entry* interval = find(fields, "interval");
-    check.interval_us = interval ? duration(fields, kCheckSection, "interval")
-                                 : config.defaults.interval_us;
+    check.interval_us =
+        interval ? duration(fields, kCheckSection, "interval") : config.defaults.interval_us;
     const Entry* timeout = find(fields, "timeout");
     if (check.interval_us < check.spec.timeout_us && (interval || timeout)) {
       std::string interval_text = format_duration(check.interval_us);
@@ -803,7 +822,7 @@ class Loader {
 
   const FileReader& read_;
   std::vector<std::string> files_;
-  std::vector<OpenFile> stack_;  // the chain of includes being read
+  std::vector<OpenFile> stack_;      // the chain of includes being read
   std::set<std::string> read_keys_;  // every file read, by key: each is read once
   std::size_t total_bytes_ = 0;      // of every file read
   std::vector<std::pair<Position, std::string>> errors_;

@@ -26,10 +26,10 @@ struct Location {
 
 // One probe definition of a service, ready to run.
 struct Check {
-  std::string id;          // "<service id>/<name>", unique in the config
-  std::string service_id;  // the owning service's id
-  std::string name;        // unique within its service
-  probe::CheckSpec spec;   // target parsed, every option applied, timeout set
+  std::string id;                      // "<service id>/<name>", unique in the config
+  std::string service_id;              // the owning service's id
+  std::string name;                    // unique within its service
+  probe::CheckSpec spec;               // target parsed, every option applied, timeout set
   DurationUs interval_us = 0;          // time between runs; never shorter than spec.timeout_us
   std::vector<std::string> locations;  // ids of known locations that run it; at least one
 };

@@ -77,17 +77,28 @@ constexpr SchemaKey kSchema[] = {
 
 std::string_view type_name(const SchemaKey& key) {
   switch (key.type) {
-    case V::kString: return "text";
-    case V::kId: return "id";
-    case V::kInt: return "integer";
-    case V::kDuration: return "duration";
-    case V::kChoice: return "choice";
-    case V::kAddress: return "host:port";
-    case V::kTarget: return "URL";
-    case V::kIdList: return "list of ids";
-    case V::kPathList: return "list of paths";
-    case V::kMap: return "section";
-    case V::kMapList: return "list of sections";
+    case V::kString:
+      return "text";
+    case V::kId:
+      return "id";
+    case V::kInt:
+      return "integer";
+    case V::kDuration:
+      return "duration";
+    case V::kChoice:
+      return "choice";
+    case V::kAddress:
+      return "host:port";
+    case V::kTarget:
+      return "URL";
+    case V::kIdList:
+      return "list of ids";
+    case V::kPathList:
+      return "list of paths";
+    case V::kMap:
+      return "section";
+    case V::kMapList:
+      return "list of sections";
   }
   return "";
 }
@@ -95,15 +106,24 @@ std::string_view type_name(const SchemaKey& key) {
 std::string_view type_name(probe::OptionType type) {
   using T = probe::OptionType;
   switch (type) {
-    case T::kString: return "text";
-    case T::kDuration: return "duration";
-    case T::kInt: return "integer";
-    case T::kBool: return "boolean";
-    case T::kPercent: return "percentage";
-    case T::kStatusList: return "status codes";
-    case T::kHeader: return "header";
-    case T::kIpVersion: return "4, 6 or any";
-    case T::kRedirects: return "same-host, any or none";
+    case T::kString:
+      return "text";
+    case T::kDuration:
+      return "duration";
+    case T::kInt:
+      return "integer";
+    case T::kBool:
+      return "boolean";
+    case T::kPercent:
+      return "percentage";
+    case T::kStatusList:
+      return "status codes";
+    case T::kHeader:
+      return "header";
+    case T::kIpVersion:
+      return "4, 6 or any";
+    case T::kRedirects:
+      return "same-host, any or none";
   }
   return "";
 }
@@ -112,8 +132,10 @@ std::string_view type_name(probe::OptionType type) {
 std::string cell(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
   }
   return out;
 }
@@ -144,7 +166,8 @@ void append_section(std::string& out, const SchemaKey* opener, std::string_view 
   for (const auto& key : config_schema()) {
     if (key.section != section) continue;
     std::string type(type_name(key));
-    if (key.type == V::kInt || key.type == V::kChoice) type += fmt::format(" ({})", list(key.allowed));
+    if (key.type == V::kInt || key.type == V::kChoice)
+      type += fmt::format(" ({})", list(key.allowed));
     if (key.type == V::kDuration && !key.allowed.empty())
       type += fmt::format(" (at least {})", key.allowed);
     std::string doc = cell(key.doc);
@@ -158,7 +181,9 @@ void append_section(std::string& out, const SchemaKey* opener, std::string_view 
 
 }  // namespace
 
-std::span<const SchemaKey> config_schema() { return kSchema; }
+std::span<const SchemaKey> config_schema() {
+  return kSchema;
+}
 
 const SchemaKey* find_schema_key(std::string_view section, std::string_view key) {
   for (const auto& row : kSchema)
@@ -173,8 +198,10 @@ std::string section_path(const SchemaKey& key) {
 
 std::string describe(const SchemaKey& key) {
   switch (key.type) {
-    case V::kString: return "text";
-    case V::kId: return "an id of letters, digits, '-', '_' or '.'";
+    case V::kString:
+      return "text";
+    case V::kId:
+      return "an id of letters, digits, '-', '_' or '.'";
     case V::kInt: {
       auto dots = key.allowed.find("..");
       return fmt::format("a whole number from {} to {}", key.allowed.substr(0, dots),
@@ -191,12 +218,18 @@ std::string describe(const SchemaKey& key) {
         choices.replace(at, 1, ", ");
       return choices;
     }
-    case V::kAddress: return "an address like 127.0.0.1:8080";
-    case V::kTarget: return "a URL like https://example.com/health";
-    case V::kIdList: return "a list of ids";
-    case V::kPathList: return "a list of file paths";
-    case V::kMap: return "a map of keys";
-    case V::kMapList: return "a list of maps";
+    case V::kAddress:
+      return "an address like 127.0.0.1:8080";
+    case V::kTarget:
+      return "a URL like https://example.com/health";
+    case V::kIdList:
+      return "a list of ids";
+    case V::kPathList:
+      return "a list of file paths";
+    case V::kMap:
+      return "a map of keys";
+    case V::kMapList:
+      return "a list of maps";
   }
   return "";
 }
@@ -225,7 +258,8 @@ std::string reference_docs() {
       kMaxConfigFileBytes >> 20, kMaxConfigBytes >> 20, kMaxLabelBytes);
   append_section(out, nullptr, "");
   for (const auto& key : kSchema) {
-    if (key.type == V::kMap || key.type == V::kMapList) append_section(out, &key, section_path(key));
+    if (key.type == V::kMap || key.type == V::kMapList)
+      append_section(out, &key, section_path(key));
   }
 
   out += fmt::format(
@@ -233,7 +267,8 @@ std::string reference_docs() {
       "Every entry of `{}` also takes these, the options of `leeway check` (whose flags are the\n"
       "keys with dashes: `expect_status` is `--expect-status`). An option applies only to the\n"
       "kinds of check listed; setting it on another kind is an error. Values of any YAML type are\n"
-      "read as text (`count: 5` and `count: \"5\"` are the same). Options marked repeatable take a\n"
+      "read as text (`count: 5` and `count: \"5\"` are the same). Options marked repeatable take "
+      "a\n"
       "single value or a list.\n\n"
       "| key | type | kinds | default | description |\n| --- | --- | --- | --- | --- |\n",
       kCheckSection);
@@ -243,9 +278,8 @@ std::string reference_docs() {
       default_text = fmt::format("({}.{})", kDefaultsSection, option.key);
     std::string type(type_name(option.type));
     if (option.repeatable) type += ", repeatable";
-    out += fmt::format("| `{}` | {} | {} | {} | {} |\n", option.key, type,
-                       list(option.kinds), default_text,
-                       cell(option.help));
+    out += fmt::format("| `{}` | {} | {} | {} | {} |\n", option.key, type, list(option.kinds),
+                       default_text, cell(option.help));
   }
   return out;
 }

@@ -30,13 +30,20 @@ Result<DurationUs> parse_duration(std::string_view text) {
     std::string_view unit = rest.substr(0, u);
     rest.remove_prefix(u);
     double scale = 0;
-    if (unit == "us") scale = 1;
-    else if (unit == "ms") scale = kMillisecondUs;
-    else if (unit == "s") scale = kSecondUs;
-    else if (unit == "m") scale = kMinuteUs;
-    else if (unit == "h") scale = kHourUs;
-    else if (unit == "d") scale = kDayUs;
-    else return bad();
+    if (unit == "us")
+      scale = 1;
+    else if (unit == "ms")
+      scale = kMillisecondUs;
+    else if (unit == "s")
+      scale = kSecondUs;
+    else if (unit == "m")
+      scale = kMinuteUs;
+    else if (unit == "h")
+      scale = kHourUs;
+    else if (unit == "d")
+      scale = kDayUs;
+    else
+      return bad();
     // Past ~292,000 years the microseconds no longer fit in 64 bits: refuse, never wrap.
     double us = value * scale + 0.5;
     if (us >= 9.2e18 || static_cast<double>(total) + us >= 9.2e18) return bad();

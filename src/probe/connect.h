@@ -41,33 +41,33 @@ void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& s
   const bool literal = is_ip_literal(run->spec.host);
   run->step = "dns";
   run->step_started = SteadyClock::now();
-  resolver.resolve(
-      run->spec.host, run->spec.family, run->spec.timeout_us + kResolverGraceUs,
-      [run, literal, &socket, next](auto addresses) {
-        if (run->finished) return;
-        if (!literal) run->result.timings.dns_us = since(run->step_started);
-        if (!addresses)
-          return run->finish(Outcome::kDown, Stage::kDns, addresses.error().message);
-        std::vector<boost::asio::ip::tcp::endpoint> endpoints;
-        for (const auto& address : *addresses) endpoints.emplace_back(address, run->spec.port);
-        run->step = "connect";
-        run->step_started = SteadyClock::now();
-        boost::asio::async_connect(
-            socket, endpoints,
-            [run, endpoints, next](boost::system::error_code ec,
-                                   const boost::asio::ip::tcp::endpoint& endpoint) {
-              if (run->finished) return;
-              if (ec) {
-                // Asio reports the last endpoint's error; name the last one tried.
-                return run->finish(Outcome::kDown, Stage::kConnect,
-                                   "connect to " + endpoint_text(endpoints.back()) + ": " +
-                                       ec.message());
-              }
-              run->result.timings.connect_us = since(run->step_started);
-              run->result.remote_address = endpoint.address().to_string();
-              ((*run).*next)();
-            });
-      });
+  resolver.resolve(run->spec.host, run->spec.family, run->spec.timeout_us + kResolverGraceUs,
+                   [run, literal, &socket, next](auto addresses) {
+                     if (run->finished) return;
+                     if (!literal) run->result.timings.dns_us = since(run->step_started);
+                     if (!addresses)
+                       return run->finish(Outcome::kDown, Stage::kDns, addresses.error().message);
+                     std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+                     for (const auto& address : *addresses)
+                       endpoints.emplace_back(address, run->spec.port);
+                     run->step = "connect";
+                     run->step_started = SteadyClock::now();
+                     boost::asio::async_connect(
+                         socket, endpoints,
+                         [run, endpoints, next](boost::system::error_code ec,
+                                                const boost::asio::ip::tcp::endpoint& endpoint) {
+                           if (run->finished) return;
+                           if (ec) {
+                             // Asio reports the last endpoint's error; name the last one tried.
+                             return run->finish(Outcome::kDown, Stage::kConnect,
+                                                "connect to " + endpoint_text(endpoints.back()) +
+                                                    ": " + ec.message());
+                           }
+                           run->result.timings.connect_us = since(run->step_started);
+                           run->result.remote_address = endpoint.address().to_string();
+                           ((*run).*next)();
+                         });
+                   });
 }
 
 }  // namespace leeway::probe

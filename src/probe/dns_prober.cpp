@@ -100,9 +100,9 @@ class DnsProber final : public Prober {
                [run, spec, started](Result<DnsAnswer> answer) {
                  if (run->finished) return;
                  ProbeResult result;
-                 result.timings.dns_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                             Clock::now() - started)
-                                             .count();
+                 result.timings.dns_us =
+                     std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)
+                         .count();
                  if (!answer) {
                    result.stage = Stage::kDns;
                    result.error = answer.error().message;

@@ -47,9 +47,15 @@ std::optional<std::string> leeway_at_fault(DurationUs total_us, DurationUs timeo
 
 }  // namespace
 
-std::string_view to_string(Kind kind) { return kKindNames[static_cast<int>(kind)]; }
-std::string_view to_string(Outcome outcome) { return kOutcomeNames[static_cast<int>(outcome)]; }
-std::string_view to_string(Stage stage) { return kStageNames[static_cast<int>(stage)]; }
+std::string_view to_string(Kind kind) {
+  return kKindNames[static_cast<int>(kind)];
+}
+std::string_view to_string(Outcome outcome) {
+  return kOutcomeNames[static_cast<int>(outcome)];
+}
+std::string_view to_string(Stage stage) {
+  return kStageNames[static_cast<int>(stage)];
+}
 
 std::optional<Kind> kind_from_string(std::string_view text) {
   for (std::size_t i = 0; i < std::size(kKindNames); ++i)
@@ -132,7 +138,9 @@ struct Run {
 
 }  // namespace
 
-void ProbeEngine::reload_trust() { impl_->trust.forget_all(); }
+void ProbeEngine::reload_trust() {
+  impl_->trust.forget_all();
+}
 
 void ProbeEngine::run(const CheckSpec& spec, ProbeCallback done) {
   auto run = std::make_shared<Run>(impl_->io, std::move(done));

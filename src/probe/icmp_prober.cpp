@@ -1,9 +1,9 @@
 // The icmp prober: echo requests through one ICMP socket per address family, shared by every run,
 // with each reply matched to its run by sequence number plus a per-prober token in the payload.
-#include <netinet/icmp6.h>
-#include <netinet/ip_icmp.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include <random>
 #include <system_error>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "probe/probers.h"
@@ -50,7 +50,9 @@ struct IcmpFilter {
   std::uint32_t blocked_types;  // bit n set: drop ICMP type n
 };
 
-std::string errno_text(int error) { return std::system_category().message(error); }
+std::string errno_text(int error) {
+  return std::system_category().message(error);
+}
 
 // The Internet checksum (RFC 1071) of an ICMPv4 message. Written by hand because no library in
 // Debian offers it, and it is a few lines; ping sockets and ICMPv6 raw sockets have the kernel
@@ -230,8 +232,8 @@ struct Run {
     const int lost = result.sent - result.received;
     const double loss_percent = result.sent > 0 ? 100.0 * lost / result.sent : 100.0;
     const std::string loss = format_percent(loss_percent) + "% loss (" +
-                             std::to_string(result.received) + "/" +
-                             std::to_string(result.sent) + ")";
+                             std::to_string(result.received) + "/" + std::to_string(result.sent) +
+                             ")";
     if (result.received == 0) {
       result.outcome = Outcome::kDown;
       result.stage = Stage::kTimeout;
@@ -378,8 +380,8 @@ void Channel::flush() {
       }
       // This echo could not be sent (no route, closed socket, ...): its run is down.
       if (Run* run = batch[done]->run) {
-        run->fail_at(Stage::kSend, "cannot send an echo request to " +
-                                       run->result.remote_address + ": " + errno_text(error));
+        run->fail_at(Stage::kSend, "cannot send an echo request to " + run->result.remote_address +
+                                       ": " + errno_text(error));
       }
       ++done;
     }
@@ -486,8 +488,7 @@ void on_resolved(const std::shared_ptr<Run>& run,
   run->result.timings.dns_us =
       std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - run->started).count();
   if (!addresses) return run->fail_at(Stage::kDns, addresses.error().message);
-  if (addresses->empty())
-    return run->fail_at(Stage::kDns, "\"" + run->host + "\" has no address");
+  if (addresses->empty()) return run->fail_at(Stage::kDns, "\"" + run->host + "\" has no address");
   const boost::asio::ip::address address = addresses->front();
   run->result.remote_address = address.to_string();
   if (address.is_v6()) {

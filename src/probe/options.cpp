@@ -69,16 +69,21 @@ Status set_degraded_after(CheckSpec& s, std::string_view v) {
 }
 
 Status set_ip(CheckSpec& s, std::string_view v) {
-  if (v == "4") s.family = IpFamily::kV4;
-  else if (v == "6") s.family = IpFamily::kV6;
-  else if (v == "any") s.family = IpFamily::kAny;
-  else return fail("expected 4, 6 or any, got \"", std::string(v), "\"");
+  if (v == "4")
+    s.family = IpFamily::kV4;
+  else if (v == "6")
+    s.family = IpFamily::kV6;
+  else if (v == "any")
+    s.family = IpFamily::kAny;
+  else
+    return fail("expected 4, 6 or any, got \"", std::string(v), "\"");
   return {};
 }
 
 Status set_method(CheckSpec& s, std::string_view v) {
   if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-    return fail("expected an HTTP method in capitals like GET or POST, got \"", std::string(v), "\"");
+    return fail("expected an HTTP method in capitals like GET or POST, got \"", std::string(v),
+                "\"");
   s.http.method = std::string(v);
   return {};
 }
@@ -135,7 +140,8 @@ Status set_body_regex(CheckSpec& s, std::string_view v) {
 
 Status set_json_pointer(CheckSpec& s, std::string_view v) {
   if (!v.empty() && v.front() != '/')
-    return fail("expected a JSON Pointer starting with / like /status, got \"", std::string(v), "\"");
+    return fail("expected a JSON Pointer starting with / like /status, got \"", std::string(v),
+                "\"");
   s.http.json_pointer = std::string(v);
   return {};
 }
@@ -242,34 +248,60 @@ using T = OptionType;
 
 // The table. Keep it in the order people meet the options: common ones first, then per kind.
 constexpr CheckOption kOptions[] = {
-    {"timeout", T::kDuration, "all", "10s", "give up and report down after this long", false, set_timeout},
-    {"degraded_after", T::kDuration, "all", "", "a run slower than this is degraded, not up", false, set_degraded_after},
-    {"ip", T::kIpVersion, "http,tcp,icmp,tls", "any", "use only IPv4 (4) or IPv6 (6) addresses", false, set_ip},
+    {"timeout", T::kDuration, "all", "10s", "give up and report down after this long", false,
+     set_timeout},
+    {"degraded_after", T::kDuration, "all", "", "a run slower than this is degraded, not up", false,
+     set_degraded_after},
+    {"ip", T::kIpVersion, "http,tcp,icmp,tls", "any", "use only IPv4 (4) or IPv6 (6) addresses",
+     false, set_ip},
     {"method", T::kString, "http", "GET", "HTTP request method", false, set_method},
     {"header", T::kHeader, "http", "", "a request header \"Name: value\"", true, set_header},
     {"body", T::kString, "http", "", "request body", false, set_body},
-    {"expect_status", T::kStatusList, "http", "200-399", "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
-    {"body_contains", T::kString, "http", "", "the response body must contain this text", false, set_body_contains},
-    {"body_regex", T::kString, "http", "", "the response body must match this regular expression (RE2 syntax: no backreferences or lookaround)", false, set_body_regex},
-    {"json_pointer", T::kString, "http", "", "the body must be JSON with a value at this JSON Pointer, e.g. /status", false, set_json_pointer},
-    {"json_equals", T::kString, "http", "", "the value at json_pointer must equal this (JSON text or a bare string)", false, set_json_equals},
-    {"follow_redirects", T::kRedirects, "http", "same-host", "follow redirects (up to 10) within the target's host, to any host, or none (true: same-host, false: none); never to link-local or cloud metadata addresses", false, set_follow_redirects},
-    {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false, set_insecure},
-    {"ca_file", T::kString, "http,tls", "", "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
+    {"expect_status", T::kStatusList, "http", "200-399",
+     "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
+    {"body_contains", T::kString, "http", "", "the response body must contain this text", false,
+     set_body_contains},
+    {"body_regex", T::kString, "http", "",
+     "the response body must match this regular expression (RE2 syntax: no backreferences or "
+     "lookaround)",
+     false, set_body_regex},
+    {"json_pointer", T::kString, "http", "",
+     "the body must be JSON with a value at this JSON Pointer, e.g. /status", false,
+     set_json_pointer},
+    {"json_equals", T::kString, "http", "",
+     "the value at json_pointer must equal this (JSON text or a bare string)", false,
+     set_json_equals},
+    {"follow_redirects", T::kRedirects, "http", "same-host",
+     "follow redirects (up to 10) within the target's host, to any host, or none (true: same-host, "
+     "false: none); never to link-local or cloud metadata addresses",
+     false, set_follow_redirects},
+    {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false,
+     set_insecure},
+    {"ca_file", T::kString, "http,tls", "",
+     "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
     {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send},
     {"expect", T::kString, "tcp", "", "text the peer must send back (a banner)", false, set_expect},
-    {"record_type", T::kString, "dns", "A", "record type to ask for: A, AAAA, CNAME, MX, TXT or NS", false, set_record_type},
-    {"expect_answer", T::kString, "dns", "", "one of the answers must equal this", false, set_expect_answer},
+    {"record_type", T::kString, "dns", "A", "record type to ask for: A, AAAA, CNAME, MX, TXT or NS",
+     false, set_record_type},
+    {"expect_answer", T::kString, "dns", "", "one of the answers must equal this", false,
+     set_expect_answer},
     {"count", T::kInt, "icmp", "3", "echo requests per run", false, set_count},
-    {"echo_interval", T::kDuration, "icmp", "200ms", "time between echo requests", false, set_echo_interval},
-    {"degraded_loss", T::kPercent, "icmp", "0%", "loss above this (but not total) is degraded", false, set_degraded_loss},
-    {"expiry_days", T::kInt, "tls", "14", "a certificate with fewer days left is degraded", false, set_expiry_days},
-    {"server_name", T::kString, "tls", "", "name for SNI and certificate verification (default: the target host)", false, set_server_name},
+    {"echo_interval", T::kDuration, "icmp", "200ms", "time between echo requests", false,
+     set_echo_interval},
+    {"degraded_loss", T::kPercent, "icmp", "0%", "loss above this (but not total) is degraded",
+     false, set_degraded_loss},
+    {"expiry_days", T::kInt, "tls", "14", "a certificate with fewer days left is degraded", false,
+     set_expiry_days},
+    {"server_name", T::kString, "tls", "",
+     "name for SNI and certificate verification (default: the target host)", false,
+     set_server_name},
 };
 
 }  // namespace
 
-std::span<const CheckOption> check_options() { return kOptions; }
+std::span<const CheckOption> check_options() {
+  return kOptions;
+}
 
 const CheckOption* find_check_option(std::string_view key) {
   for (const auto& option : kOptions)
@@ -301,15 +333,24 @@ Status apply_option(CheckSpec& spec, const CheckOption& option, std::string_view
 
 std::string_view describe(OptionType type) {
   switch (type) {
-    case OptionType::kString: return "text";
-    case OptionType::kDuration: return "a duration like 30s";
-    case OptionType::kInt: return "a whole number";
-    case OptionType::kBool: return "true or false";
-    case OptionType::kPercent: return "a percentage like 20%";
-    case OptionType::kStatusList: return "status codes like 200,301-399";
-    case OptionType::kHeader: return "a header \"Name: value\"";
-    case OptionType::kIpVersion: return "4, 6 or any";
-    case OptionType::kRedirects: return "same-host, any or none";
+    case OptionType::kString:
+      return "text";
+    case OptionType::kDuration:
+      return "a duration like 30s";
+    case OptionType::kInt:
+      return "a whole number";
+    case OptionType::kBool:
+      return "true or false";
+    case OptionType::kPercent:
+      return "a percentage like 20%";
+    case OptionType::kStatusList:
+      return "status codes like 200,301-399";
+    case OptionType::kHeader:
+      return "a header \"Name: value\"";
+    case OptionType::kIpVersion:
+      return "4, 6 or any";
+    case OptionType::kRedirects:
+      return "same-host, any or none";
   }
   return "";
 }

@@ -24,7 +24,7 @@ enum class OptionType {
 };
 
 struct CheckOption {
-  std::string_view key;           // snake_case: the YAML key; the CLI flag is --key-with-dashes
+  std::string_view key;  // snake_case: the YAML key; the CLI flag is --key-with-dashes
   OptionType type;
   std::string_view kinds;         // comma-separated kinds it applies to, or "all"
   std::string_view default_text;  // for docs; "" when there is none

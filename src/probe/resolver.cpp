@@ -38,13 +38,20 @@ constexpr int kMaxDrainRounds = 16;
 
 std::string rcode_name(int rcode) {
   switch (rcode) {
-    case 0: return "NOERROR";
-    case 1: return "FORMERR";
-    case 2: return "SERVFAIL";
-    case 3: return "NXDOMAIN";
-    case 4: return "NOTIMP";
-    case 5: return "REFUSED";
-    default: return "RCODE" + std::to_string(rcode);
+    case 0:
+      return "NOERROR";
+    case 1:
+      return "FORMERR";
+    case 2:
+      return "SERVFAIL";
+    case 3:
+      return "NXDOMAIN";
+    case 4:
+      return "NOTIMP";
+    case 5:
+      return "REFUSED";
+    default:
+      return "RCODE" + std::to_string(rcode);
   }
 }
 
@@ -253,16 +260,16 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
   void arm_deadline(Request& request, DurationUs timeout_us) {
     request.deadline.expires_after(std::chrono::microseconds(timeout_us));
-    request.deadline.async_wait([weak = weak_from_this(), id = request.id,
-                                 timeout_us](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      auto it = self->requests.find(id);
-      if (it == self->requests.end()) return;
-      Request& r = *it->second;
-      self->deliver_error(r, fail("no DNS answer for \"", r.name, "\" within ",
-                                  format_duration(timeout_us)));
-    });
+    request.deadline.async_wait(
+        [weak = weak_from_this(), id = request.id, timeout_us](boost::system::error_code ec) {
+          auto self = weak.lock();
+          if (ec || !self) return;
+          auto it = self->requests.find(id);
+          if (it == self->requests.end()) return;
+          Request& r = *it->second;
+          self->deliver_error(
+              r, fail("no DNS answer for \"", r.name, "\" within ", format_duration(timeout_us)));
+        });
   }
 
   // Posts `done(result)` unless the Resolver is gone by the time it runs.
@@ -348,8 +355,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     } else if (status == ARES_ETIMEOUT) {
       self->deliver_error(*r, fail("no DNS answer for \"", r->name, "\": ", ares_strerror(status)));
     } else {
-      self->deliver_error(*r, fail("DNS query for \"", r->name, "\" failed: ",
-                                   ares_strerror(status)));
+      self->deliver_error(*r,
+                          fail("DNS query for \"", r->name, "\" failed: ", ares_strerror(status)));
     }
     self->requests.erase(r->id);
   }
@@ -485,16 +492,17 @@ void Resolver::resolve(const std::string& host, IpFamily family, DurationUs time
   request.on_addresses = std::move(done);
   impl_->arm_deadline(request, timeout_us);
   ares_addrinfo_hints hints{};
-  hints.ai_family = family == IpFamily::kV4 ? AF_INET : family == IpFamily::kV6 ? AF_INET6
-                                                                               : AF_UNSPEC;
+  hints.ai_family = family == IpFamily::kV4   ? AF_INET
+                    : family == IpFamily::kV6 ? AF_INET6
+                                              : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   // May call on_addrinfo at once (e.g. from /etc/hosts); that only posts the user callback.
   ares_getaddrinfo(impl_->channel, host.c_str(), nullptr, &hints, &Impl::on_addrinfo, &request);
   impl_->schedule_timeouts();
 }
 
-void Resolver::query(const std::string& name, const std::string& record_type,
-                     DurationUs timeout_us, AnswerCallback done) {
+void Resolver::query(const std::string& name, const std::string& record_type, DurationUs timeout_us,
+                     AnswerCallback done) {
   int type = record_type_code(record_type);
   if (type < 0)
     return impl_->post_result(

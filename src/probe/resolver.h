@@ -39,8 +39,7 @@ class Resolver {
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
-  using AddressesCallback =
-      std::function<void(Result<std::vector<boost::asio::ip::address>>)>;
+  using AddressesCallback = std::function<void(Result<std::vector<boost::asio::ip::address>>)>;
   using AnswerCallback = std::function<void(Result<DnsAnswer>)>;
 
   // Resolves a host name to addresses (A and/or AAAA by `family`), honouring /etc/hosts. An

@@ -6,8 +6,8 @@
 #include <charconv>
 #include <memory>
 
-#include "probe/types.h"
 #include "probe/target.h"
+#include "probe/types.h"
 
 namespace leeway::probe {
 
@@ -32,7 +32,8 @@ std::string query_value(std::string_view query, std::string_view key) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -51,8 +52,9 @@ Result<CheckSpec> parse_target(std::string_view target) {
   std::string text(target);
   if (text.empty()) return fail("empty target: expected a URL such as https://example.com/");
   auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return fail("target \"", text,
-      "\" has no scheme: expected http://, https://, tcp://, dns://, icmp:// or tls://");
+  if (scheme_end == std::string::npos)
+    return fail("target \"", text,
+                "\" has no scheme: expected http://, https://, tcp://, dns://, icmp:// or tls://");
   std::string scheme = text.substr(0, scheme_end);
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 
@@ -73,8 +75,8 @@ Result<CheckSpec> parse_target(std::string_view target) {
     spec.kind = Kind::kTls;
     default_port = 443;
   } else {
-    return fail("unknown scheme \"", scheme,
-                "\" in \"", text, "\": expected http, https, tcp, dns, icmp or tls");
+    return fail("unknown scheme \"", scheme, "\" in \"", text,
+                "\": expected http, https, tcp, dns, icmp or tls");
   }
 
   // dns:///name (no resolver: the system's) has an empty authority, which libcurl's parser reads
@@ -85,7 +87,8 @@ Result<CheckSpec> parse_target(std::string_view target) {
 
   std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
   unsigned flags = CURLU_NON_SUPPORT_SCHEME;
-  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, parse_text.c_str(), flags); rc != CURLUE_OK)
+  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, parse_text.c_str(), flags);
+      rc != CURLUE_OK)
     return fail("malformed URL \"", text, "\": ", curl_url_strerror(rc));
 
   std::string host = system_resolver ? "" : strip_brackets(url_part(u.get(), CURLUPART_HOST));
@@ -94,7 +97,8 @@ Result<CheckSpec> parse_target(std::string_view target) {
   if (!port_text.empty()) {
     unsigned value = 0;
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || p != port_text.data() + port_text.size() || value == 0 || value > 65535)
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535)
       return fail("bad port \"", port_text, "\" in \"", text, "\": expected 1-65535");
     port = static_cast<std::uint16_t>(value);
   }
@@ -103,7 +107,9 @@ Result<CheckSpec> parse_target(std::string_view target) {
     // dns://resolver[:port]/name?type=MX: the authority is the resolver, the path the name.
     std::string path = url_part(u.get(), CURLUPART_PATH, CURLU_URLDECODE);
     while (!path.empty() && path.front() == '/') path.erase(0, 1);
-    if (path.empty()) return fail("dns target \"", text, "\" names no host to look up: expected dns://[resolver]/name");
+    if (path.empty())
+      return fail("dns target \"", text,
+                  "\" names no host to look up: expected dns://[resolver]/name");
     spec.host = path;
     if (!host.empty()) {
       bool v6 = host.find(':') != std::string::npos;
@@ -115,7 +121,8 @@ Result<CheckSpec> parse_target(std::string_view target) {
       for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       static const std::string_view kTypes[] = {"A", "AAAA", "CNAME", "MX", "TXT", "NS"};
       if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes))
-        return fail("unsupported DNS record type \"", type, "\": expected A, AAAA, CNAME, MX, TXT or NS");
+        return fail("unsupported DNS record type \"", type,
+                    "\": expected A, AAAA, CNAME, MX, TXT or NS");
       spec.dns.record_type = type;
     }
     return spec;

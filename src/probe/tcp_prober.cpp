@@ -97,16 +97,16 @@ struct Run : std::enable_shared_from_this<Run> {
   void read() {
     if (spec.tcp.expect.empty()) return finish(Outcome::kUp, Stage::kNone, "");
     step = "read";
-    socket.async_read_some(
-        asio::buffer(buffer), [self = shared_from_this()](boost::system::error_code ec,
-                                                          std::size_t n) {
-          if (self->finished) return;
-          self->on_read(ec, n);
-        });
+    socket.async_read_some(asio::buffer(buffer), [self = shared_from_this()](
+                                                     boost::system::error_code ec, std::size_t n) {
+      if (self->finished) return;
+      self->on_read(ec, n);
+    });
   }
 
   void on_read(boost::system::error_code ec, std::size_t n) {
-    if (n > 0 && result.timings.first_byte_us < 0) result.timings.first_byte_us = since(step_started);
+    if (n > 0 && result.timings.first_byte_us < 0)
+      result.timings.first_byte_us = since(step_started);
     received.append(buffer.data(), n);
     if (received.find(spec.tcp.expect) != std::string::npos)
       return finish(Outcome::kUp, Stage::kNone, "");

@@ -11,8 +11,8 @@
 #include <chrono>
 #include <ctime>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,7 +95,8 @@ struct Run : std::enable_shared_from_this<Run> {
     result.error = std::move(error);
     done(std::move(result));
     if (!handshake_done) return close();
-    stream.async_shutdown([self = shared_from_this()](boost::system::error_code) { self->close(); });
+    stream.async_shutdown(
+        [self = shared_from_this()](boost::system::error_code) { self->close(); });
   }
 
   void close() {
@@ -109,9 +110,9 @@ struct Run : std::enable_shared_from_this<Run> {
     deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
       if (self->finished) return self->close();
-      self->finish(Outcome::kDown, Stage::kTimeout,
-                   "timed out after " + format_duration(self->spec.timeout_us) + " during " +
-                       self->step);
+      self->finish(
+          Outcome::kDown, Stage::kTimeout,
+          "timed out after " + format_duration(self->spec.timeout_us) + " during " + self->step);
     });
     resolve_and_connect(shared_from_this(), resolver, stream.lowest_layer(), &Run::handshake);
   }
@@ -122,16 +123,15 @@ struct Run : std::enable_shared_from_this<Run> {
     std::string sni = name();
     // SNI only for names: RFC 6066 forbids address literals in server_name.
     if (!is_ip_literal(sni)) SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
-    stream.async_handshake(ssl::stream_base::client,
-                           [self = shared_from_this()](boost::system::error_code ec) {
-                             if (self->finished) return;
-                             if (ec)
-                               return self->finish(Outcome::kDown, Stage::kTls,
-                                                   "tls handshake: " + ec.message());
-                             self->handshake_done = true;
-                             self->result.timings.tls_us = since(self->step_started);
-                             self->judge();
-                           });
+    stream.async_handshake(
+        ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
+          if (self->finished) return;
+          if (ec)
+            return self->finish(Outcome::kDown, Stage::kTls, "tls handshake: " + ec.message());
+          self->handshake_done = true;
+          self->result.timings.tls_us = since(self->step_started);
+          self->judge();
+        });
   }
 
   // The certificate's facts first (so every outcome carries them), then the verdict: the leaf's
@@ -149,9 +149,9 @@ struct Run : std::enable_shared_from_this<Run> {
     result.cert_days_left = days_left;
 
     if (*left_s < 0)
-      return finish(Outcome::kDown, Stage::kTls,
-                    "certificate expired " + std::to_string(-*left_s / kSecondsPerDay) +
-                        " days ago");
+      return finish(
+          Outcome::kDown, Stage::kTls,
+          "certificate expired " + std::to_string(-*left_s / kSecondsPerDay) + " days ago");
     if (*wait_s > 0)
       return finish(Outcome::kDown, Stage::kTls,
                     "certificate is not valid until " + rfc3339(X509_get0_notBefore(cert.get())));
@@ -159,9 +159,9 @@ struct Run : std::enable_shared_from_this<Run> {
     // unknown issuer or an expired intermediate.
     long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK)
-      return finish(Outcome::kDown, Stage::kTls,
-                    std::string("certificate not trusted: ") +
-                        X509_verify_cert_error_string(verify));
+      return finish(
+          Outcome::kDown, Stage::kTls,
+          std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify));
     std::string host = name();
     // Browsers' rule for wildcards: "*" stands for one whole label, never part of one.
     bool host_ok = is_ip_literal(host)
@@ -169,9 +169,9 @@ struct Run : std::enable_shared_from_this<Run> {
                        : X509_check_host(cert.get(), host.c_str(), host.size(),
                                          X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
     if (!host_ok)
-      return finish(Outcome::kDown, Stage::kTls,
-                    "certificate is not valid for " + host + " (subject " + result.cert_subject +
-                        ")");
+      return finish(
+          Outcome::kDown, Stage::kTls,
+          "certificate is not valid for " + host + " (subject " + result.cert_subject + ")");
     if (days_left < spec.tls.expiry_degraded_days)
       return finish(Outcome::kDegraded, Stage::kTls,
                     "certificate expires in " + std::to_string(days_left) + " days");

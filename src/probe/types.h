@@ -48,7 +48,8 @@ struct HttpSpec {
   std::string body_contains;               // empty: not checked
   std::string body_regex;                  // RE2 syntax; empty: not checked
   std::string json_pointer;                // RFC 6901; empty: not checked
-  std::optional<std::string> json_equals;  // the value at json_pointer, as JSON text or a bare string
+  std::optional<std::string>
+      json_equals;  // the value at json_pointer, as JSON text or a bare string
   Redirects follow_redirects = Redirects::kSameHost;
   bool insecure = false;  // skip certificate verification
   std::string ca_file;    // PEM bundle to trust instead of the system store
@@ -66,9 +67,9 @@ struct DnsSpec {
 };
 
 struct IcmpSpec {
-  int count = 3;                          // echo requests per run
-  DurationUs interval_us = 200'000;       // between echo requests
-  double degraded_loss_percent = 0;       // loss above this (but not 100%) is degraded
+  int count = 3;                     // echo requests per run
+  DurationUs interval_us = 200'000;  // between echo requests
+  double degraded_loss_percent = 0;  // loss above this (but not 100%) is degraded
   int payload_bytes = 56;
 };
 

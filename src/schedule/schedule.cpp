@@ -25,8 +25,8 @@ constexpr TimeUs kNever = std::numeric_limits<TimeUs>::min();
 constexpr DurationUs kClockStepBackUs = kSecondUs;
 
 constexpr std::array<DurationUs, kLatenessBucketsSeconds.size()> kLatenessBucketsUs = {
-    1'000, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
-    1'000'000, 2'500'000, 5'000'000, 10'000'000};
+    1'000,   5'000,   10'000,    25'000,    50'000,    100'000,
+    250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
 
 // FNV-1a over the id, then murmur3's fmix64 finaliser so ids that differ only in their last
 // characters ("check-1", "check-2") still land far apart. Written by hand because std::hash is
@@ -218,9 +218,9 @@ struct Schedule::Impl {
   }
 
   void record_lateness(DurationUs lateness_us) {
-    const auto bucket = std::lower_bound(kLatenessBucketsUs.begin(), kLatenessBucketsUs.end(),
-                                         lateness_us) -
-                        kLatenessBucketsUs.begin();
+    const auto bucket =
+        std::lower_bound(kLatenessBucketsUs.begin(), kLatenessBucketsUs.end(), lateness_us) -
+        kLatenessBucketsUs.begin();
     ++lateness_buckets[bucket];
     ++lateness_count;
     lateness_sum_us += lateness_us;
@@ -390,9 +390,13 @@ Status Schedule::replace(std::vector<Entry> entries, TimeUs now_us) {
   return {};
 }
 
-std::vector<Run> Schedule::due(TimeUs now_us) { return impl_->due(now_us); }
+std::vector<Run> Schedule::due(TimeUs now_us) {
+  return impl_->due(now_us);
+}
 
-bool Schedule::finish(std::uint64_t run_id) { return impl_->finish(run_id); }
+bool Schedule::finish(std::uint64_t run_id) {
+  return impl_->finish(run_id);
+}
 
 std::optional<TimeUs> Schedule::next_due_us() const {
   std::optional<TimeUs> next;
@@ -407,7 +411,9 @@ std::uint64_t Schedule::skipped(std::string_view id) const {
   return it == impl_->by_id.end() ? 0 : impl_->checks[it->second].skipped;
 }
 
-std::size_t Schedule::size() const { return impl_->by_id.size(); }
+std::size_t Schedule::size() const {
+  return impl_->by_id.size();
+}
 
 Metrics Schedule::metrics() const {
   Metrics m;

@@ -1,5 +1,6 @@
 // When each check runs: a stable per-check phase inside its interval, due times computed from the
-// epoch (never accumulated, so no drift), a limit on concurrent runs per host, and lateness metrics.
+// epoch (never accumulated, so no drift), a limit on concurrent runs per host, and lateness
+// metrics.
 //
 // Resuming after a restart needs no saved state: a check's due times are a function of its id,
 // its interval and the clock (due = k * interval + phase(id)), so a restarted daemon picks up the
@@ -26,10 +27,10 @@ namespace leeway::schedule {
 
 // One scheduled check as the scheduler sees it.
 struct Entry {
-  std::string id;            // stable across reloads and restarts; the phase derives from it
+  std::string id;              // stable across reloads and restarts; the phase derives from it
   DurationUs interval_us = 0;  // > 0
-  std::string host;          // runs with the same host share the per-host concurrency limit
-  std::size_t payload = 0;   // opaque to the scheduler: e.g. an index into the daemon's checks
+  std::string host;            // runs with the same host share the per-host concurrency limit
+  std::size_t payload = 0;     // opaque to the scheduler: e.g. an index into the daemon's checks
 };
 
 // The check's offset inside its interval, in [0, interval_us). The same id and interval give the

@@ -62,8 +62,8 @@ StoredResult make_stored_result(std::string check, std::string location,
 // Upper bounds (inclusive, microseconds) of the latency histogram buckets of a rollup; a last,
 // unbounded bucket follows them. Prometheus-like, 5ms to 10s.
 constexpr std::array<DurationUs, 11> kLatencyBucketBoundsUs = {
-    5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000,
-    5'000'000, 10'000'000};
+    5'000,   10'000,    25'000,    50'000,    100'000,   250'000,
+    500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
 constexpr std::size_t kLatencyBuckets = kLatencyBucketBoundsUs.size() + 1;
 
 // The index of the histogram bucket that counts a run of `total_us`.
@@ -257,17 +257,17 @@ class StoreWriter {
   const CommitFn on_commit_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;   // the worker: work, a flush or stop
-  std::condition_variable idle_;   // flush(): a batch finished
+  std::condition_variable wake_;  // the worker: work, a flush or stop
+  std::condition_variable idle_;  // flush(): a batch finished
   std::deque<StoredResult> queue_;
   std::uint64_t enqueued_seq_ = 0;  // results accepted so far
-  std::uint64_t done_seq_ = 0;       // results written (or failed) so far
+  std::uint64_t done_seq_ = 0;      // results written (or failed) so far
   std::uint64_t flush_waiters_ = 0;
   bool stopping_ = false;
   bool exited_ = false;  // the worker has drained the queue and returned
   std::string last_error_;
 
-  std::atomic<bool> failing_{false};  // the last write failed
+  std::atomic<bool> failing_{false};       // the last write failed
   std::int64_t burst_failed_batches_ = 0;  // failed batches since the last success (worker only)
   std::int64_t burst_dropped_ = 0;         // results they held (worker only)
   std::atomic<std::int64_t> written_total_{0};

@@ -19,7 +19,9 @@ StoreWriter::StoreWriter(Store& store, const Clock& clock, WriterOptions options
   });
 }
 
-StoreWriter::~StoreWriter() { stop(); }
+StoreWriter::~StoreWriter() {
+  stop();
+}
 
 bool StoreWriter::enqueue(StoredResult result) {
   {

@@ -26,7 +26,8 @@ TEST(CheckCommand, BadInputExitsThreeWithOneLineNamingTheProblem) {
     std::string err;
   } cases[] = {
       {{"check", "ftp://x"},
-       "leeway check: unknown scheme \"ftp\" in \"ftp://x\": expected http, https, tcp, dns, icmp or tls\n"},
+       "leeway check: unknown scheme \"ftp\" in \"ftp://x\": expected http, https, tcp, dns, icmp "
+       "or tls\n"},
       {{"check", "http://127.0.0.1:1/", "--send", "x"},
        "leeway check: --send applies to tcp checks, not http\n"},
       {{"check", "http://127.0.0.1:1/", "--timeout", "90x"},
@@ -82,7 +83,8 @@ TEST(Leeway, UnknownCommandIsAnErrorNamingIt) {
 
 TEST(CheckCommand, UpExitsZeroWithVerdictAndWaterfall) {
   BannerPeer peer("220 ready\r\n");
-  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--expect", "220"});
+  ProcessResult r =
+      leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--expect", "220"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("UP "));
   EXPECT_THAT(r.out, HasSubstr("connect"));
@@ -115,8 +117,8 @@ TEST(CheckCommand, DownExitsTwoAndNamesTheStage) {
 
 TEST(CheckCommand, DegradedExitsOne) {
   BannerPeer peer("220 ready\r\n");
-  ProcessResult r = leeway({"check", "tcp://127.0.0.1:" + std::to_string(peer.port()),
-                            "--degraded-after", "1us"});
+  ProcessResult r = leeway(
+      {"check", "tcp://127.0.0.1:" + std::to_string(peer.port()), "--degraded-after", "1us"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("DEGRADED "));
   EXPECT_THAT(r.out, HasSubstr("slower than 1us"));
@@ -161,7 +163,8 @@ TEST(CheckCommand, HostileDnsAnswersAreEscapedAndJsonStaysValid) {
 }
 
 TEST(CheckCommand, IcmpToLoopbackReportsRepliesAndRoundTrips) {
-  ProcessResult r = leeway({"check", "icmp://127.0.0.1", "--count", "3", "--echo-interval", "20ms", "--json"});
+  ProcessResult r =
+      leeway({"check", "icmp://127.0.0.1", "--count", "3", "--echo-interval", "20ms", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["outcome"], "up");

@@ -33,8 +33,8 @@ std::string slurp(const fs::path& path) {
 
 // Runs the leeway binary from `dir` with `args` (trusted, space-separated test arguments).
 Invocation run_leeway(const fs::path& dir, const std::string& args) {
-  fs::path scratch = fs::temp_directory_path() /
-                     ("leeway_config_cli_test." + std::to_string(::getpid()));
+  fs::path scratch =
+      fs::temp_directory_path() / ("leeway_config_cli_test." + std::to_string(::getpid()));
   fs::create_directories(scratch);
   std::string command = "cd '" + dir.string() + "' && '" LEEWAY_BINARY "' " + args + " >'" +
                         (scratch / "out").string() + "' 2>'" + (scratch / "err").string() + "'";

@@ -18,7 +18,8 @@ TEST(ParseDuration, AcceptsUnitsAndCombinations) {
 }
 
 TEST(ParseDuration, RejectsWithAMessageThatQuotesTheInput) {
-  for (const char* bad : {"", "90x", "30", "s", "1m30", "-5s", "5 s", "99999999999999999999d", "200000000000000h"}) {
+  for (const char* bad :
+       {"", "90x", "30", "s", "1m30", "-5s", "5 s", "99999999999999999999d", "200000000000000h"}) {
     auto d = parse_duration(bad);
     ASSERT_FALSE(d) << bad;
     EXPECT_EQ(d.error().message,

@@ -43,8 +43,8 @@ class DnsProbeTest : public ::testing::Test {
     io.restart();
     while (!result && std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
       io.run_for(std::chrono::milliseconds(5));
-    took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
     EXPECT_TRUE(result) << "no result";
     return result.value_or(ProbeResult{});
   }

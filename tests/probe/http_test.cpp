@@ -362,10 +362,9 @@ TEST_F(HttpProbeTest, MethodHeadersAndBodyReachTheServer) {
   spec.http.method = "PUT";
   spec.http.headers = {{"X-Leeway", "yes"}, {"Content-Type", "text/plain"}};
   spec.http.body = "payload";
-  for (auto [pointer, expected] : {std::pair{"/method", "PUT"},
-                                   std::pair{"/headers/x-leeway", "yes"},
-                                   std::pair{"/headers/content-type", "text/plain"},
-                                   std::pair{"/body", "payload"}}) {
+  for (auto [pointer, expected] :
+       {std::pair{"/method", "PUT"}, std::pair{"/headers/x-leeway", "yes"},
+        std::pair{"/headers/content-type", "text/plain"}, std::pair{"/body", "payload"}}) {
     spec.http.json_pointer = pointer;
     spec.http.json_equals = expected;
     auto r = run(spec);
@@ -473,8 +472,10 @@ TEST_F(HttpProbeTest, ManyConcurrentRunsAreAllUp) {
   for (int i = 0; i < kRuns; ++i) {
     engine_.run(spec, [&](ProbeResult r) {
       ++finished;
-      if (r.outcome == Outcome::kUp) ++up;
-      else if (first_error.empty()) first_error = r.error;
+      if (r.outcome == Outcome::kUp)
+        ++up;
+      else if (first_error.empty())
+        first_error = r.error;
     });
   }
   while (finished < kRuns && io_.run_one()) {

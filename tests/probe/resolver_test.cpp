@@ -201,11 +201,10 @@ TEST_F(ResolverTest, ManyQueriesAtOnce) {
   for (int i = 0; i < kCount; ++i) dns.add("h" + std::to_string(i) + ".test", "A", "192.0.2.7");
   int answered = 0;
   for (int i = 0; i < kCount; ++i)
-    resolver.query("h" + std::to_string(i) + ".test", "A", 2 * kSecondUs,
-                   [&](Result<DnsAnswer> r) {
-                     EXPECT_TRUE(r && r->records.size() == 1);
-                     ++answered;
-                   });
+    resolver.query("h" + std::to_string(i) + ".test", "A", 2 * kSecondUs, [&](Result<DnsAnswer> r) {
+      EXPECT_TRUE(r && r->records.size() == 1);
+      ++answered;
+    });
   io.restart();
   auto start = std::chrono::steady_clock::now();
   while (answered < kCount && std::chrono::steady_clock::now() - start < std::chrono::seconds(5))

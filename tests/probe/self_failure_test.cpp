@@ -61,8 +61,7 @@ TEST(SelfFailure, NoFileDescriptorsLeftIsUnknownNotDown) {
     for (const auto& target : {http, tcp}) {
       ProbeResult r = run(target);
       EXPECT_EQ(r.outcome, Outcome::kUnknown) << target << ": " << r.error;
-      EXPECT_NE(r.error.find("leeway cannot open sockets (Too many open files)"),
-                std::string::npos)
+      EXPECT_NE(r.error.find("leeway cannot open sockets (Too many open files)"), std::string::npos)
           << r.error;
     }
   }

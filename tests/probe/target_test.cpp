@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "probe/types.h"
 #include "probe/target.h"
+#include "probe/types.h"
 
 namespace leeway::probe {
 namespace {
@@ -82,7 +82,8 @@ TEST(ParseTarget, BadInputNamesTheProblem) {
   EXPECT_EQ(parse_target("").error().message,
             "empty target: expected a URL such as https://example.com/");
   EXPECT_EQ(parse_target("http://host:99999/").error().message,
-            "malformed URL \"http://host:99999/\": Port number was not a decimal number between 0 and 65535");
+            "malformed URL \"http://host:99999/\": Port number was not a decimal number between 0 "
+            "and 65535");
   EXPECT_FALSE(parse_target("http:// bad host/"));
   EXPECT_FALSE(parse_target("dns://127.0.0.1/"));
 }

@@ -61,9 +61,16 @@ TEST(ChunkCodec, RoundTripsRandomRows) {
   for (int round = 0; round < 50; ++round) {
     std::vector<Row> rows(rng() % 100);
     for (auto& r : rows) {
-      r = Row{std::int64_t(rng()), std::int64_t(rng() % 20'000'000), int(rng() % 32),
-              int(rng() % 600), std::int64_t(rng() % 3), std::int64_t(rng() % 5) - 1,
-              std::int64_t(rng() % 5'000) - 1, -1, std::int64_t(rng()), std::int64_t(rng())};
+      r = Row{std::int64_t(rng()),
+              std::int64_t(rng() % 20'000'000),
+              int(rng() % 32),
+              int(rng() % 600),
+              std::int64_t(rng() % 3),
+              std::int64_t(rng() % 5) - 1,
+              std::int64_t(rng() % 5'000) - 1,
+              -1,
+              std::int64_t(rng()),
+              std::int64_t(rng())};
     }
     auto back = decode_chunk(encode_chunk(rows));
     ASSERT_TRUE(back) << back.error().message;

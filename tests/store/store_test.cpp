@@ -241,12 +241,12 @@ TEST_P(StoreTest, FiltersByLocation) {
 TEST_P(StoreTest, RollsUpPerMinuteInUtcMicroseconds) {
   const TimeUs m1 = kT0 + 10 * kMinuteUs;
   write({
-      make("c", "a", m1 - 1, 5'000),                          // the minute before; bucket 0
-      make("c", "a", m1, 5'001),                              // first instant of m1; bucket 1
-      make("c", "a", m1 + kMinuteUs - 1, 10'000'001, Outcome::kDown),  // last instant; +Inf
+      make("c", "a", m1 - 1, 5'000),  // the minute before; bucket 0
+      make("c", "a", m1, 5'001),      // first instant of m1; bucket 1
+      make("c", "a", m1 + kMinuteUs - 1, 10'000'001, Outcome::kDown),    // last instant; +Inf
       make("c", "a", m1 + 30 * kSecondUs, 300'000, Outcome::kDegraded),  // bucket 6 (<=500ms)
-      make("c", "b", m1 + 1, 10'000'000),                     // bucket 10 (<=10s)
-      make("c", "a", m1 + kMinuteUs, 1),                      // the next minute
+      make("c", "b", m1 + 1, 10'000'000),                                // bucket 10 (<=10s)
+      make("c", "a", m1 + kMinuteUs, 1),                                 // the next minute
   });
   RollupQuery q;
   q.check = "c";
@@ -386,7 +386,8 @@ TEST_P(StoreTest, PruningDropsOldResultsButKeepsRollups) {
   const TimeUs now = kT0 + 30 * kDayUs;
   std::vector<StoredResult> batch;
   for (int day = 0; day < 30; ++day) {
-    for (int i = 0; i < 10; ++i) batch.push_back(make("c", "a", kT0 + day * kDayUs + i * kMinuteUs));
+    for (int i = 0; i < 10; ++i)
+      batch.push_back(make("c", "a", kT0 + day * kDayUs + i * kMinuteUs));
   }
   write(batch);
   // Some of the old ones are in chunks (SQLite), some still plain rows.
@@ -529,8 +530,8 @@ TEST_P(StoreTest, WriterMaintenanceCompactsAndPrunes) {
   options.commit_interval_us = 5 * kMillisecondUs;
   options.maintenance_interval_us = kMinuteUs;
   StoreWriter writer(*store_, clock, options);
-  writer.enqueue(make("c", "a", kT0));                   // past retention
-  writer.enqueue(make("c", "a", kT0 + 19 * kDayUs));     // compacted
+  writer.enqueue(make("c", "a", kT0));                    // past retention
+  writer.enqueue(make("c", "a", kT0 + 19 * kDayUs));      // compacted
   writer.enqueue(make("c", "a", kT0 + 20 * kDayUs - 1));  // stays a plain row
   writer.flush();
   clock.advance(kMinuteUs);
@@ -690,8 +691,10 @@ TEST_P(StoreTest, LateWritesInterleavedWithCompactionAddUp) {
     TimeUs t = from + TimeUs(rng() % std::uint64_t((to - from) / kSecondUs)) * kSecondUs;
     int o = int(rng() % 10);
     return make("c", locations[rng() % 3], t, DurationUs(rng() % 3'000'000),
-                o < 6 ? Outcome::kUp : o < 8 ? Outcome::kDown : o < 9 ? Outcome::kDegraded
-                                                                     : Outcome::kUnknown);
+                o < 6   ? Outcome::kUp
+                : o < 8 ? Outcome::kDown
+                : o < 9 ? Outcome::kDegraded
+                        : Outcome::kUnknown);
   };
   for (int round = 0; round < 40; ++round) {
     std::vector<StoredResult> batch;
@@ -799,7 +802,8 @@ INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgre
 TEST(OpenStore, BadUrisAreErrorsThatSayWhy) {
   auto s = open_store("ftp://example/x");
   ASSERT_FALSE(s);
-  EXPECT_NE(s.error().message.find("unknown scheme \"ftp\""), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("unknown scheme \"ftp\""), std::string::npos)
+      << s.error().message;
   s = open_store("");
   ASSERT_FALSE(s);
   s = open_store("sqlite:");

@@ -78,8 +78,8 @@ long g_serial = 1000;
 TestCa::TestCa(const std::string& dir) : dir_(dir) {
   std::filesystem::create_directories(dir);
   EVP_PKEY* key = new_key();
-  X509* cert = make_cert(key, "leeway test CA", nullptr, nullptr, -86400, 3650L * 86400, true,
-                         ++g_serial);
+  X509* cert =
+      make_cert(key, "leeway test CA", nullptr, nullptr, -86400, 3650L * 86400, true, ++g_serial);
   ca_pem_path_ = dir + "/ca.pem";
   write_pem(ca_pem_path_, cert, nullptr);
   ca_key_ = key;

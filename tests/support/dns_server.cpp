@@ -22,7 +22,7 @@ namespace {
 constexpr std::size_t kHeaderBytes = 12;
 
 int type_code(const std::string& type) {
-  static const std::map<std::string, int> kCodes = {{"A", 1},  {"NS", 2},  {"CNAME", 5},
+  static const std::map<std::string, int> kCodes = {{"A", 1},   {"NS", 2},   {"CNAME", 5},
                                                     {"MX", 15}, {"TXT", 16}, {"AAAA", 28}};
   auto it = kCodes.find(type);
   return it == kCodes.end() ? -1 : it->second;
@@ -114,19 +114,19 @@ class DnsLoop {
 
  private:
   void receive() {
-    socket_.async_receive_from(asio::buffer(in_), from_, [this](boost::system::error_code ec,
-                                                                std::size_t n) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        ++server_.queries_;
-        out_ = server_.respond(std::string(in_.data(), n));
-        if (!out_.empty()) {
-          boost::system::error_code ignored;
-          socket_.send_to(asio::buffer(out_), from_, 0, ignored);
-        }
-      }
-      receive();
-    });
+    socket_.async_receive_from(asio::buffer(in_), from_,
+                               [this](boost::system::error_code ec, std::size_t n) {
+                                 if (ec == asio::error::operation_aborted) return;
+                                 if (!ec) {
+                                   ++server_.queries_;
+                                   out_ = server_.respond(std::string(in_.data(), n));
+                                   if (!out_.empty()) {
+                                     boost::system::error_code ignored;
+                                     socket_.send_to(asio::buffer(out_), from_, 0, ignored);
+                                   }
+                                 }
+                                 receive();
+                               });
   }
 
   DnsServer& server_;
@@ -183,8 +183,8 @@ std::string DnsServer::respond(const std::string& query) {
   }
   if (at + 5 > query.size()) return "";
   std::size_t question_end = at + 5;
-  int qtype = (static_cast<unsigned char>(query[at + 1]) << 8) |
-              static_cast<unsigned char>(query[at + 2]);
+  int qtype =
+      (static_cast<unsigned char>(query[at + 1]) << 8) | static_cast<unsigned char>(query[at + 2]);
   qname = normalise(qname);
 
   std::lock_guard lock(mutex_);
@@ -224,7 +224,7 @@ std::string DnsServer::respond(const std::string& query) {
   std::string reply;
   reply.append(query, 0, 2);  // id
   auto rd = static_cast<unsigned char>(query[2]) & 0x01;
-  reply.push_back(static_cast<char>(0x84 | rd));  // QR, AA, RD as asked
+  reply.push_back(static_cast<char>(0x84 | rd));     // QR, AA, RD as asked
   reply.push_back(static_cast<char>(0x80 | rcode));  // RA, rcode
   put16(reply, 1);
   put16(reply, count);

@@ -84,17 +84,16 @@ struct Echo {
 };
 
 void echo_next(std::shared_ptr<Echo> e) {
-  e->socket->async_read_some(asio::buffer(e->in), [e](boost::system::error_code ec,
-                                                      std::size_t n) {
+  e->socket->async_read_some(asio::buffer(e->in), [e](boost::system::error_code ec, std::size_t n) {
     if (ec) return;
     e->out.clear();
     if (!e->prefixed) e->out = e->prefix;
     e->prefixed = true;
     e->out.append(e->in.data(), n);
-    asio::async_write(*e->socket, asio::buffer(e->out), [e](boost::system::error_code ec,
-                                                            std::size_t) {
-      if (!ec) echo_next(e);
-    });
+    asio::async_write(*e->socket, asio::buffer(e->out),
+                      [e](boost::system::error_code ec, std::size_t) {
+                        if (!ec) echo_next(e);
+                      });
   });
 }
 
@@ -156,50 +155,50 @@ Peer::Peer(Loopback where, AcceptHandler on_accept) : where_(where) {
 Peer::~Peer() = default;
 
 SilentPeer::SilentPeer(Loopback where)
-    : Peer(where, [](std::shared_ptr<void> s) { discard(std::static_pointer_cast<tcp::socket>(s)); }) {}
+    : Peer(where,
+           [](std::shared_ptr<void> s) { discard(std::static_pointer_cast<tcp::socket>(s)); }) {}
 
 ResetPeer::ResetPeer(When when, Loopback where)
     : Peer(where, [when](std::shared_ptr<void> s) {
         auto socket = std::static_pointer_cast<tcp::socket>(s);
         if (when == When::kOnAccept) return reset(socket);
         auto buffer = std::make_shared<std::array<char, 4096>>();
-        socket->async_read_some(asio::buffer(*buffer),
-                                [socket, buffer](boost::system::error_code, std::size_t) {
-                                  reset(socket);
-                                });
+        socket->async_read_some(
+            asio::buffer(*buffer),
+            [socket, buffer](boost::system::error_code, std::size_t) { reset(socket); });
       }) {}
 
 TricklePeer::TricklePeer(std::string response, DurationUs interval_us, bool close_when_done,
                          Loopback where)
-    : Peer(where, [response = std::move(response), interval_us,
-                   close_when_done](std::shared_ptr<void> s) {
-        auto socket = std::static_pointer_cast<tcp::socket>(s);
-        auto t = std::make_shared<Trickle>(Trickle{socket, asio::steady_timer(socket->get_executor()),
-                                                   response, std::chrono::microseconds(interval_us),
-                                                   close_when_done});
-        discard(socket);
-        trickle_next(t);
-      }) {}
+    : Peer(where,
+           [response = std::move(response), interval_us, close_when_done](std::shared_ptr<void> s) {
+             auto socket = std::static_pointer_cast<tcp::socket>(s);
+             auto t = std::make_shared<Trickle>(
+                 Trickle{socket, asio::steady_timer(socket->get_executor()), response,
+                         std::chrono::microseconds(interval_us), close_when_done});
+             discard(socket);
+             trickle_next(t);
+           }) {}
 
 BannerPeer::BannerPeer(std::string banner, bool close_after_banner, Loopback where)
     : Peer(where, [banner = std::make_shared<const std::string>(std::move(banner)),
                    close_after_banner](std::shared_ptr<void> s) {
         auto socket = std::static_pointer_cast<tcp::socket>(s);
-        asio::async_write(*socket, asio::buffer(*banner),
-                          [socket, banner, close_after_banner](boost::system::error_code ec,
-                                                               std::size_t) {
-                            if (ec) return;
-                            if (!close_after_banner) return discard(socket);
-                            boost::system::error_code ignored;
-                            socket->shutdown(tcp::socket::shutdown_both, ignored);
-                            socket->close(ignored);
-                          });
+        asio::async_write(
+            *socket, asio::buffer(*banner),
+            [socket, banner, close_after_banner](boost::system::error_code ec, std::size_t) {
+              if (ec) return;
+              if (!close_after_banner) return discard(socket);
+              boost::system::error_code ignored;
+              socket->shutdown(tcp::socket::shutdown_both, ignored);
+              socket->close(ignored);
+            });
       }) {}
 
 EchoPeer::EchoPeer(std::string reply_prefix, Loopback where)
     : Peer(where, [reply_prefix = std::move(reply_prefix)](std::shared_ptr<void> s) {
-        echo_next(std::make_shared<Echo>(
-            Echo{std::static_pointer_cast<tcp::socket>(s), reply_prefix}));
+        echo_next(
+            std::make_shared<Echo>(Echo{std::static_pointer_cast<tcp::socket>(s), reply_prefix}));
       }) {}
 
 }  // namespace leeway::testing

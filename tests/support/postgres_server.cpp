@@ -95,7 +95,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
   std::unique_ptr<PostgresServer> server(new PostgresServer);
   server->bin_dir_ = find_bin_dir();
   if (server->bin_dir_.empty()) {
-    return fail("postgres: no /usr/lib/postgresql/*/bin/initdb (install postgresql or set LEEWAY_PG_BIN)");
+    return fail(
+        "postgres: no /usr/lib/postgresql/*/bin/initdb (install postgresql or set LEEWAY_PG_BIN)");
   }
   char tmpl[] = "/tmp/leeway-pg-XXXXXX";
   if (!::mkdtemp(tmpl)) return fail("postgres: mkdtemp failed");
@@ -103,7 +104,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
   bool root = ::geteuid() == 0;
   if (root) {
     passwd* pw = ::getpwnam("postgres");
-    if (!pw) return fail("postgres: running as root but there is no `postgres` user to run initdb as");
+    if (!pw)
+      return fail("postgres: running as root but there is no `postgres` user to run initdb as");
     if (::chown(tmpl, pw->pw_uid, pw->pw_gid) != 0) return fail("postgres: cannot chown ", tmpl);
   }
   const std::string data = server->dir_ + "/data";
@@ -119,8 +121,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
     std::string options = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port) +
                           " -c unix_socket_directories=" + server->dir_ +
                           " -c fsync=off -c full_page_writes=off -c max_connections=50";
-    if (run({server->bin_dir_ + "/pg_ctl", "-D", data, "-o", options, "-l", server->dir_ + "/server.log",
-             "-w", "-t", "30", "start"},
+    if (run({server->bin_dir_ + "/pg_ctl", "-D", data, "-o", options, "-l",
+             server->dir_ + "/server.log", "-w", "-t", "30", "start"},
             log, true) == 0) {
       server->port_ = port;
       server->running_ = true;
@@ -132,7 +134,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
 
 PostgresServer::~PostgresServer() {
   if (running_) {
-    run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}, dir_ + "/log", true);
+    run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}, dir_ + "/log",
+        true);
   }
   if (!dir_.empty()) {
     std::error_code ec;

@@ -79,45 +79,44 @@ struct TlsServer::Impl {
   }
 
   void handshake(std::shared_ptr<TlsStream> stream) {
-    stream->async_handshake(ssl::stream_base::server,
-                            [this, stream](boost::system::error_code ec) {
-                              if (ec) return;
-                              ++owner.handshakes_;
-                              if (options.idle_after_handshake)
-                                idle(stream);
-                              else
-                                stream->async_shutdown([stream](boost::system::error_code) {});
-                            });
+    stream->async_handshake(ssl::stream_base::server, [this, stream](boost::system::error_code ec) {
+      if (ec) return;
+      ++owner.handshakes_;
+      if (options.idle_after_handshake)
+        idle(stream);
+      else
+        stream->async_shutdown([stream](boost::system::error_code) {});
+    });
   }
 
   // Reads until the client ends the session; Asio reports close_notify as eof and a bare TCP
   // close as stream_truncated.
   void idle(std::shared_ptr<TlsStream> stream) {
     auto buffer = std::make_shared<std::array<char, 4096>>();
-    stream->async_read_some(asio::buffer(*buffer), [this, stream, buffer](
-                                                       boost::system::error_code ec, std::size_t) {
-      if (ec == asio::error::eof) {
-        ++owner.clean_closes_;
-        stream->async_shutdown([stream](boost::system::error_code) {});
-        return;
-      }
-      if (!ec) idle(stream);
-    });
+    stream->async_read_some(asio::buffer(*buffer),
+                            [this, stream, buffer](boost::system::error_code ec, std::size_t) {
+                              if (ec == asio::error::eof) {
+                                ++owner.clean_closes_;
+                                stream->async_shutdown([stream](boost::system::error_code) {});
+                                return;
+                              }
+                              if (!ec) idle(stream);
+                            });
   }
 
   void plain(std::shared_ptr<tcp::socket> socket) {
     auto buffer = std::make_shared<std::array<char, 4096>>();
-    socket->async_read_some(asio::buffer(*buffer), [this, socket, buffer](
-                                                       boost::system::error_code ec, std::size_t) {
-      if (ec) return;
-      if (options.plain_reply.empty()) return plain(socket);
-      asio::async_write(*socket, asio::buffer(options.plain_reply),
-                        [socket](boost::system::error_code, std::size_t) {
-                          boost::system::error_code ignored;
-                          socket->shutdown(tcp::socket::shutdown_both, ignored);
-                          socket->close(ignored);
-                        });
-    });
+    socket->async_read_some(
+        asio::buffer(*buffer), [this, socket, buffer](boost::system::error_code ec, std::size_t) {
+          if (ec) return;
+          if (options.plain_reply.empty()) return plain(socket);
+          asio::async_write(*socket, asio::buffer(options.plain_reply),
+                            [socket](boost::system::error_code, std::size_t) {
+                              boost::system::error_code ignored;
+                              socket->shutdown(tcp::socket::shutdown_both, ignored);
+                              socket->close(ignored);
+                            });
+        });
   }
 
   TlsServer& owner;
