@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "probe/probe.h"
 #include "probe/options.h"
 
 namespace leeway::cli {

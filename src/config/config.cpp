@@ -266,6 +266,17 @@ class Loader {
  public:
   explicit Loader(const FileReader& read) : read_(read) {}
 
+  // The top-level sections, one row each, built in this order (later rows read earlier ones: the
+  // defaults name locations). A map section may be set by one file only; a list section gathers
+  // its items from every file. A new section (slos, contracts, notify) is a row here, its keys
+  // in schema.cpp, and a builder.
+  struct SectionRow {
+    std::string_view name;
+    bool list;
+    void (Loader::*build)(Config&);
+  };
+  static const SectionRow kSections[4];
+
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
     read_keys_.insert(stack_.back().key);
@@ -342,29 +353,26 @@ class Loader {
     if (document.IsNull()) return;
     Entry root{YAML::Node(), document, file};
     if (!root.value.IsMap()) {
-      error(where(root), fmt::format("expected a map of sections (include, server, defaults, "
-                                     "locations, services), got {}",
-                                     got(root.value)));
+      std::string names = "include";
+      for (const auto& section : kSections) names += fmt::format(", {}", section.name);
+      error(where(root),
+            fmt::format("expected a map of sections ({}), got {}", names, got(root.value)));
       return;
     }
     Fields fields = check_map(root, "");
-    for (auto section : {"server", "defaults"}) {
-      auto it = fields.find(section);
+    for (const auto& section : kSections) {
+      auto it = fields.find(section.name);
       if (it == fields.end()) continue;
-      auto& slot = std::string_view(section) == "server" ? server_ : defaults_;
-      if (slot) {
+      std::vector<Entry>& gathered = sections_[section.name];
+      if (section.list) {
+        for (const auto& item : items(it->second.value))
+          gathered.push_back(Entry{it->second.key, item, file});
+      } else if (!gathered.empty()) {
         error(where_key(it->second), fmt::format("{}: already set at {}; only one file may set it",
-                                                 section, place(where_key(*slot))));
+                                                 section.name, place(where_key(gathered[0]))));
       } else {
-        slot = it->second;
+        gathered.push_back(it->second);
       }
-    }
-    using ListSection = std::pair<std::string_view, std::vector<Entry>*>;
-    for (auto [section, list] : {ListSection{"locations", &locations_}, {"services", &services_}}) {
-      auto it = fields.find(section);
-      if (it == fields.end()) continue;
-      for (const auto& item : items(it->second.value))
-        list->push_back(Entry{it->second.key, item, file});
     }
     if (auto it = fields.find("include"); it != fields.end()) {
       for (const auto& item : items(it->second.value)) include(Entry{it->second.key, item, file});
@@ -615,11 +623,23 @@ class Loader {
     return ids;
   }
 
+  // Builds the model section by section, in the table's order, from what passed.
   Config build() {
     Config config;
     config.files = files_;
+    for (const auto& section : kSections) (this->*section.build)(config);
+    return config;
+  }
 
-    Fields server = section_fields(server_, "server");
+  // The one entry of a map section, if a file set it.
+  std::optional<Entry> map_section(std::string_view name) {
+    auto it = sections_.find(name);
+    if (it == sections_.end() || it->second.empty()) return std::nullopt;
+    return it->second[0];
+  }
+
+  void build_server(Config& config) {
+    Fields server = section_fields(map_section("server"), "server");
     config.server.listen = text(server, "server", "listen");
     config.server.store = text(server, "server", "store");
     config.server.location = text(server, "server", "location");
@@ -631,10 +651,11 @@ class Loader {
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
+  }
 
-    build_locations(config);
-
-    Fields defaults = section_fields(defaults_, kDefaultsSection);
+  // REQUIRES: build_locations has run (the defaults name locations).
+  void build_defaults(Config& config) {
+    Fields defaults = section_fields(map_section(kDefaultsSection), kDefaultsSection);
     config.defaults.interval_us = duration(defaults, kDefaultsSection, "interval");
     config.defaults.timeout_us = duration(defaults, kDefaultsSection, "timeout");
     if (const Entry* locations = find(defaults, "locations"))
@@ -649,9 +670,11 @@ class Loader {
                                       format_duration(config.defaults.interval_us),
                                       format_duration(config.defaults.timeout_us)));
     }
+  }
 
+  void build_services(Config& config) {
     std::map<std::string, Position, std::less<>> service_at;
-    for (const auto& item : services_) {
+    for (const auto& item : sections_["services"]) {
       if (full()) break;
       if (!item.value.IsMap()) {
         error(where(item),
@@ -678,7 +701,6 @@ class Loader {
       }
       config.services.push_back(std::move(service));
     }
-    return config;
   }
 
   // One of server.api_tokens. The hash is never quoted back: it may be a token pasted by mistake.
@@ -718,7 +740,7 @@ class Loader {
 
   void build_locations(Config& config) {
     const std::string& own = config.server.location;
-    for (const auto& item : locations_) {
+    for (const auto& item : sections_["locations"]) {
       if (full()) break;
       if (!item.value.IsMap()) {
         error(where(item),
@@ -826,12 +848,17 @@ class Loader {
   std::set<std::string> read_keys_;  // every file read, by key: each is read once
   std::size_t total_bytes_ = 0;      // of every file read
   std::vector<std::pair<Position, std::string>> errors_;
-  // Sections gathered from every file.
-  std::optional<Entry> server_;
-  std::optional<Entry> defaults_;
-  std::vector<Entry> locations_;  // one per list item
-  std::vector<Entry> services_;
+  // Each top-level section's entries, gathered from every file: a map section's one entry, or
+  // a list section's items.
+  std::map<std::string_view, std::vector<Entry>, std::less<>> sections_;
   std::map<std::string, Position, std::less<>> location_at_;  // where each location id is defined
+};
+
+const Loader::SectionRow Loader::kSections[4] = {
+    {"server", false, &Loader::build_server},
+    {"locations", true, &Loader::build_locations},
+    {"defaults", false, &Loader::build_defaults},
+    {"services", true, &Loader::build_services},
 };
 
 }  // namespace
