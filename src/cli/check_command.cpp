@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "probe/probe.h"
 #include "probe/options.h"
+#include "probe/probe.h"
 
 namespace leeway::cli {
 

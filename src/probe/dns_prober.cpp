@@ -1,7 +1,5 @@
 // The dns prober: one query of the check's record type, up when the server answers (with the
 // expected record, when one is set). Resolvers for custom servers are made once and kept.
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -10,6 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "probe/dns_format.h"
 #include "probe/probers.h"
 
 namespace leeway::probe {
@@ -18,23 +17,6 @@ namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-// Lower case, no trailing dot: how DNS names (and, harmlessly, other answers) are compared.
-std::string comparable(std::string text) {
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string joined(const std::vector<std::string>& records) {
-  std::string out;
-  for (const auto& record : records) {
-    if (!out.empty()) out += ", ";
-    out += record;
-  }
-  return out;
-}
 
 struct Run {
   Run(asio::io_context& io, ProbeCallback done) : deadline(io), done(std::move(done)) {}
@@ -49,34 +31,6 @@ struct Run {
     done(std::move(result));
   }
 };
-
-ProbeResult judge(const CheckSpec& spec, const DnsAnswer& answer) {
-  ProbeResult result;
-  result.answer = joined(answer.records);
-  std::string what = spec.dns.record_type + " " + spec.host;
-  if (answer.rcode != "NOERROR") {
-    result.stage = Stage::kDns;
-    result.error = what + ": " + answer.rcode;
-    return result;
-  }
-  if (answer.records.empty()) {
-    result.stage = Stage::kDns;
-    result.error = what + ": no answer";
-    return result;
-  }
-  if (!spec.dns.expect.empty()) {
-    auto wanted = comparable(spec.dns.expect);
-    bool seen = std::any_of(answer.records.begin(), answer.records.end(),
-                            [&](const std::string& r) { return comparable(r) == wanted; });
-    if (!seen) {
-      result.stage = Stage::kDns;
-      result.error = what + ": expected \"" + spec.dns.expect + "\", got " + result.answer;
-      return result;
-    }
-  }
-  result.outcome = Outcome::kUp;
-  return result;
-}
 
 class DnsProber final : public Prober {
  public:
@@ -108,7 +62,7 @@ class DnsProber final : public Prober {
                    result.error = answer.error().message;
                  } else {
                    auto timings = result.timings;
-                   result = judge(spec, *answer);
+                   result = judge_dns_answer(spec, *answer);
                    result.timings = timings;
                  }
                  if (!spec.dns.resolver.empty()) result.remote_address = spec.dns.resolver;

@@ -12,16 +12,10 @@
 
 #include "core/result.h"
 #include "core/time.h"
+#include "probe/dns_format.h"
 #include "probe/probe.h"
 
 namespace leeway::probe {
-
-// The records of one DNS answer, each as text: an address, a name, "10 mx.example.com", a TXT
-// string. `rcode` is the response code name ("NOERROR", "NXDOMAIN", ...).
-struct DnsAnswer {
-  std::vector<std::string> records;
-  std::string rcode;
-};
 
 // What callers add to their run's timeout when they give the resolver its own: the run's
 // deadline, which names the step that was running, fires first.
