@@ -28,7 +28,8 @@ ProbeResult run(const std::string& target, DurationUs timeout_us = 2 * kSecondUs
   std::optional<ProbeResult> result;
   engine.run(*spec, [&](ProbeResult r) { result = std::move(r); });
   if (before) before(io);
-  io.run();
+  while (!result && io.run_one()) {
+  }
   return result.value_or(ProbeResult{});
 }
 
@@ -56,6 +57,9 @@ TEST(SelfFailure, NoFileDescriptorsLeftIsUnknownNotDown) {
   testing::HttpServer server;
   const std::string http = server.url("/ok");
   const std::string tcp = "tcp://127.0.0.1:" + std::to_string(server.port());
+  // Healthy before, and again after.
+  EXPECT_EQ(run(http).outcome, Outcome::kUp);
+  EXPECT_EQ(run(tcp).outcome, Outcome::kUp);
   {
     FdExhaustion exhausted;
     for (const auto& target : {http, tcp}) {
