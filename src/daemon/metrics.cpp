@@ -37,32 +37,32 @@ struct MetricsSnapshot {
 
 // The results stream's subscribers: queue depth, drops and replays, per subscriber.
 std::string render_subscribers(const std::vector<ingest::SubscriberMetrics>& subscribers) {
-  std::string out =
-      "# HELP leeway_subscriber_queue_depth Stored results waiting for a subscriber of the "
-      "results stream.\n"
-      "# TYPE leeway_subscriber_queue_depth gauge\n";
-  for (const auto& s : subscribers)
-    out += fmt::format("leeway_subscriber_queue_depth{{subscriber=\"{}\"}} {}\n", s.name,
-                       s.queue_depth);
-  out +=
-      "# HELP leeway_subscriber_dropped_total Results dropped from a subscriber's full queue "
-      "(it reads them back from the store).\n"
-      "# TYPE leeway_subscriber_dropped_total counter\n";
-  for (const auto& s : subscribers)
-    out += fmt::format("leeway_subscriber_dropped_total{{subscriber=\"{}\"}} {}\n", s.name,
-                       s.dropped_total);
-  out +=
-      "# HELP leeway_subscriber_replayed_total Results a subscriber read back from the store.\n"
-      "# TYPE leeway_subscriber_replayed_total counter\n";
-  for (const auto& s : subscribers)
-    out += fmt::format("leeway_subscriber_replayed_total{{subscriber=\"{}\"}} {}\n", s.name,
-                       s.replayed_total);
-  out +=
-      "# HELP leeway_subscriber_delivered_total Results handed to a subscriber.\n"
-      "# TYPE leeway_subscriber_delivered_total counter\n";
-  for (const auto& s : subscribers)
-    out += fmt::format("leeway_subscriber_delivered_total{{subscriber=\"{}\"}} {}\n", s.name,
-                       s.delivered_total);
+  using M = ingest::SubscriberMetrics;
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::int64_t (*value)(const M&);
+  };
+  static constexpr Family kFamilies[] = {
+      {"leeway_subscriber_queue_depth", "gauge",
+       "Stored results waiting for a subscriber of the results stream.",
+       [](const M& s) { return std::int64_t(s.queue_depth); }},
+      {"leeway_subscriber_dropped_total", "counter",
+       "Results dropped from a subscriber's full queue (it reads them back from the store).",
+       [](const M& s) { return s.dropped_total; }},
+      {"leeway_subscriber_replayed_total", "counter",
+       "Results a subscriber read back from the store.",
+       [](const M& s) { return s.replayed_total; }},
+      {"leeway_subscriber_delivered_total", "counter", "Results handed to a subscriber.",
+       [](const M& s) { return s.delivered_total; }},
+  };
+  std::string out;
+  for (const Family& f : kFamilies) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+    for (const M& s : subscribers)
+      out += fmt::format("{}{{subscriber=\"{}\"}} {}\n", f.name, s.name, f.value(s));
+  }
   return out;
 }
 

@@ -124,6 +124,9 @@ TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
   EXPECT_THAT(metrics.body, HasSubstr("leeway_check_up{check=\"web/ok\",location=\"local\"} 1"));
   EXPECT_THAT(metrics.body, HasSubstr("leeway_store_queue_depth"));
   EXPECT_THAT(metrics.body, HasSubstr("leeway_results_written_total"));
+  EXPECT_THAT(metrics.body, HasSubstr("leeway_store_up 1"));
+  EXPECT_THAT(metrics.body, HasSubstr("# TYPE leeway_subscriber_delivered_total counter\n"
+                                      "leeway_subscriber_delivered_total{subscriber=\"state\"} "));
 
   // Bad parameters are 400 with a message, not a crash.
   HttpReply bad = http_request(api_port_, "GET", "/api/v1/checks/web%2Fok/results?from=yesterday");
