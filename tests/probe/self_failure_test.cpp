@@ -18,20 +18,24 @@
 namespace leeway::probe {
 namespace {
 
-ProbeResult run(const std::string& target, DurationUs timeout_us = 2 * kSecondUs,
-                std::function<void(boost::asio::io_context&)> before = {}) {
+// An engine made before any descriptor runs out, as the daemon's is: its loop needs one too.
+struct Prober {
   boost::asio::io_context io;
-  ProbeEngine engine(io, SystemClock::instance());
-  auto spec = parse_target(target);
-  EXPECT_TRUE(spec) << spec.error().message;
-  spec->timeout_us = timeout_us;
-  std::optional<ProbeResult> result;
-  engine.run(*spec, [&](ProbeResult r) { result = std::move(r); });
-  if (before) before(io);
-  while (!result && io.run_one()) {
+  ProbeEngine engine{io, SystemClock::instance()};
+
+  ProbeResult run(const std::string& target, DurationUs timeout_us = 2 * kSecondUs,
+                  std::function<void(boost::asio::io_context&)> before = {}) {
+    auto spec = parse_target(target);
+    EXPECT_TRUE(spec) << spec.error().message;
+    spec->timeout_us = timeout_us;
+    std::optional<ProbeResult> result;
+    engine.run(*spec, [&](ProbeResult r) { result = std::move(r); });
+    if (before) before(io);
+    while (!result && io.run_one()) {
+    }
+    return result.value_or(ProbeResult{});
   }
-  return result.value_or(ProbeResult{});
-}
+};
 
 // Takes every free file descriptor until destroyed, as 1,100 idle connections would.
 class FdExhaustion {
@@ -41,6 +45,10 @@ class FdExhaustion {
     rlimit low = saved_;
     low.rlim_cur = 256;
     ::setrlimit(RLIMIT_NOFILE, &low);
+    top_up();
+  }
+  // Takes the descriptors freed since (a run closes its sockets, curl its pooled connections).
+  void top_up() {
     for (int fd; (fd = ::dup(STDERR_FILENO)) >= 0;) held_.push_back(fd);
   }
   ~FdExhaustion() {
@@ -55,35 +63,38 @@ class FdExhaustion {
 
 TEST(SelfFailure, NoFileDescriptorsLeftIsUnknownNotDown) {
   testing::HttpServer server;
+  Prober p;
   const std::string http = server.url("/ok");
   const std::string tcp = "tcp://127.0.0.1:" + std::to_string(server.port());
   // Healthy before, and again after.
-  EXPECT_EQ(run(http).outcome, Outcome::kUp);
-  EXPECT_EQ(run(tcp).outcome, Outcome::kUp);
+  EXPECT_EQ(p.run(http).outcome, Outcome::kUp);
+  EXPECT_EQ(p.run(tcp).outcome, Outcome::kUp);
   {
     FdExhaustion exhausted;
     for (const auto& target : {http, tcp}) {
-      ProbeResult r = run(target);
+      exhausted.top_up();
+      ProbeResult r = p.run(target);
       EXPECT_EQ(r.outcome, Outcome::kUnknown) << target << ": " << r.error;
       EXPECT_NE(r.error.find("leeway cannot open sockets (Too many open files)"), std::string::npos)
           << r.error;
     }
   }
-  EXPECT_EQ(run(http).outcome, Outcome::kUp);
-  EXPECT_EQ(run(tcp).outcome, Outcome::kUp);
+  EXPECT_EQ(p.run(http).outcome, Outcome::kUp);
+  EXPECT_EQ(p.run(tcp).outcome, Outcome::kUp);
 }
 
 TEST(SelfFailure, ALoopHeldPastTheTimeoutIsUnknownNotDown) {
   testing::SilentPeer silent;  // accepts and never answers: the run can only time out
   const std::string target = "http://127.0.0.1:" + std::to_string(silent.port()) + "/";
   // Something else on the loop holds it for a second against a 100 ms timeout.
-  ProbeResult late = run(target, 100 * kMillisecondUs, [](boost::asio::io_context& io) {
+  Prober p;
+  ProbeResult late = p.run(target, 100 * kMillisecondUs, [](boost::asio::io_context& io) {
     boost::asio::post(io, [] { std::this_thread::sleep_for(std::chrono::seconds(1)); });
   });
   EXPECT_EQ(late.outcome, Outcome::kUnknown) << late.error;
   EXPECT_NE(late.error.find("event loop was late"), std::string::npos) << late.error;
   // Without the hold, the same silent target is down on time.
-  ProbeResult on_time = run(target, 100 * kMillisecondUs);
+  ProbeResult on_time = p.run(target, 100 * kMillisecondUs);
   EXPECT_EQ(on_time.outcome, Outcome::kDown) << on_time.error;
 }
 
