@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "core/text.h"
+
 #include <cctype>
 
 #include <algorithm>
@@ -105,30 +107,6 @@ constexpr std::size_t kMaxTargetBytes = 8 << 10;   // the request line alone: el
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 
-// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
-// above U+10FFFF).
-bool is_utf8(std::string_view text) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (std::size_t i = 0; i < text.size();) {
-    unsigned char c = byte(i);
-    std::size_t length = c < 0x80   ? 1
-                         : c < 0xc2 ? 0
-                         : c < 0xe0 ? 2
-                         : c < 0xf0 ? 3
-                         : c < 0xf5 ? 4
-                                    : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k)
-      if ((byte(i + k) & 0xc0) != 0x80) return false;
-    unsigned char second = length > 1 ? byte(i + 1) : 0;
-    if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) ||
-        (c == 0xf0 && second < 0x90) || (c == 0xf4 && second > 0x8f))
-      return false;
-    i += length;
-  }
-  return true;
-}
-
 bool is_param(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
@@ -139,13 +117,13 @@ std::string bad_parameter(const Route& route, const Request& request) {
   std::size_t index = 0;
   for (auto segment : split_path(route.pattern)) {
     if (!is_param(segment)) continue;
-    if (!is_utf8(request.params.at(index++)))
+    if (!utf8_valid(request.params.at(index++)))
       return std::string(segment.substr(1, segment.size() - 2)) +
              ": not valid UTF-8 once percent-decoded";
   }
   for (const auto& [key, value] : request.query) {
-    if (!is_utf8(key)) return "a query parameter's name is not valid UTF-8 once percent-decoded";
-    if (!is_utf8(value)) return key + ": not valid UTF-8 once percent-decoded";
+    if (!utf8_valid(key)) return "a query parameter's name is not valid UTF-8 once percent-decoded";
+    if (!utf8_valid(value)) return key + ": not valid UTF-8 once percent-decoded";
   }
   return "";
 }

@@ -108,7 +108,7 @@ class Stream::Subscription {
   // Reads every result after position_ from the store and delivers it. False if a read failed.
   bool replay() {
     while (true) {
-      auto page = store_.read_since(position_unlocked(), options_.replay_page);
+      auto page = store_.read_since(current_position(), options_.replay_page);
       if (!page) {
         std::lock_guard lock(mutex_);
         if (last_error_ != page.error().message)
@@ -146,7 +146,7 @@ class Stream::Subscription {
     idle_.notify_all();
   }
 
-  std::int64_t position_unlocked() {
+  std::int64_t current_position() {
     std::lock_guard lock(mutex_);
     return position_;
   }

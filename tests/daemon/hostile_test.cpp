@@ -21,6 +21,7 @@
 #include <regex>
 #include <thread>
 
+#include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
 #include "support/peers.h"
@@ -49,11 +50,7 @@ long metric(const std::string& page, const std::string& name) {
 class HostileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("leeway-hostile-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("leeway-hostile");
     api_port_ = closed_port();
     write_config();
   }

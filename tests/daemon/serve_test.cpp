@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "daemon/availability.h"
 #include "store/store.h"
+#include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
 #include "support/peers.h"
@@ -37,11 +38,7 @@ const HttpHeaders kAuth = {{"Authorization", std::string("Bearer ") + kToken}};
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("leeway-serve-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("leeway-serve");
     api_port_ = closed_port();
     write_config(checks_yaml("ok", "/ok"));
   }

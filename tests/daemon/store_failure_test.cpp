@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
 #include "support/peers.h"
@@ -34,10 +35,7 @@ class StoreFailureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
-    dir_ = std::filesystem::temp_directory_path() /
-           ("leeway-disk-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = fresh_test_dir("leeway-disk");
     std::filesystem::create_directories(dir_ / "disk");
     ASSERT_EQ(::mount("tmpfs", (dir_ / "disk").c_str(), "tmpfs", 0, "size=8m"), 0);
     mounted_ = true;

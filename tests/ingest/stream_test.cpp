@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "ingest/ingest.h"
+#include "support/fixtures.h"
 #include "support/postgres_server.h"
 
 namespace leeway::ingest {
@@ -56,27 +57,17 @@ void expect_once_in_order(const std::vector<store::Committed>& seen,
   }
 }
 
-testing::PostgresServer* postgres() {
-  static auto server = testing::PostgresServer::start();
-  return server ? server->get() : nullptr;
-}
-
 class StreamTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/leeway-stream-test-XXXXXX";
-      ASSERT_NE(::mkdtemp(tmpl), nullptr);
-      dir_ = tmpl;
+      dir_ = testing::fresh_test_dir("leeway-stream").string();
       uri_ = "sqlite:" + dir_ + "/leeway.db";
     } else {
       if (testing::PostgresServer::skip_requested()) GTEST_SKIP() << "LEEWAY_SKIP_POSTGRES=1";
-      auto* pg = postgres();
-      ASSERT_NE(pg, nullptr) << "cannot start PostgreSQL (set LEEWAY_SKIP_POSTGRES=1 to skip)";
-      static int databases = 0;
-      std::string name = "leeway_stream_" + std::to_string(++databases);
-      ASSERT_TRUE(pg->create_database(name));
-      uri_ = pg->uri(name);
+      auto uri = testing::fresh_postgres_database("leeway_stream");
+      ASSERT_TRUE(uri) << uri.error().message << " (set LEEWAY_SKIP_POSTGRES=1 to skip)";
+      uri_ = *uri;
     }
     reopen();
   }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "store/detail.h"
+#include "support/fixtures.h"
 #include "support/postgres_server.h"
 
 namespace leeway::store {
@@ -62,35 +63,18 @@ std::vector<StoredResult> read_all(Store& store, ResultQuery q) {
   return out;
 }
 
-testing::PostgresServer* postgres() {
-  static auto server = testing::PostgresServer::start();
-  if (!server) return nullptr;
-  return server->get();
-}
-
-std::string postgres_start_error() {
-  auto s = testing::PostgresServer::start();
-  return s ? "" : s.error().message;
-}
-
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/leeway-store-test-XXXXXX";
-      ASSERT_NE(::mkdtemp(tmpl), nullptr);
-      dir_ = tmpl;
+      dir_ = testing::fresh_test_dir("leeway-store").string();
       uri_ = "sqlite:" + dir_ + "/leeway.db";
     } else {
       if (testing::PostgresServer::skip_requested()) GTEST_SKIP() << "LEEWAY_SKIP_POSTGRES=1";
-      auto* pg = postgres();
       // Fails, never skips: CI must notice a PostgreSQL store that went untested.
-      ASSERT_NE(pg, nullptr) << "cannot start PostgreSQL (set LEEWAY_SKIP_POSTGRES=1 to skip): "
-                             << postgres_start_error();
-      static int databases = 0;
-      std::string name = "leeway_test_" + std::to_string(++databases);
-      ASSERT_TRUE(pg->create_database(name));
-      uri_ = pg->uri(name);
+      auto uri = testing::fresh_postgres_database("leeway_test");
+      ASSERT_TRUE(uri) << uri.error().message << " (set LEEWAY_SKIP_POSTGRES=1 to skip)";
+      uri_ = *uri;
     }
     reopen();
   }
