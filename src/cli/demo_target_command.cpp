@@ -1,8 +1,10 @@
 // `leeway demo-target`: a small local web service that is healthy most of the time, slow at
 // times and down at times, on a fixed cycle, so a fresh install shows live, changing data with
-// no internet. Boost.Beast on one thread.
+// no internet. Boost.Beast on one thread. With --dns it also answers for names of its own, as an
+// authoritative name server would (demo_dns.h), for the test bed of scripts/testbed.sh.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,8 +12,11 @@
 #include <boost/beast/http.hpp>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/demo_dns.h"
 
 namespace leeway::cli {
 
@@ -99,21 +104,59 @@ void accept(tcp::acceptor& acceptor, std::int64_t cycle_s) {
 struct DemoArgs {
   std::string listen = "127.0.0.1:8081";
   std::int64_t cycle_s = 600;
+  std::string dns;                   // ADDRESS:PORT for the name server; "" for none
+  std::vector<std::string> records;  // NAME=IPV4
 };
 
-int run_demo_target(const DemoArgs& args) {
-  auto colon = args.listen.rfind(':');
+// "ADDRESS:PORT" as an address and port; prints the error naming `option` when it is not one.
+std::optional<std::pair<asio::ip::address, unsigned short>> parse_endpoint(
+    const std::string& option, const std::string& text) {
+  auto colon = text.rfind(':');
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(args.listen.substr(0, colon), ec);
-  if (colon == std::string::npos || ec) {
-    std::cerr << "leeway demo-target: --listen: expected ADDRESS:PORT, got \"" << args.listen
-              << "\"\n";
-    return kExitUnknown;
+  auto address = asio::ip::make_address(text.substr(0, colon == std::string::npos ? 0 : colon), ec);
+  int port = -1;
+  if (colon != std::string::npos) {
+    auto digits = text.substr(colon + 1);
+    if (!digits.empty() && digits.size() <= 5 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      port = std::stoi(digits);
   }
+  if (colon == std::string::npos || ec || port < 0 || port > 65535) {
+    std::cerr << "leeway demo-target: " << option << ": expected ADDRESS:PORT, got \"" << text
+              << "\"\n";
+    return std::nullopt;
+  }
+  return std::pair{address, static_cast<unsigned short>(port)};
+}
+
+int run_demo_target(const DemoArgs& args) {
+  auto web = parse_endpoint("--listen", args.listen);
+  if (!web) return kExitUnknown;
+  DnsZone zone;
+  for (const auto& record : args.records) {
+    auto parsed = parse_dns_record(record);
+    if (!parsed) {
+      std::cerr << "leeway demo-target: --record: " << parsed.error().message << "\n";
+      return kExitUnknown;
+    }
+    zone[parsed->first] = parsed->second;
+  }
+  std::optional<std::pair<asio::ip::address, unsigned short>> dns;
+  if (!args.dns.empty() && !(dns = parse_endpoint("--dns", args.dns))) return kExitUnknown;
+  boost::system::error_code ec;
   asio::io_context io;
+  std::optional<DemoDns> name_server;
+  if (dns) {
+    try {
+      name_server.emplace(io, asio::ip::udp::endpoint(dns->first, dns->second), std::move(zone));
+    } catch (const boost::system::system_error& e) {
+      std::cerr << "leeway demo-target: cannot serve DNS on " << args.dns << ": "
+                << e.code().message() << "\n";
+      return kExitDown;
+    }
+  }
   tcp::acceptor acceptor(io);
-  tcp::endpoint endpoint(address,
-                         static_cast<unsigned short>(std::stoi(args.listen.substr(colon + 1))));
+  tcp::endpoint endpoint(web->first, web->second);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint, ec);
@@ -127,14 +170,16 @@ int run_demo_target(const DemoArgs& args) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) {
     acceptor.close();
-    io.stop();
+    io.stop();  // the name server's socket closes with the io_context
   });
-  std::cout
-      << fmt::format(
-             "demo target on http://{}/ : healthy, slow (1.5 s) and down (503) in a {} s cycle; "
-             "/healthz is always up\n",
-             args.listen, args.cycle_s)
-      << std::flush;
+  std::cout << fmt::format(
+      "demo target on http://{}/ : healthy, slow (1.5 s) and down (503) in a {} s cycle; "
+      "/healthz is always up\n",
+      args.listen, args.cycle_s);
+  if (dns)
+    std::cout << fmt::format("name server on {} (udp) for {} names\n", args.dns,
+                             args.records.size());
+  std::cout << std::flush;
   io.run();
   return 0;
 }
@@ -147,6 +192,8 @@ Runner setup_demo_target(CLI::App& sub) {
   sub.add_option("--cycle", args->cycle_s, "seconds of one healthy/slow/down cycle")
       ->check(CLI::Range(10, 86400))
       ->capture_default_str();
+  sub.add_option("--dns", args->dns, "ADDRESS:PORT to answer DNS (UDP) on, for --record names");
+  sub.add_option("--record", args->records, "NAME=IPV4 that --dns answers (repeatable)");
   return [args] { return run_demo_target(*args); };
 }
 
