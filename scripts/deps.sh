@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-system-dev libcurl4-openssl-dev libc-ares-dev libre2-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
-  libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables
+  libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables curl jq
 )
 case "${1:-}" in
   --bench) packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time wrk) ;;
