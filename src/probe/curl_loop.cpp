@@ -35,7 +35,9 @@ CurlLoop::CurlLoop(asio::io_context& io) : io_(io), timer_(io) {
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
-CurlLoop::~CurlLoop() { close(); }
+CurlLoop::~CurlLoop() {
+  close();
+}
 
 CURLMcode CurlLoop::add(CURL* easy, Done done) {
   CURLMcode mc = curl_multi_add_handle(multi_, easy);
@@ -113,7 +115,8 @@ void CurlLoop::arm(Watch* w) {
   }
 }
 
-void CurlLoop::on_ready(Watch* w, unsigned generation, int direction, boost::system::error_code ec) {
+void CurlLoop::on_ready(Watch* w, unsigned generation, int direction,
+                        boost::system::error_code ec) {
   if (closed_ || w->generation != generation) return;
   (direction == CURL_CSELECT_IN ? w->read_pending : w->write_pending) = false;
   if (ec == asio::error::operation_aborted) return;

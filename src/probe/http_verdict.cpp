@@ -53,7 +53,7 @@ bool is_tls_error(CURLcode rc) {
 HttpVerdict judge_http(const HttpExchange& x, const HttpSpec& http, const re2::RE2* body_regex) {
   HttpVerdict result;
   CURLcode rc = x.rc;
-    if (rc == CURLE_WRITE_ERROR && x.truncated) rc = CURLE_OK;
+  if (rc == CURLE_WRITE_ERROR && x.truncated) rc = CURLE_OK;
   if (rc != CURLE_OK && !x.refused.empty()) {
     result.stage = Stage::kStatus;
     result.error = "redirect to " + x.url + " refused: " + x.refused;
@@ -66,8 +66,8 @@ HttpVerdict judge_http(const HttpExchange& x, const HttpSpec& http, const re2::R
       const char* step = !x.connected    ? "while connecting"
                          : !x.tls_done   ? "during the TLS handshake"
                          : x.status == 0 ? (x.first_byte ? "while reading the response headers"
-                                                            : "waiting for the response")
-                                       : "while reading the body";
+                                                         : "waiting for the response")
+                                         : "while reading the body";
       result.error = "timed out " + std::string(step) + " (" + format_duration(x.timeout_us) +
                      " timeout): " + error;
       return result;
@@ -130,8 +130,9 @@ HttpVerdict judge_http(const HttpExchange& x, const HttpSpec& http, const re2::R
       if (http.json_equals) {
         // Equal as JSON text ("42", "true", "\"ok\"") or, for a string, as the bare string.
         json expected = json::parse(*http.json_equals, nullptr, false);
-        bool equal = (!expected.is_discarded() && expected == value) ||
-                     (value.is_string() && value.get_ref<const std::string&>() == *http.json_equals);
+        bool equal =
+            (!expected.is_discarded() && expected == value) ||
+            (value.is_string() && value.get_ref<const std::string&>() == *http.json_equals);
         if (!equal) {
           result.stage = Stage::kBody;
           result.error = "JSON at " + http.json_pointer + " is " + value.dump() + ", expected " +

@@ -44,7 +44,8 @@ Result<PruneStats> SqliteStore::prune(TimeUs now_us) {
   return out;
 }
 
-Status SqliteStore::merge_into_chunk(std::int64_t series, TimeUs span_start, std::vector<Row> rows) {
+Status SqliteStore::merge_into_chunk(std::int64_t series, TimeUs span_start,
+                                     std::vector<Row> rows) {
   auto sel = cached(
       11,
       "SELECT id, data, min_seq FROM chunks WHERE series = ? AND first_us >= ? AND first_us < ?");

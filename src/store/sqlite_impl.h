@@ -61,7 +61,8 @@ constexpr const char* kRowColumns =
 constexpr const char* kRollupCounts =
     "total, good, degraded, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11";
 
-// Rollup counts add up (an ON CONFLICT clause): a conflicting row's counts are added to the stored ones.
+// Rollup counts add up (an ON CONFLICT clause): a conflicting row's counts are added to the stored
+// ones.
 inline const std::string kAddRollupCounts =
     " DO UPDATE SET total = total + excluded.total, good = good + excluded.good, "
     "degraded = degraded + excluded.degraded, b0 = b0 + excluded.b0, b1 = b1 + excluded.b1, "
@@ -325,8 +326,7 @@ class SqliteStore final : public Store {
   Result<std::vector<MinuteRollup>> read_rollups(sqlite3* db, const RollupQuery& q);
 
   // The `limit` results of smallest seq above `after`.
-  Result<std::vector<Committed>> read_committed(sqlite3* db, std::int64_t after,
-                                                std::size_t limit);
+  Result<std::vector<Committed>> read_committed(sqlite3* db, std::int64_t after, std::size_t limit);
 
   Result<std::vector<StoredResult>> read_latest(sqlite3* db, std::string_view check);
 

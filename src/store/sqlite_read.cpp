@@ -48,8 +48,8 @@ Result<std::vector<StoredResult>> SqliteStore::latest(std::string_view check) {
 }
 
 Result<Availability> SqliteStore::availability(std::string_view check,
-                                  const std::optional<std::string>& location, TimeUs from_us,
-                                  TimeUs to_us) {
+                                               const std::optional<std::string>& location,
+                                               TimeUs from_us, TimeUs to_us) {
   auto conn = lease();
   if (!conn) return conn.error();
   // The statements are finalized before the connection goes back to the pool.
@@ -137,9 +137,9 @@ Result<std::vector<std::pair<std::int64_t, std::string>>> SqliteStore::check_ser
 }
 
 template <class Visit>
-Status SqliteStore::visit_recent_rollups(sqlite3* db,
-                            const std::vector<std::pair<std::int64_t, std::string>>& series,
-                            std::int64_t first, std::int64_t last, Visit visit) {
+Status SqliteStore::visit_recent_rollups(
+    sqlite3* db, const std::vector<std::pair<std::int64_t, std::string>>& series,
+    std::int64_t first, std::int64_t last, Visit visit) {
   auto minutes = present_minutes(db, "recent_rollups", first, last);
   if (!minutes) return fail("store: reading sqlite:", path_, ": ", minutes.error().message);
   auto st = Stmt::prepare(db, std::string("SELECT ") + kRollupCounts +
@@ -158,7 +158,7 @@ Status SqliteStore::visit_recent_rollups(sqlite3* db,
 }
 
 Result<std::string> SqliteStore::error_text(sqlite3* db, std::int64_t id,
-                               std::unordered_map<std::int64_t, std::string>& memo) {
+                                            std::unordered_map<std::int64_t, std::string>& memo) {
   if (id == 0) return std::string();
   if (auto it = memo.find(id); it != memo.end()) return it->second;
   auto st = Stmt::prepare(db, "SELECT text FROM errors WHERE id = ?");
@@ -195,10 +195,9 @@ Result<ResultPage> SqliteStore::read_results(sqlite3* db, const ResultQuery& q) 
                                     "started_us >= ? AND started_us < ? ORDER BY started_us " +
                                     (newest ? "DESC" : "ASC"));
   if (!head) return head.error();
-  auto chunks =
-      Stmt::prepare(db, std::string("SELECT data FROM chunks WHERE series = ? AND "
-                                    "first_us < ? AND last_us >= ? ORDER BY first_us ") +
-                            (newest ? "DESC" : "ASC"));
+  auto chunks = Stmt::prepare(db, std::string("SELECT data FROM chunks WHERE series = ? AND "
+                                              "first_us < ? AND last_us >= ? ORDER BY first_us ") +
+                                      (newest ? "DESC" : "ASC"));
   if (!chunks) return chunks.error();
   int rc = SQLITE_DONE;
   for (const auto& [id, loc] : *series) {
@@ -306,8 +305,7 @@ Result<std::vector<MinuteRollup>> SqliteStore::read_rollups(sqlite3* db, const R
   std::vector<MinuteRollup> out;
   for (MinuteRollup& m : rows) {
     if (q.sum_locations) m.location.clear();
-    if (!out.empty() && out.back().minute_us == m.minute_us &&
-        out.back().location == m.location) {
+    if (!out.empty() && out.back().minute_us == m.minute_us && out.back().location == m.location) {
       add_rollup(out.back(), m);
     } else {
       out.push_back(std::move(m));
@@ -324,7 +322,7 @@ Result<std::vector<MinuteRollup>> SqliteStore::read_rollups(sqlite3* db, const R
 // first piece whose min_seq is above the limit-th seq found: at most twice the pieces that hold
 // wanted rows, per class.
 Result<std::vector<Committed>> SqliteStore::read_committed(sqlite3* db, std::int64_t after,
-                                              std::size_t limit) {
+                                                           std::size_t limit) {
   std::vector<Committed> out;
   if (limit == 0) return out;
   auto failed = [&] { return fail("store: reading sqlite:", path_, ": ", sqlite3_errmsg(db)); };
@@ -424,10 +422,9 @@ Result<std::vector<Committed>> SqliteStore::read_committed(sqlite3* db, std::int
   }
 
   std::sort_heap(found.begin(), found.end(), by_seq);
-  auto names =
-      Stmt::prepare(db,
-                    "SELECT c.name, l.name FROM series s JOIN checks c ON c.id = "
-                    "s.check_id JOIN locations l ON l.id = s.location_id WHERE s.id = ?");
+  auto names = Stmt::prepare(db,
+                             "SELECT c.name, l.name FROM series s JOIN checks c ON c.id = "
+                             "s.check_id JOIN locations l ON l.id = s.location_id WHERE s.id = ?");
   if (!names) return names.error();
   std::unordered_map<std::int64_t, std::pair<std::string, std::string>> series_names;
   std::unordered_map<std::int64_t, std::string> errors;

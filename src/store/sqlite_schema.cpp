@@ -148,8 +148,8 @@ Status SqliteStore::init() {
                       "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;";
     if (auto s = exec(writer_.get(), sql.c_str()); !s) {
       (void)exec(writer_.get(), "ROLLBACK");  // the error being reported matters more
-      return fail("store: sqlite:", path_, ": migrating to schema version ",
-                  std::to_string(v + 1), ": ", s.error().message);
+      return fail("store: sqlite:", path_, ": migrating to schema version ", std::to_string(v + 1),
+                  ": ", s.error().message);
     }
   }
   auto state = Stmt::prepare(writer_.get(), "SELECT last_seq, compacted_before FROM store_state");

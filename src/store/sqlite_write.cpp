@@ -182,11 +182,11 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
     else
       newest_.back() = p;
   }
-  auto latest = upsert_all(kLatestUpsert, std::span<const Pending>(newest_),
-                           [](Stmt& st, const Pending& p) {
-                             st.bind(p.series);
-                             bind_row(st, p.row);
-                           });
+  auto latest =
+      upsert_all(kLatestUpsert, std::span<const Pending>(newest_), [](Stmt& st, const Pending& p) {
+        st.bind(p.series);
+        bind_row(st, p.row);
+      });
   if (!latest) return latest.error();
   const std::int64_t last_seq = committed.empty() ? last_seq_ : committed.back().seq;
   if (!committed.empty()) {
