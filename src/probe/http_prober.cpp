@@ -1,5 +1,6 @@
-// The http(s) prober: libcurl's multi interface driven by the shared Asio loop. We resolve the
-// host with the context's Resolver and pin curl to those addresses, so curl never blocks on DNS.
+// The http(s) prober: its runs on libcurl's multi interface, driven by the shared Asio loop
+// (curl_loop.h), judged by judge_http() (http_verdict.h). We resolve the host with the context's
+// Resolver and pin curl to those addresses, so curl never blocks on DNS.
 // Redirects are followed here, hop by hop, not by curl: each hop's host and addresses are
 // checked against the check's follow_redirects before anything connects to them.
 #include <arpa/inet.h>
@@ -13,18 +14,17 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "probe/curl_loop.h"
+#include "probe/http_verdict.h"
 #include "probe/probers.h"
 
 namespace leeway::probe {
@@ -43,19 +43,6 @@ constexpr int kMaxRedirects = 10;
 // in time linear in the body (at most kMaxBodyBytes), so a hostile page cannot stall the loop
 // or overflow the stack the way a backtracking engine can.
 constexpr std::size_t kMaxCachedRegexes = 256;
-
-// One socket curl asked us to watch. The descriptor only watches: curl opened the fd and
-// closes it, so we release() it (never close) when curl says the socket is gone.
-struct Watch {
-  explicit Watch(asio::io_context& io) : descriptor(io) {}
-  asio::posix::stream_descriptor descriptor;
-  curl_socket_t fd = CURL_SOCKET_BAD;
-  int wanted = CURL_POLL_NONE;  // what curl wants to hear about
-  // Bumped whenever the watch is let go, so a completion for an older socket is ignored.
-  unsigned generation = 0;
-  bool read_pending = false;
-  bool write_pending = false;
-};
 
 // One run's state. Pooled with its easy handle: curl_easy_reset keeps the handle's allocations,
 // while FRESH_CONNECT and FORBID_REUSE make sure no connection outlives a run.
@@ -92,13 +79,8 @@ struct Transfer {
   // too, whose name may now resolve elsewhere) unless the check names one as its target.
   bool guarded = false;
   std::string refused;  // why the guard refused to connect, for the verdict
-  // The checks, copied so the caller's spec need not outlive start().
-  std::vector<StatusRange> expect_status;
-  std::string body_contains;
+  // The check's body_regex, compiled (judge_http() reads the rest of the check from `hop`).
   std::shared_ptr<const RE2> body_regex;
-  std::string body_regex_text;
-  std::string json_pointer;
-  std::optional<std::string> json_equals;
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -177,24 +159,6 @@ DurationUs stage_us(curl_off_t from, curl_off_t to) {
   return to > 0 ? std::max<curl_off_t>(0, to - from) : -1;
 }
 
-bool status_ok(const std::vector<StatusRange>& ranges, int status) {
-  if (ranges.empty()) return status >= 200 && status <= 399;
-  for (const auto& r : ranges)
-    if (status >= r.lo && status <= r.hi) return true;
-  return false;
-}
-
-std::string ranges_text(const std::vector<StatusRange>& ranges) {
-  if (ranges.empty()) return "200-399";
-  std::string text;
-  for (const auto& r : ranges) {
-    if (!text.empty()) text += ", ";
-    text += std::to_string(r.lo);
-    if (r.hi != r.lo) text += "-" + std::to_string(r.hi);
-  }
-  return text;
-}
-
 // Why a redirect hop may not reach `a`, or "" when it may: link-local addresses (where cloud
 // metadata services answer) and the metadata services outside them.
 std::string forbidden_reason(asio::ip::address a) {
@@ -250,39 +214,11 @@ bool is_credential_header(const std::string& name) {
          strcasecmp(name.c_str(), "Cookie") == 0;
 }
 
-bool is_tls_error(CURLcode rc) {
-  switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Everything the prober owns, shared with pending handlers so that a completion arriving after
 // the prober is gone finds `closed` set instead of freed memory.
 class Core : public std::enable_shared_from_this<Core> {
  public:
-  Core(ProbeContext& ctx) : ctx_(ctx), timer_(ctx.io) {
-    multi_ = curl_multi_init();
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Core::on_socket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Core::on_timer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  }
+  Core(ProbeContext& ctx) : ctx_(ctx), loop_(CurlLoop::create(ctx.io)) {}
 
   ~Core() { close(); }
 
@@ -290,17 +226,12 @@ class Core : public std::enable_shared_from_this<Core> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    loop_->close();
     for (auto& t : transfers_) {
-      if (t->done) curl_multi_remove_handle(multi_, t->easy);
       free_lists(*t);
       curl_easy_cleanup(t->easy);
     }
     transfers_.clear();
-    curl_multi_cleanup(multi_);
-    for (auto& w : watches_) {
-      if (w->fd != CURL_SOCKET_BAD) w->descriptor.release();
-    }
-    timer_.cancel();
   }
 
   void start(const CheckSpec& spec, ProbeCallback done);
@@ -321,32 +252,14 @@ class Core : public std::enable_shared_from_this<Core> {
   void follow(Transfer* t, const std::string& location, long status);
   ProbeResult judge(Transfer* t, CURLcode rc);
 
-  static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void* socketp);
-  static int on_timer(CURLM*, long timeout_ms, void* user);
-  void arm(Watch* w);
-  void on_ready(Watch* w, unsigned generation, int direction, boost::system::error_code ec);
-  void on_deadline();
-  void act(curl_socket_t fd, int events);
-  void drain_messages();
   std::shared_ptr<const RE2> compiled(const std::string& pattern, std::string& error);
 
   ProbeContext& ctx_;
-  CURLM* multi_ = nullptr;
+  std::shared_ptr<CurlLoop> loop_;
   bool closed_ = false;
 
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> idle_transfers_;
-  std::vector<std::unique_ptr<Watch>> watches_;
-  std::vector<Watch*> idle_watches_;
-
-  // curl's single timeout. The timer is moved earlier when curl asks, but left alone when curl
-  // asks for later, which happens on nearly every call with many runs in flight; an early wake-up
-  // just re-arms. A zero timeout is a post, cheaper than a timer.
-  asio::steady_timer timer_;
-  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
-  bool timer_armed_ = false;
-  bool timeout_posted_ = false;
-
   std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes_;
 };
 
@@ -414,11 +327,6 @@ void Core::start(const CheckSpec& spec, ProbeCallback done) {
   t->redirects = 0;
   t->guarded = false;
   const HttpSpec& http = spec.http;
-  t->expect_status = http.expect_status;
-  t->body_contains = http.body_contains;
-  t->body_regex_text = http.body_regex;
-  t->json_pointer = http.json_pointer;
-  t->json_equals = http.json_equals;
   t->keep_body =
       !http.body_contains.empty() || !http.body_regex.empty() || !http.json_pointer.empty();
   if (!http.body_regex.empty()) {
@@ -477,7 +385,6 @@ void Core::launch(Transfer* t, const std::vector<asio::ip::address>* addrs) {
   const HttpSpec& http = spec.http;
   curl_easy_reset(e);
   curl_easy_setopt(e, CURLOPT_URL, spec.url.c_str());
-  curl_easy_setopt(e, CURLOPT_PRIVATE, t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
@@ -566,7 +473,9 @@ void Core::launch(Transfer* t, const std::vector<asio::ip::address>* addrs) {
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t);
   }
 
-  if (CURLMcode mc = curl_multi_add_handle(multi_, e); mc != CURLM_OK)
+  // The loop runs no callback after close(), which comes before this Core is gone.
+  if (CURLMcode mc = loop_->add(e, [this, t](CURL*, CURLcode rc) { finish(t, rc); });
+      mc != CURLM_OK)
     return fail_soon(t, Stage::kConnect, std::string("curl: ") + curl_multi_strerror(mc));
 }
 
@@ -592,101 +501,22 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
   result.http_status = static_cast<int>(status);
   result.cert_days_left = t->cert_days_left;
 
-  bool connected = connect > 0;
-  bool tls_done = !t->https || appconnect > 0;
-  if (rc == CURLE_WRITE_ERROR && t->truncated) rc = CURLE_OK;
-  if (rc != CURLE_OK && !t->refused.empty()) {
-    result.stage = Stage::kStatus;
-    result.error = "redirect to " + t->hop.url + " refused: " + t->refused;
-    return result;
-  }
-  if (rc != CURLE_OK) {
-    std::string error = t->error[0] ? t->error : curl_easy_strerror(rc);
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
-      result.stage = Stage::kTimeout;
-      const char* step = !connected    ? "while connecting"
-                         : !tls_done   ? "during the TLS handshake"
-                         : status == 0 ? (starttransfer > 0 ? "while reading the response headers"
-                                                            : "waiting for the response")
-                                       : "while reading the body";
-      result.error = "timed out " + std::string(step) + " (" + format_duration(t->timeout_us) +
-                     " timeout): " + error;
-      return result;
-    }
-    if (rc == CURLE_COULDNT_RESOLVE_HOST)
-      result.stage = Stage::kDns;
-    else if (rc == CURLE_COULDNT_CONNECT)
-      result.stage = Stage::kConnect;
-    else if (is_tls_error(rc))
-      result.stage = Stage::kTls;
-    else if (rc == CURLE_SEND_ERROR)
-      result.stage = Stage::kSend;
-    else if (!connected)
-      result.stage = Stage::kConnect;
-    else if (!tls_done)
-      result.stage = Stage::kTls;
-    else
-      result.stage = status == 0 ? Stage::kStatus : Stage::kBody;
-    result.error = std::move(error);
-    return result;
-  }
-
-  if (!status_ok(t->expect_status, result.http_status)) {
-    result.stage = Stage::kStatus;
-    result.error = "status " + std::to_string(status) + " is not in the expected " +
-                   ranges_text(t->expect_status);
-    return result;
-  }
-
-  const char* within = t->truncated ? " in the first 1 MiB of the body" : " in the body";
-  if (!t->body_contains.empty() && t->body.find(t->body_contains) == std::string::npos) {
-    result.stage = Stage::kBody;
-    result.error = "\"" + t->body_contains + "\" not found" + within;
-    return result;
-  }
-  if (t->body_regex) {
-    if (!RE2::PartialMatch(t->body, *t->body_regex)) {
-      result.stage = Stage::kBody;
-      result.error = "no match for /" + t->body_regex_text + "/" + within;
-      return result;
-    }
-  }
-  if (!t->json_pointer.empty()) {
-    using nlohmann::json;
-    json doc = json::parse(t->body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) {
-      result.stage = Stage::kBody;
-      result.error =
-          t->truncated ? "body is over 1 MiB, too big to check as JSON" : "body is not valid JSON";
-      return result;
-    }
-    try {
-      json::json_pointer pointer(t->json_pointer);
-      if (!doc.contains(pointer)) {
-        result.stage = Stage::kBody;
-        result.error = "JSON has nothing at " + t->json_pointer;
-        return result;
-      }
-      const json& value = doc.at(pointer);
-      if (t->json_equals) {
-        // Equal as JSON text ("42", "true", "\"ok\"") or, for a string, as the bare string.
-        json expected = json::parse(*t->json_equals, nullptr, false);
-        bool equal = (!expected.is_discarded() && expected == value) ||
-                     (value.is_string() && value.get_ref<const std::string&>() == *t->json_equals);
-        if (!equal) {
-          result.stage = Stage::kBody;
-          result.error = "JSON at " + t->json_pointer + " is " + value.dump() + ", expected " +
-                         *t->json_equals;
-          return result;
-        }
-      }
-    } catch (const json::exception& ex) {
-      result.stage = Stage::kBody;
-      result.error = "bad JSON pointer \"" + t->json_pointer + "\": " + ex.what();
-      return result;
-    }
-  }
-  result.outcome = Outcome::kUp;
+  HttpExchange x;
+  x.rc = rc;
+  x.curl_error = t->error[0] ? t->error : curl_easy_strerror(rc);
+  x.url = t->hop.url;
+  x.refused = t->refused;
+  x.connected = connect > 0;
+  x.tls_done = !t->https || appconnect > 0;
+  x.first_byte = starttransfer > 0;
+  x.status = result.http_status;
+  x.body = t->body;
+  x.truncated = t->truncated;
+  x.timeout_us = t->timeout_us;
+  HttpVerdict verdict = judge_http(x, t->hop.http, t->body_regex.get());
+  result.outcome = verdict.outcome;
+  result.stage = verdict.stage;
+  result.error = std::move(verdict.error);
   return result;
 }
 
@@ -738,146 +568,11 @@ void Core::follow(Transfer* t, const std::string& location, long status) {
 void Core::finish(Transfer* t, CURLcode rc) {
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (auto location = redirect_target(t, rc, status)) {
-    curl_multi_remove_handle(multi_, t->easy);
-    return follow(t, *location, status);
-  }
+  if (auto location = redirect_target(t, rc, status)) return follow(t, *location, status);
   ProbeResult result = judge(t, rc);
-  curl_multi_remove_handle(multi_, t->easy);
   ProbeCallback done = std::move(t->done);
   release(t);
   done(std::move(result));
-}
-
-int Core::on_socket(CURL*, curl_socket_t fd, int what, void* user, void* socketp) {
-  auto* self = static_cast<Core*>(user);
-  auto* w = static_cast<Watch*>(socketp);
-  if (what == CURL_POLL_REMOVE) {
-    if (w) {
-      w->descriptor.release();  // cancels its waits; the fd stays curl's to close
-      w->fd = CURL_SOCKET_BAD;
-      w->wanted = CURL_POLL_NONE;
-      ++w->generation;
-      self->idle_watches_.push_back(w);
-      curl_multi_assign(self->multi_, fd, nullptr);
-    }
-    return 0;
-  }
-  if (!w) {
-    if (self->idle_watches_.empty()) {
-      self->watches_.push_back(std::make_unique<Watch>(self->ctx_.io));
-      self->idle_watches_.push_back(self->watches_.back().get());
-    }
-    w = self->idle_watches_.back();
-    self->idle_watches_.pop_back();
-    boost::system::error_code ec;
-    w->descriptor.assign(fd, ec);
-    if (ec) {
-      self->idle_watches_.push_back(w);
-      return -1;
-    }
-    w->fd = fd;
-    w->read_pending = w->write_pending = false;
-    curl_multi_assign(self->multi_, fd, w);
-  }
-  w->wanted = what;
-  self->arm(w);
-  return 0;
-}
-
-void Core::arm(Watch* w) {
-  auto self = shared_from_this();
-  if ((w->wanted & CURL_POLL_IN) && !w->read_pending) {
-    w->read_pending = true;
-    w->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
-                             [self, w, g = w->generation](boost::system::error_code ec) {
-                               self->on_ready(w, g, CURL_CSELECT_IN, ec);
-                             });
-  }
-  if ((w->wanted & CURL_POLL_OUT) && !w->write_pending) {
-    w->write_pending = true;
-    w->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
-                             [self, w, g = w->generation](boost::system::error_code ec) {
-                               self->on_ready(w, g, CURL_CSELECT_OUT, ec);
-                             });
-  }
-}
-
-void Core::on_ready(Watch* w, unsigned generation, int direction, boost::system::error_code ec) {
-  if (closed_ || w->generation != generation) return;
-  (direction == CURL_CSELECT_IN ? w->read_pending : w->write_pending) = false;
-  if (ec == asio::error::operation_aborted) return;
-  // A wait that is no longer wanted (curl changed its mind) is simply not renewed.
-  int want_bit = direction == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT;
-  if (!(w->wanted & want_bit)) return;
-  act(w->fd, ec ? CURL_CSELECT_ERR : direction);
-  if (!closed_ && w->generation == generation) arm(w);
-}
-
-int Core::on_timer(CURLM*, long timeout_ms, void* user) {
-  auto* self = static_cast<Core*>(user);
-  if (timeout_ms < 0) {
-    // Nothing is in flight: cancel outright, so an idle loop has no pending work and returns.
-    self->deadline_ = SteadyClock::time_point::max();
-    if (self->timer_armed_) self->timer_.cancel();
-    self->timer_armed_ = false;
-    return 0;
-  }
-  if (timeout_ms == 0) {
-    self->deadline_ = SteadyClock::time_point::max();
-    if (!self->timeout_posted_) {
-      self->timeout_posted_ = true;
-      asio::post(self->ctx_.io, [s = self->shared_from_this()] {
-        s->timeout_posted_ = false;
-        if (!s->closed_) s->act(CURL_SOCKET_TIMEOUT, 0);
-      });
-    }
-    return 0;
-  }
-  self->deadline_ = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  if (self->timer_armed_ && self->timer_.expiry() <= self->deadline_) return 0;
-  self->timer_armed_ = true;
-  self->timer_.expires_at(self->deadline_);
-  self->timer_.async_wait([s = self->shared_from_this()](boost::system::error_code ec) {
-    if (s->closed_ || ec == asio::error::operation_aborted) return;
-    s->timer_armed_ = false;
-    s->on_deadline();
-  });
-  return 0;
-}
-
-void Core::on_deadline() {
-  if (deadline_ == SteadyClock::time_point::max()) return;
-  if (SteadyClock::now() < deadline_) {
-    timer_armed_ = true;
-    timer_.expires_at(deadline_);
-    timer_.async_wait([s = shared_from_this()](boost::system::error_code ec) {
-      if (s->closed_ || ec == asio::error::operation_aborted) return;
-      s->timer_armed_ = false;
-      s->on_deadline();
-    });
-    return;
-  }
-  deadline_ = SteadyClock::time_point::max();
-  act(CURL_SOCKET_TIMEOUT, 0);
-}
-
-void Core::act(curl_socket_t fd, int events) {
-  int running = 0;
-  curl_multi_socket_action(multi_, fd, events, &running);
-  drain_messages();
-}
-
-void Core::drain_messages() {
-  int left = 0;
-  while (!closed_) {
-    CURLMsg* msg = curl_multi_info_read(multi_, &left);
-    if (!msg) break;
-    if (msg->msg != CURLMSG_DONE) continue;
-    Transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-    finish(t, msg->data.result);
-  }
 }
 
 class HttpProber final : public Prober {
@@ -895,8 +590,6 @@ class HttpProber final : public Prober {
 }  // namespace
 
 std::unique_ptr<Prober> make_http_prober(ProbeContext& ctx) {
-  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)kInit;
   return std::make_unique<HttpProber>(ctx);
 }
 
