@@ -115,5 +115,4 @@ bool idle_and_open(const pqxx::connection& conn) {
   return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
 }
 
-
 }  // namespace leeway::store::detail

@@ -48,8 +48,8 @@ template <typename Body>
 using BodyResult = typename AsResult<std::invoke_result_t<Body, pqxx::connection&>>::type;
 
 // Runs `body` on `conn` (connecting first when it is null) and turns exceptions into errors
-// ("store: <what> <uri>: ..."); a body may return a Result itself. When the connection broke (a server restart) `body` runs again
-// on a new one: every body must be idempotent.
+// ("store: <what> <uri>: ..."); a body may return a Result itself. When the connection broke (a
+// server restart) `body` runs again on a new one: every body must be idempotent.
 template <typename Body>
 BodyResult<Body> run_on(Connection& conn, const Target& target, const char* what, Body& body) {
   for (int attempt = 0;; ++attempt) {

@@ -102,8 +102,7 @@ class PostgresIncidentStore final : public IncidentStore {
             "UPDATE SET service = excluded.service, opened_us = excluded.opened_us, "
             "resolved_us = excluded.resolved_us, state = excluded.state, "
             "verdict = excluded.verdict, summary = excluded.summary, document = excluded.document",
-            i.id, i.service, i.opened_us, i.resolved_us, i.state, i.verdict, i.summary,
-            i.document);
+            i.id, i.service, i.opened_us, i.resolved_us, i.state, i.verdict, i.summary, i.document);
       }
       for (const IncidentRetirement& r : retired) {
         if (r.to_id.empty()) {
@@ -135,25 +134,23 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Result<StoredIncident> incident(std::string_view id) override {
-    return with_connection("reading incidents from",
-                           [&](pqxx::connection& conn) -> Result<StoredIncident> {
-                             pqxx::work txn(conn);  // one snapshot for the incident and its notes
-                             const pqxx::result rows = txn.exec_params(
-                                 std::string("SELECT ") + kIncidentColumns +
-                                     " FROM incidents i WHERE id = $1",
-                                 std::string(id));
-                             if (rows.empty()) return not_found(id);
-                             StoredIncident incident = read_incident(rows[0]);
-                             for (const auto& n : txn.exec_params(
-                                      "SELECT kind, at_us, author, text FROM incident_notes "
-                                      "WHERE incident_id = $1 ORDER BY id",
-                                      std::string(id))) {
-                               incident.notes.push_back(
-                                   {note_kind(n[0].as<std::string>()), n[1].as<std::int64_t>(),
-                                    n[2].as<std::string>(), n[3].as<std::string>()});
-                             }
-                             return incident;
-                           });
+    return with_connection(
+        "reading incidents from", [&](pqxx::connection& conn) -> Result<StoredIncident> {
+          pqxx::work txn(conn);  // one snapshot for the incident and its notes
+          const pqxx::result rows = txn.exec_params(
+              std::string("SELECT ") + kIncidentColumns + " FROM incidents i WHERE id = $1",
+              std::string(id));
+          if (rows.empty()) return not_found(id);
+          StoredIncident incident = read_incident(rows[0]);
+          for (const auto& n :
+               txn.exec_params("SELECT kind, at_us, author, text FROM incident_notes "
+                               "WHERE incident_id = $1 ORDER BY id",
+                               std::string(id))) {
+            incident.notes.push_back({note_kind(n[0].as<std::string>()), n[1].as<std::int64_t>(),
+                                      n[2].as<std::string>(), n[3].as<std::string>()});
+          }
+          return incident;
+        });
   }
 
   Status add_note(std::string_view incident_id, const IncidentNote& note) override {

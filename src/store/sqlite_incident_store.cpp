@@ -189,8 +189,8 @@ class SqliteIncidentStore final : public IncidentStore {
 
   Result<StoredIncident> incident(std::string_view id) override {
     std::lock_guard lock(mutex_);
-    Query q(db_, (std::string("SELECT ") + kIncidentColumns + " FROM incidents i WHERE id = ?")
-                     .c_str());
+    Query q(db_,
+            (std::string("SELECT ") + kIncidentColumns + " FROM incidents i WHERE id = ?").c_str());
     auto row = q.bind(id).step();
     if (!row) return failed(row.error());
     if (!*row) return not_found(id);
@@ -293,12 +293,12 @@ class SqliteIncidentStore final : public IncidentStore {
 
 Result<std::unique_ptr<IncidentStore>> open_sqlite_incidents(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   auto store = std::make_unique<SqliteIncidentStore>(path, db);
   if (rc != SQLITE_OK) {
-    return fail("store: cannot open sqlite:", path, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return fail("store: cannot open sqlite:", path, ": ",
+                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   }
   if (auto s = store->init(); !s) return s.error();
   return std::unique_ptr<IncidentStore>(std::move(store));

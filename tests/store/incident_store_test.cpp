@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <pqxx/pqxx>
 #include <sqlite3.h>
+#include <pqxx/pqxx>
 
 #include "store/store.h"
 #include "support/fixtures.h"
@@ -211,8 +211,9 @@ TEST_P(IncidentStoreTest, RefusesANewerSchema) {
   if (GetParam() == "sqlite") {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE incident_schema SET version = 99", nullptr, nullptr, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "UPDATE incident_schema SET version = 99", nullptr, nullptr, nullptr),
+        SQLITE_OK);
     sqlite3_close(db);
   } else {
     pqxx::connection conn(uri_);
