@@ -106,7 +106,9 @@ void Detector::add(std::span<const store::Committed> batch) {
 }
 
 void Detector::record_change(const std::string& service, const Change& change) {
-  changes_[service].push_back(change);
+  std::vector<Change>& changes = changes_[service];
+  if (std::find(changes.begin(), changes.end(), change) != changes.end()) return;  // heard twice
+  changes.push_back(change);
   // The incidents' change lists and sentences are taken as they replay.
   if (auto replay = replays_.find(service); replay != replays_.end()) {
     replay->second = std::make_shared<Replay>();

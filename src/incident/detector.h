@@ -93,7 +93,8 @@ class Detector {
   // location and start time) is ignored, so a replay from the store after a restart is harmless.
   void add(std::span<const store::Committed> batch);
 
-  // Records a change for a service; incidents list it when it falls in their change window.
+  // Records a change for a service; incidents list it when it falls in their change window. The
+  // same change again is ignored.
   void record_change(const std::string& service, const Change& change);
 
   // Every incident so far (since the last forget()), by service then opening time: the same

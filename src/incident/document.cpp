@@ -50,11 +50,11 @@ json to_json(const Incident& i) {
                   {"failing_stages", stages_json(v.failing_stages)}};
   json before = json::array();
   for (const Change& c : i.changes.before) before.push_back(change_json(c));
-  json changes = {{"window_s", i.changes.window_us / kSecondUs},
-                  {"before", before},
-                  {"likely_cause", i.changes.likely_cause ? change_json(*i.changes.likely_cause)
-                                                          : json()},
-                  {"text", describe_changes(i.changes, i.opened_us)}};
+  json changes = {
+      {"window_s", i.changes.window_us / kSecondUs},
+      {"before", before},
+      {"likely_cause", i.changes.likely_cause ? change_json(*i.changes.likely_cause) : json()},
+      {"text", describe_changes(i.changes, i.opened_us)}};
   json timeline = json::array();
   for (const TimelineEvent& e : i.timeline) {
     timeline.push_back({{"at", format_rfc3339(e.at_us)},

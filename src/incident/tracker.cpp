@@ -196,7 +196,9 @@ void Tracker::update_status() {
     s.service_up[check.service] = std::nullopt;
   }
   for (const Incident& i : detector_.incidents()) {
-    if (!i.resolved_us) ++s.open[i.service];
+    if (i.resolved_us) continue;
+    ++s.open[i.service];
+    s.verdict[i.service] = {i.id, i.verdict.name};
   }
   // A service is up when it has results and nothing open.
   for (auto& [service, up] : s.service_up) {

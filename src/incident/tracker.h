@@ -27,6 +27,8 @@ struct TrackerOptions {
 // What /metrics and `leeway status` show, as of the last batch.
 struct TrackerStatus {
   std::map<std::string, int> open;  // incidents open per service (every configured service)
+  // Per service with an incident open: its id and verdict ("network:kt").
+  std::map<std::string, std::pair<std::string, std::string>> verdict;
   // Per service: up (no incident open), down, or none before any of its results arrived.
   std::map<std::string, std::optional<bool>> service_up;
   // Per location: reporting recently and not cut off from its reference targets; none before
@@ -83,10 +85,10 @@ class Tracker {
 
   std::mutex mutex_;
   Detector detector_;
-  std::map<std::string, Known> known_;               // by incident id
-  std::map<std::string, TimeUs> last_result_;        // by location: its latest result's time
-  std::set<std::string> seen_services_;              // services with results
-  TimeUs forgot_at_us_ = 0;                          // the clock when forget() last ran
+  std::map<std::string, Known> known_;         // by incident id
+  std::map<std::string, TimeUs> last_result_;  // by location: its latest result's time
+  std::set<std::string> seen_services_;        // services with results
+  TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
 
   mutable std::mutex status_mutex_;  // apart, so that status() never waits for the store

@@ -135,7 +135,8 @@ TEST_F(TrackerTest, IncidentsReachTheStoreAndARestartRebuildsWithoutDuplicates) 
     EXPECT_EQ(status.last_error, "");
   }
   const std::string before = stored()[0].document;
-  ASSERT_TRUE(incidents_->add_note(id, {store::IncidentNote::Kind::kAck, clock_.now_us(), "ops", ""}));
+  ASSERT_TRUE(
+      incidents_->add_note(id, {store::IncidentNote::Kind::kAck, clock_.now_us(), "ops", ""}));
 
   // A new tracker (a restarted daemon) replays the store: the same incident, not a second one.
   clock_.advance(2 * kMinuteUs);  // it was down for two minutes
@@ -161,8 +162,8 @@ TEST_F(TrackerTest, IncidentsReachTheStoreAndARestartRebuildsWithoutDuplicates) 
   for (int round = 40; round < 50; ++round) {
     clock_.set(round_us(round) + kSecondUs);
     feed(*tracker, rounds(round, round + 1, [](int r, const std::string& l) {
-           return behind_kt(l) && r >= 42 ? Outcome::kDown : Outcome::kUp;
-         }));
+      return behind_kt(l) && r >= 42 ? Outcome::kDown : Outcome::kUp;
+    }));
   }
   ASSERT_EQ(stored().size(), 1u);
   EXPECT_EQ(stored()[0].state, "open");
