@@ -49,8 +49,8 @@ std::shared_ptr<incident::Tracker> Daemon::Impl::current_tracker() const {
 }
 
 Status Daemon::Impl::subscribe_incidents() {
-  auto first = std::make_shared<incident::Tracker>(tracker_options(*config), *store,
-                                                   *incident_store, clock);
+  auto first =
+      std::make_shared<incident::Tracker>(tracker_options(*config), *store, *incident_store, clock);
   auto after = first->restore();
   if (!after) return fail("incidents: cannot restore from the store: ", after.error().message);
   tracker = std::move(first);

@@ -88,15 +88,15 @@ http::Work Daemon::Impl::incidents_json(const http::Request& r) {
     if (!found) return error_response(found.error());
     json incidents = json::array();
     for (const auto& i : *found) {
-      incidents.push_back({{"id", i.id},
-                           {"service", i.service},
-                           {"state", i.state},
-                           {"opened", format_rfc3339(i.opened_us)},
-                           {"resolved", i.resolved_us ? json(format_rfc3339(*i.resolved_us))
-                                                      : json()},
-                           {"verdict", i.verdict},
-                           {"summary", i.summary},
-                           {"acknowledged", i.acks > 0}});
+      incidents.push_back(
+          {{"id", i.id},
+           {"service", i.service},
+           {"state", i.state},
+           {"opened", format_rfc3339(i.opened_us)},
+           {"resolved", i.resolved_us ? json(format_rfc3339(*i.resolved_us)) : json()},
+           {"verdict", i.verdict},
+           {"summary", i.summary},
+           {"acknowledged", i.acks > 0}});
     }
     return http::Response::json({{"incidents", incidents}});
   };
@@ -119,8 +119,7 @@ http::Work Daemon::Impl::add_note(const http::Request& r, store::IncidentNote::K
   if (!body) return answer(error_response(body.error()));
   auto text = text_field(*body, "text", !ack);
   if (!text) return answer(error_response(text.error()));
-  if (!ack && text->empty())
-    return answer(http::Response::error(400, "text: a note needs words"));
+  if (!ack && text->empty()) return answer(http::Response::error(400, "text: a note needs words"));
   store::IncidentNote note{kind, clock.now_us(), r.caller, std::move(*text)};
   return [id = r.params.at(0), note = std::move(note), &db = *incident_store] {
     if (Status s = db.add_note(id, note); !s) return error_response(s.error());
