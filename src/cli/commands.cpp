@@ -21,6 +21,10 @@ Runner setup_version(CLI::App&) {
 constexpr Command kCommands[] = {
     {"serve", "Run every configured check on schedule, store results, serve the API", setup_serve},
     {"status", "Show the state of every check from a running daemon", setup_status},
+    {"incidents", "List incidents from a running daemon", setup_incidents},
+    {"incident", "Show one incident: verdict, evidence, changes before it, timeline",
+     setup_incident},
+    {"change", "Record a change (a deploy) with a running daemon", setup_change},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
     {"demo-target", "Serve a local demo service that is up, slow and down in turns",

@@ -28,9 +28,12 @@ struct Command {
 };
 
 // Each subcommand, defined in <name>_command.cpp.
+Runner setup_change(CLI::App& sub);
 Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
 Runner setup_demo_target(CLI::App& sub);
+Runner setup_incident(CLI::App& sub);
+Runner setup_incidents(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
 Runner setup_status(CLI::App& sub);
 

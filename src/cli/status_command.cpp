@@ -1,5 +1,4 @@
 // `leeway status`: the current state of every check, from a running daemon's API.
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/http.h"
 #include "core/result.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -14,50 +14,6 @@
 namespace leeway::cli {
 
 namespace {
-
-// Far more than the daemon's answer for tens of thousands of checks; a server that sends more
-// (or never stops) is not a leeway daemon, and is not held in memory.
-constexpr std::size_t kMaxReplyBytes = std::size_t{64} << 20;
-// How much of an error reply is shown.
-constexpr std::size_t kShownErrorBytes = 200;
-
-struct Reply {
-  std::string body;
-  bool too_big = false;
-};
-
-// A blocking GET is right here: a one-shot command with nothing else to do meanwhile.
-Result<std::string> http_get(const std::string& url) {
-  CURL* curl = curl_easy_init();
-  Reply reply;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
-        auto* reply = static_cast<Reply*>(out);
-        if (reply->body.size() + size * n > kMaxReplyBytes) {
-          reply->too_big = true;
-          return CURL_WRITEFUNC_ERROR;
-        }
-        reply->body.append(data, size * n);
-        return size * n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  std::string where = terminal_safe(url);
-  if (reply.too_big)
-    return fail(where, " sent more than ", std::to_string(kMaxReplyBytes >> 20),
-                " MiB; stopped reading");
-  if (rc != CURLE_OK) return fail("cannot reach ", where, ": ", curl_easy_strerror(rc));
-  if (status != 200)
-    return fail(where, " answered HTTP ", std::to_string(status), ": ",
-                terminal_safe(std::string_view(reply.body).substr(0, kShownErrorBytes)));
-  return std::move(reply.body);
-}
 
 // The table of checks. Throws nlohmann::json::exception when the answer is not shaped like
 // the daemon's; every text from it is escaped for the terminal.
@@ -98,6 +54,35 @@ int print_table(const nlohmann::json& j) {
   return worst;
 }
 
+// The incidents open now, each with its verdict.
+Result<nlohmann::json> open_incidents(const std::string& server) {
+  auto body = http_get(server + "/api/v1/incidents?state=open");
+  if (!body) return body.error();
+  auto j = nlohmann::json::parse(*body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("incidents") || !j["incidents"].is_array())
+    return fail("the daemon's incidents are not shaped as expected");
+  return j["incidents"];
+}
+
+// Below the table: each open incident's verdict and its sentence, or why they are not known.
+void print_incidents(const Result<nlohmann::json>& incidents) {
+  if (!incidents) {
+    std::cout << "\nincidents: unknown (" << incidents.error().message << ")\n";
+    return;
+  }
+  if (incidents->empty()) {
+    std::cout << "\nno incident open\n";
+    return;
+  }
+  std::cout << "\n";
+  for (const auto& i : *incidents) {
+    std::cout << fmt::format("INCIDENT {}  verdict {}\n  {}\n",
+                             terminal_safe(i.at("id").get<std::string>()),
+                             terminal_safe(i.at("verdict").get<std::string>()),
+                             terminal_safe(i.at("summary").get<std::string>()));
+  }
+}
+
 int run_status(const std::string& server, bool as_json) {
   auto body = http_get(server + "/api/v1/checks");
   if (!body) {
@@ -111,12 +96,16 @@ int run_status(const std::string& server, bool as_json) {
     return kExitUnknown;
   };
   if (j.is_discarded() || !j.is_object() || !j.contains("checks")) return not_leeway();
+  auto incidents = open_incidents(server);
   if (as_json) {
+    j["incidents"] = incidents ? *incidents : nlohmann::json();
     std::cout << j.dump(2) << "\n";
     return 0;
   }
   try {
-    return print_table(j);
+    const int worst = print_table(j);
+    print_incidents(incidents);
+    return worst;
   } catch (const nlohmann::json::exception&) {
     return not_leeway();
   }

@@ -209,6 +209,23 @@ bool is_positive_duration(std::string_view text) {
   return is_duration_for("", text);
 }
 
+// A count of networks ("2") or a share of them ("50%", "0.5"), strictly between 0 and 1.
+bool parse_down_when(std::string_view text, DownWhen& out) {
+  int networks = 0;
+  if (parse_int(text, networks)) {
+    out = {true, networks, 0.5};
+    return networks >= 1;
+  }
+  const bool percent = text.ends_with('%');
+  if (percent) text.remove_suffix(1);
+  double share = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), share);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) return false;
+  if (percent) share /= 100;
+  out = {false, 1, share};
+  return share > 0 && share < 1;
+}
+
 // Ids, names and labels: what people read in lists, URLs and alerts, never a megabyte.
 bool is_label(const SchemaKey& key) {
   return key.type == ValueType::kId || (key.type == ValueType::kString && key.section != "server");
@@ -275,7 +292,7 @@ class Loader {
     bool list;
     void (Loader::*build)(Config&);
   };
-  static const SectionRow kSections[4];
+  static const SectionRow kSections[6];
 
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
@@ -517,7 +534,7 @@ class Loader {
   Fields check_map(const Entry& map, std::string_view section) {
     Fields fields;
     std::map<std::string, Position, std::less<>> seen;  // every key, even one with a bad value
-    bool takes_options = section == kCheckSection;
+    bool takes_options = section == kCheckSection || section == kReferenceSection;
     for (auto it = map.value.begin(); it != map.value.end() && !full(); ++it) {
       Entry entry{it->first, it->second, map.file};
       if (!entry.key.IsScalar()) {
@@ -696,7 +713,7 @@ class Loader {
       if (const Entry* checks = find(fields, "checks")) {
         for (const auto& check : items(checks->value)) {
           if (full()) break;
-          build_check(config, service, Entry{checks->key, check, checks->file}, check_at);
+          build_check(config, &service, Entry{checks->key, check, checks->file}, check_at);
         }
       }
       config.services.push_back(std::move(service));
@@ -773,23 +790,53 @@ class Loader {
     }
   }
 
-  void build_check(const Config& config, Service& service, const Entry& item,
+  void build_references(Config& config) {
+    std::map<std::string, Position, std::less<>> reference_at;
+    for (const auto& item : sections_["references"]) {
+      if (full()) break;
+      build_check(config, nullptr, item, reference_at);
+    }
+  }
+
+  void build_incidents(Config& config) {
+    constexpr std::string_view kSection = "incidents";
+    Fields fields = section_fields(map_section(kSection), kSection);
+    IncidentSettings& settings = config.incidents;
+    settings.confirm = integer(fields, kSection, "confirm");
+    settings.recover = integer(fields, kSection, "recover");
+    settings.change_window_us = duration(fields, kSection, "change_window");
+    settings.reopen_within_us = duration(fields, kSection, "reopen_within");
+    const std::string down_when = text(fields, kSection, "down_when");
+    if (!parse_down_when(down_when, settings.down_when)) {
+      error(where(*find(fields, "down_when")),
+            fmt::format("down_when: expected a number of networks like 2, or a share like 50% or "
+                        "0.5 (above 0, below 1), got {}",
+                        in_quotes(down_when)));
+    }
+  }
+
+  // One check of `service`, or with none, one of the reference targets.
+  void build_check(Config& config, Service* service, const Entry& item,
                    std::map<std::string, Position, std::less<>>& check_at) {
+    const std::string_view section = service ? kCheckSection : kReferenceSection;
     if (!item.value.IsMap()) {
-      error(where(item), fmt::format("checks: expected a map of keys, got {}", got(item.value)));
+      error(where(item), fmt::format("{}: expected a map of keys, got {}",
+                                     service ? "checks" : "references", got(item.value)));
       return;
     }
-    Fields fields = check_map(item, kCheckSection);
+    Fields fields = check_map(item, section);
     Check check;
-    check.service_id = service.id;
+    if (service) check.service_id = service->id;
     if (const Entry* name = find(fields, "name")) {
       check.name = name->value.Scalar();
       if (auto [it, added] = check_at.emplace(check.name, where(*name)); !added)
-        error(where(*name),
-              fmt::format("name: duplicate check {} in service {}; first defined at {}",
-                          in_quotes(check.name), in_quotes(service.id), place(it->second)));
+        error(where(*name), fmt::format("name: duplicate {} {}{}; first defined at {}",
+                                        service ? "check" : "reference", in_quotes(check.name),
+                                        service ? " in service " + in_quotes(service->id) : "",
+                                        place(it->second)));
     }
-    check.id = fmt::format("{}/{}", service.id, check.name);
+    check.id = service ? fmt::format("{}/{}", service->id, check.name)
+                       : fmt::format("reference:{}", check.name);
 
     bool have_target = false;
     if (const Entry* target = find(fields, "target")) {
@@ -804,7 +851,7 @@ class Loader {
 
     const Entry* interval = find(fields, "interval");
     check.interval_us =
-        interval ? duration(fields, kCheckSection, "interval") : config.defaults.interval_us;
+        interval ? duration(fields, section, "interval") : config.defaults.interval_us;
     const Entry* timeout = find(fields, "timeout");
     if (check.interval_us < check.spec.timeout_us && (interval || timeout)) {
       std::string interval_text = format_duration(check.interval_us);
@@ -817,11 +864,17 @@ class Loader {
                                            timeout_text, interval_text));
     }
 
-    if (const Entry* locations = find(fields, "locations"))
+    if (const Entry* locations = find(fields, "locations")) {
       check.locations = location_ids(*locations);
-    else
+    } else if (service) {
       check.locations = config.defaults.locations;
-    service.checks.push_back(std::move(check));
+    } else {
+      for (const auto& location : config.locations) check.locations.push_back(location.id);
+    }
+    if (service)
+      service->checks.push_back(std::move(check));
+    else
+      config.references.push_back(std::move(check));
   }
 
   // Applies every check option set, in the table's order; reports options of another kind and
@@ -854,11 +907,10 @@ class Loader {
   std::map<std::string, Position, std::less<>> location_at_;  // where each location id is defined
 };
 
-const Loader::SectionRow Loader::kSections[4] = {
-    {"server", false, &Loader::build_server},
-    {"locations", true, &Loader::build_locations},
-    {"defaults", false, &Loader::build_defaults},
-    {"services", true, &Loader::build_services},
+const Loader::SectionRow Loader::kSections[6] = {
+    {"server", false, &Loader::build_server},        {"locations", true, &Loader::build_locations},
+    {"defaults", false, &Loader::build_defaults},    {"services", true, &Loader::build_services},
+    {"references", true, &Loader::build_references}, {"incidents", false, &Loader::build_incidents},
 };
 
 }  // namespace

@@ -62,6 +62,23 @@ struct ServerSettings {
   std::vector<ApiToken> api_tokens;  // none: the API refuses every write
 };
 
+// When a check counts as down across locations (see incident::DownWhen): at least `networks`
+// networks down, or more than `fraction` of the networks that report.
+struct DownWhen {
+  bool is_count = false;
+  int networks = 1;
+  double fraction = 0.5;
+};
+
+// The `incidents` section: how the detector opens, resolves and explains incidents.
+struct IncidentSettings {
+  int confirm = 2;  // consecutive failures before a location sees a check down
+  int recover = 2;  // consecutive successes before it sees it up again
+  DownWhen down_when;
+  DurationUs change_window_us = 0;  // changes this long before an incident are listed in it
+  DurationUs reopen_within_us = 0;  // failing again this soon after resolving reopens it
+};
+
 // What checks inherit when they do not say.
 struct Defaults {
   DurationUs interval_us = 0;
@@ -75,6 +92,11 @@ struct Config {
   Defaults defaults;
   std::vector<Location> locations;  // the daemon's own first when the file does not list it
   std::vector<Service> services;
+  IncidentSettings incidents;
+  // Targets that locations probe besides the services (another site, a public resolver), whose
+  // results tell a vantage that cannot reach anything from one that cannot reach a service. Their
+  // ids are "reference:<name>"; service_id is empty.
+  std::vector<Check> references;
   std::vector<std::string> files;  // every file read, the main one first, named as in errors
 
   // Checks across all services.

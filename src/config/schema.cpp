@@ -73,6 +73,33 @@ constexpr SchemaKey kSchema[] = {
      "time between runs; not shorter than the timeout"},
     {"services.checks", "locations", V::kIdList, "(defaults.locations)", "", false,
      "the locations that run it"},
+
+    {"", "references", V::kMapList, "", "", false,
+     "targets every location also probes (another of your sites, a public resolver), so that a "
+     "vantage that cannot reach anything is told from one that cannot reach a service; each "
+     "also takes every check option below"},
+    {"references", "name", V::kId, "", "", true,
+     "unique among references; the check's id is `reference:<name>`"},
+    {"references", "target", V::kTarget, "", "", true, "what to probe, as for a check"},
+    {"references", "interval", V::kDuration, "(defaults.interval)", "1s", false,
+     "time between runs; not shorter than the timeout"},
+    {"references", "locations", V::kIdList, "(every location)", "", false,
+     "the locations that probe it"},
+
+    {"", "incidents", V::kMap, "", "", false,
+     "when an incident opens and resolves, and what it lists (one file only)"},
+    {"incidents", "confirm", V::kInt, "2", "1..100", false,
+     "consecutive failures before a location sees a check down"},
+    {"incidents", "recover", V::kInt, "2", "1..100", false,
+     "consecutive successes before it sees the check up again"},
+    {"incidents", "down_when", V::kString, "50%", "", false,
+     "a check is down when this many networks (ISPs) see it down, as a count (`2`), or more than "
+     "this share of the networks that report (`50%`); fewer is degraded"},
+    {"incidents", "change_window", V::kDuration, "60m", "", false,
+     "changes recorded this long before an incident opened are listed in it"},
+    {"incidents", "reopen_within", V::kDuration, "5m", "", false,
+     "failing again this soon after resolving reopens the incident (flapping) instead of "
+     "opening a new one"},
 };
 
 std::string_view type_name(const SchemaKey& key) {
@@ -264,14 +291,13 @@ std::string reference_docs() {
 
   out += fmt::format(
       "\n## Check options\n\n"
-      "Every entry of `{}` also takes these, the options of `leeway check` (whose flags are the\n"
-      "keys with dashes: `expect_status` is `--expect-status`). An option applies only to the\n"
-      "kinds of check listed; setting it on another kind is an error. Values of any YAML type are\n"
-      "read as text (`count: 5` and `count: \"5\"` are the same). Options marked repeatable take "
-      "a\n"
-      "single value or a list.\n\n"
+      "Every entry of `{}` and of `{}` also takes these, the options of `leeway check` (whose\n"
+      "flags are the keys with dashes: `expect_status` is `--expect-status`). An option applies\n"
+      "only to the kinds of check listed; setting it on another kind is an error. Values of any\n"
+      "YAML type are read as text (`count: 5` and `count: \"5\"` are the same). Options marked\n"
+      "repeatable take a single value or a list.\n\n"
       "| key | type | kinds | default | description |\n| --- | --- | --- | --- | --- |\n",
-      kCheckSection);
+      kCheckSection, kReferenceSection);
   for (const auto& option : probe::check_options()) {
     std::string default_text = code_or_blank(option.default_text);
     if (find_schema_key(kDefaultsSection, option.key) != nullptr)

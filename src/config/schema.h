@@ -41,6 +41,8 @@ struct SchemaKey {
 
 // The section whose entries also take every check option (probe::check_options()).
 inline constexpr std::string_view kCheckSection = "services.checks";
+// The section of reference targets, whose entries also take every check option.
+inline constexpr std::string_view kReferenceSection = "references";
 // The section whose keys checks inherit when they do not set them.
 inline constexpr std::string_view kDefaultsSection = "defaults";
 

@@ -44,14 +44,9 @@ Result<TimeUs> parse_time_param(const std::string& name, const std::string& valu
                  "\"");
 }
 
-namespace {
-
-// Work whose response is already known (bad parameters).
 http::Work answer(http::Response response) {
   return [response = std::move(response)] { return response; };
 }
-
-}  // namespace
 
 http::Work Daemon::Impl::checks_json() {
   // On the loop, a snapshot: the config (immutable, shared) and each check's last result, in
@@ -194,7 +189,7 @@ http::Work Daemon::Impl::minutes_json(const http::Request& r) {
 std::vector<http::Route> Daemon::Impl::routes() {
   using http::Request;
   using http::Response;
-  return {
+  std::vector<http::Route> all = {
       {"GET", "/healthz",
        [this](const Request&) {
          // Healthy means results are being kept: a store that refuses writes is a failure
@@ -238,6 +233,8 @@ std::vector<http::Route> Daemon::Impl::routes() {
        },
        http::Access::kWrite},
   };
+  for (auto& route : incident_routes()) all.push_back(std::move(route));
+  return all;
 }
 
 }  // namespace leeway::daemon

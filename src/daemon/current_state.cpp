@@ -5,9 +5,6 @@
 
 namespace leeway::daemon {
 
-namespace {
-
-// Escapes a Prometheus label value.
 std::string label_escape(std::string_view v) {
   std::string out;
   for (char c : v) {
@@ -20,8 +17,6 @@ std::string label_escape(std::string_view v) {
   }
   return out;
 }
-
-}  // namespace
 
 SeriesState& CurrentState::at(const store::StoredResult& r) {
   auto [it, inserted] = series_.try_emplace({r.check, r.location});

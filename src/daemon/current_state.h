@@ -15,6 +15,9 @@
 
 namespace leeway::daemon {
 
+// Escapes a Prometheus label value.
+std::string label_escape(std::string_view v);
+
 // One check at one location.
 struct SeriesState {
   store::StoredResult last;

@@ -56,6 +56,14 @@ std::vector<schedule::Entry> Daemon::Impl::entries() {
       }
     }
   }
+  // This location's reference targets, whose results the detector counts toward it.
+  for (const auto& reference : config->references) {
+    if (std::find(reference.locations.begin(), reference.locations.end(),
+                  config->server.location) != reference.locations.end()) {
+      checks.push_back(&reference);
+      out.push_back({reference.id, reference.interval_us, reference.spec.host, index++});
+    }
+  }
   checks_run_here.store(checks.size());
   return out;
 }
@@ -64,6 +72,8 @@ bool Daemon::Impl::has_check(std::string_view id) const {
   for (const auto& service : config->services)
     for (const auto& check : service.checks)
       if (check.id == id) return true;
+  for (const auto& reference : config->references)
+    if (reference.id == id) return true;
   return false;
 }
 
@@ -122,6 +132,10 @@ Status Daemon::Impl::apply(std::shared_ptr<const config::Config> next) {
     return s;
   }
   availability.set_checks(all_check_ids());
+  {
+    std::lock_guard lock(tracker_mutex);
+    tracker_config = config;  // the detector takes it before its next batch
+  }
   server->set_api_tokens(api_tokens(*config));
   engine.reload_trust();  // CA files are read again, as the rest of the config is
   std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
@@ -166,13 +180,23 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
     failure.errors.push_back(db.error().message);
     return nullptr;
   }
+  auto incidents = store::open_incident_store(uri);
+  if (!incidents) {
+    failure.errors.push_back(incidents.error().message);
+    return nullptr;
+  }
   auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));
+  impl->incident_store = std::move(*incidents);
   // What the daemon knew before a restart: the latest results, so /metrics and the API are
   // complete from the first second; the stream brings everything stored from here on.
   if (auto latest = impl->store->latest(""); latest) {
     for (const auto& r : *latest) impl->state.seed(r);
   }
   if (Status s = impl->subscribe_state(); !s) {
+    failure.errors.push_back(s.error().message);
+    return nullptr;
+  }
+  if (Status s = impl->subscribe_incidents(); !s) {
     failure.errors.push_back(s.error().message);
     return nullptr;
   }

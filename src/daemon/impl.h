@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,17 @@
 #include "daemon/current_state.h"
 #include "daemon/daemon.h"
 #include "http/server.h"
+#include "incident/tracker.h"
 #include "ingest/ingest.h"
 #include "probe/probe.h"
 #include "schedule/schedule.h"
+#include "store/incident_store.h"
 #include "store/store.h"
 
 namespace leeway::daemon {
+
+// Work whose response is already known (bad parameters).
+http::Work answer(http::Response response);
 
 struct Daemon::Impl {
   Impl(const DaemonOptions& options, const Clock& clock, config::Config cfg,
@@ -46,6 +52,13 @@ struct Daemon::Impl {
   // stream's thread hands each batch to the loop, which owns `state`.
   Status subscribe_state();
 
+  // Incidents (incidents.cpp): the detector's subscriber to the results stream. It restores the
+  // tracker from the stores first, and after a reload rebuilds it with the new config on the
+  // stream's thread, before its next batch.
+  Status subscribe_incidents();
+  // The tracker now; thread-safe.
+  std::shared_ptr<incident::Tracker> current_tracker() const;
+
   // Reads and validates the config file on the calling thread, never the loop's (a 10,000-check
   // file takes up to a second to parse), then applies it on the loop and returns what that said.
   // REQUIRES: not called on the loop's thread.
@@ -64,6 +77,13 @@ struct Daemon::Impl {
   http::Work checks_json();
   http::Work results_json(const http::Request& r);
   http::Work minutes_json(const http::Request& r);
+  // The incident and change routes (incidents_api.cpp).
+  std::vector<http::Route> incident_routes();
+  http::Work incidents_json(const http::Request& r);
+  http::Work incident_json(const http::Request& r);
+  http::Work add_note(const http::Request& r, store::IncidentNote::Kind kind);
+  http::Work record_change(const http::Request& r);
+  http::Work changes_json(const http::Request& r);
   // /metrics (metrics.cpp).
   http::Work metrics_text();
 
@@ -73,6 +93,11 @@ struct Daemon::Impl {
   std::vector<const config::Check*> checks;  // payload index -> check, for the config
   boost::asio::io_context io;  // before ingest: the state subscriber posts to it until stopped
   std::unique_ptr<store::Store> store;
+  // Before ingest, which stops the stream's threads (the tracker's among them) first.
+  std::unique_ptr<store::IncidentStore> incident_store;  // set before subscribe_incidents()
+  mutable std::mutex tracker_mutex;
+  std::shared_ptr<incident::Tracker> tracker;            // under tracker_mutex
+  std::shared_ptr<const config::Config> tracker_config;  // a reload's, under tracker_mutex
   ingest::Ingest ingest;
   AvailabilityCache availability;
   probe::ProbeEngine engine;

@@ -33,7 +33,46 @@ struct MetricsSnapshot {
   std::size_t offloaded;
   std::size_t http_connections = 0;
   std::uint64_t http_refused = 0, http_accept_errors = 0;
+  incident::TrackerStatus incidents;
 };
+
+// What the detector says: incidents open and their verdicts, services and locations up.
+std::string render_incidents(const incident::TrackerStatus& s) {
+  std::string out =
+      "# HELP leeway_incidents_open Incidents open per service.\n"
+      "# TYPE leeway_incidents_open gauge\n";
+  for (const auto& [service, open] : s.open)
+    out += fmt::format("leeway_incidents_open{{service=\"{}\"}} {}\n", label_escape(service), open);
+  out +=
+      "# HELP leeway_incident_verdict The verdict of the incident open for a service (1).\n"
+      "# TYPE leeway_incident_verdict gauge\n";
+  for (const auto& [service, incident] : s.verdict)
+    out += fmt::format("leeway_incident_verdict{{service=\"{}\",id=\"{}\",verdict=\"{}\"}} 1\n",
+                       label_escape(service), label_escape(incident.first),
+                       label_escape(incident.second));
+  out +=
+      "# HELP leeway_service_up Whether the service has no incident open, by the quorum of its "
+      "locations (no sample before its first result).\n"
+      "# TYPE leeway_service_up gauge\n";
+  for (const auto& [service, up] : s.service_up)
+    if (up)
+      out += fmt::format("leeway_service_up{{service=\"{}\"}} {}\n", label_escape(service),
+                         *up ? 1 : 0);
+  out +=
+      "# HELP leeway_location_up Whether the location reports and reaches its reference targets "
+      "(no sample before its first result).\n"
+      "# TYPE leeway_location_up gauge\n";
+  for (const auto& [location, up] : s.location_up)
+    if (up)
+      out += fmt::format("leeway_location_up{{location=\"{}\"}} {}\n", label_escape(location),
+                         *up ? 1 : 0);
+  out += fmt::format(
+      "# HELP leeway_incident_store_up Whether the last write of incidents to the store "
+      "succeeded.\n"
+      "# TYPE leeway_incident_store_up gauge\nleeway_incident_store_up {}\n",
+      s.last_error.empty() ? 1 : 0);
+  return out;
+}
 
 // The results stream's subscribers: queue depth, drops and replays, per subscriber.
 std::string render_subscribers(const std::vector<ingest::SubscriberMetrics>& subscribers) {
@@ -149,6 +188,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
       m.availability_refresh_us / 1e6, m.written, m.duplicates, m.dropped, m.write_errors,
       m.store_healthy ? 1 : 0, m.offloaded);
   out += render_subscribers(m.subscribers);
+  out += render_incidents(m.incidents);
   out += fmt::format(
       "# HELP leeway_http_connections HTTP connections open.\n"
       "# TYPE leeway_http_connections gauge\nleeway_http_connections {}\n"
@@ -183,6 +223,7 @@ http::Work Daemon::Impl::metrics_text() {
   m.http_connections = server->open_connections();
   m.http_refused = server->refused_connections_total();
   m.http_accept_errors = server->accept_errors_total();
+  m.incidents = current_tracker()->status();
   m.series.reserve(state.series().size());
   for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {

@@ -327,23 +327,6 @@ std::string change_text(const Change& change, TimeUs start_us) {
                      change.improvement ? ", an improvement" : "");
 }
 
-std::string changes_clause(const ChangeCorrelation& c, TimeUs start_us) {
-  const std::string window = c.window_us % kMinuteUs == 0
-                                 ? fmt::format("{} minutes", c.window_us / kMinuteUs)
-                                 : format_duration(c.window_us);
-  if (c.before.empty()) return fmt::format("nothing was deployed in the {} before", window);
-  if (c.likely_cause) {
-    std::string out = "likely cause: " + change_text(*c.likely_cause, start_us);
-    if (c.before.size() > 1) {
-      out += fmt::format(", one of {} changes in the {} before", c.before.size(), window);
-    }
-    return out;
-  }
-  std::vector<std::string> texts;
-  for (const Change& change : c.before) texts.push_back(change_text(change, start_us));
-  return fmt::format("changed in the {} before: {}", window, join(texts));
-}
-
 // What the failing locations' reference targets say, as a clause of the sentence.
 std::string references_clause(const std::string& whose,
                               const std::vector<const LocationEvidence*>& failing) {
@@ -360,6 +343,23 @@ std::string references_clause(const std::string& whose,
 }
 
 }  // namespace
+
+std::string describe_changes(const ChangeCorrelation& c, TimeUs start_us) {
+  const std::string window = c.window_us % kMinuteUs == 0
+                                 ? fmt::format("{} minutes", c.window_us / kMinuteUs)
+                                 : format_duration(c.window_us);
+  if (c.before.empty()) return fmt::format("nothing was deployed in the {} before", window);
+  if (c.likely_cause) {
+    std::string out = "likely cause: " + change_text(*c.likely_cause, start_us);
+    if (c.before.size() > 1) {
+      out += fmt::format(", one of {} changes in the {} before", c.before.size(), window);
+    }
+    return out;
+  }
+  std::vector<std::string> texts;
+  for (const Change& change : c.before) texts.push_back(change_text(change, start_us));
+  return fmt::format("changed in the {} before: {}", window, join(texts));
+}
 
 std::string describe(const std::string& service, TimeUs since_us, const Verdict& verdict,
                      std::span<const LocationEvidence> locations,
@@ -425,7 +425,7 @@ std::string describe(const std::string& service, TimeUs since_us, const Verdict&
                         stages_text(stages_of(p.failing)), clock_time(since_us), verdict.reason);
       break;
   }
-  out += "; " + changes_clause(changes, since_us) + ": ";
+  out += "; " + describe_changes(changes, since_us) + ": ";
   switch (verdict.kind) {
     case VerdictKind::kNetwork:
       return out + "network: " + verdict.subject;

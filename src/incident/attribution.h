@@ -84,6 +84,10 @@ ChangeCorrelation correlate_changes(std::span<const Change> changes, TimeUs inci
                                     const Verdict& verdict,
                                     DurationUs window_us = kDefaultChangeWindowUs);
 
+// The changes clause of that sentence: "nothing was deployed in the 60 minutes before", "likely
+// cause: deploy \"v2.3\" at 11:14:00 (2m40s before)" or the changes listed.
+std::string describe_changes(const ChangeCorrelation& changes, TimeUs start_us);
+
 // The verdict in one sentence, with its evidence, such as: "shop-web is unreachable from the
 // vantages behind ISP kt (dns failures) since 11:16:40; reachable from skb, lgu and local; kt's
 // vantages cannot reach their reference targets either; nothing was deployed in the 60 minutes

@@ -106,7 +106,9 @@ void Detector::add(std::span<const store::Committed> batch) {
 }
 
 void Detector::record_change(const std::string& service, const Change& change) {
-  changes_[service].push_back(change);
+  std::vector<Change>& changes = changes_[service];
+  if (std::find(changes.begin(), changes.end(), change) != changes.end()) return;  // heard twice
+  changes.push_back(change);
   // The incidents' change lists and sentences are taken as they replay.
   if (auto replay = replays_.find(service); replay != replays_.end()) {
     replay->second = std::make_shared<Replay>();
@@ -128,6 +130,65 @@ std::vector<Incident> Detector::incidents() const {
     }
   }
   return all;
+}
+
+ReferenceHealth Detector::references(const std::string& location, TimeUs now_us) const {
+  const auto info = options_.locations.find(location);
+  if (info == options_.locations.end() || info->second.reference_checks.empty()) {
+    return ReferenceHealth::kNone;
+  }
+  bool any = false;
+  for (const std::string& check : info->second.reference_checks) {
+    const auto series = series_.find({check, location});
+    if (series == series_.end()) continue;
+    const auto after = series->second.upper_bound(now_us);
+    if (after == series->second.begin()) continue;
+    const auto& [at, point] = *std::prev(after);
+    if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
+      continue;
+    }
+    if (point.outcome == probe::Outcome::kUp || point.outcome == probe::Outcome::kDegraded) {
+      return ReferenceHealth::kUp;
+    }
+    any = any || point.outcome == probe::Outcome::kDown;
+  }
+  return any ? ReferenceHealth::kDown : ReferenceHealth::kNone;
+}
+
+bool Detector::has_open(const std::string& service) const {
+  const auto replay = replays_.find(service);
+  return replay != replays_.end() && replay->second->open;
+}
+
+void Detector::forget(TimeUs before_us) {
+  std::set<std::string> quiet;  // services with nothing open nor able to reopen
+  for (const auto& [service, replay] : replays_) {
+    if (replay->open) continue;
+    if (!replay->incidents.empty() &&
+        *replay->incidents.back().resolved_us + options_.reopen_within_us >= before_us) {
+      continue;
+    }
+    quiet.insert(service);
+    replay->incidents.clear();  // stored; a replay from what is kept does not meet them again
+  }
+  // References are shared by every service a location watches: kept as far back as any
+  // service's kept results go, so that a replay from them sees the same reference health.
+  TimeUs references_before_us = before_us;
+  const auto service_of = [&](const std::string& check) -> const std::string* {
+    const auto info = options_.checks.find(check);
+    return info == options_.checks.end() ? nullptr : &info->second.service;
+  };
+  for (const auto& [key, series] : series_) {
+    const std::string* service = service_of(key.first);
+    if (service && !quiet.count(*service) && !series.empty()) {
+      references_before_us = std::min(references_before_us, series.begin()->first);
+    }
+  }
+  for (auto& [key, series] : series_) {
+    const std::string* service = service_of(key.first);
+    if (service && !quiet.count(*service)) continue;
+    series.erase(series.begin(), series.lower_bound(service ? before_us : references_before_us));
+  }
 }
 
 void Detector::advance(const std::string& service, Replay& r) const {
@@ -173,30 +234,6 @@ void Detector::advance(const std::string& service, Replay& r) const {
     return QuorumOptions{options_.checks.at(check).interval_us, options_.silent_after_intervals,
                          options_.down_when};
   };
-  // A location's reference health at `now_us`: its reference checks' latest results, if recent.
-  const auto references_at = [&](const std::string& location, TimeUs now_us) {
-    const auto info = options_.locations.find(location);
-    if (info == options_.locations.end() || info->second.reference_checks.empty()) {
-      return ReferenceHealth::kNone;
-    }
-    bool any = false;
-    for (const std::string& check : info->second.reference_checks) {
-      const auto series = series_.find({check, location});
-      if (series == series_.end()) continue;
-      const auto after = series->second.upper_bound(now_us);
-      if (after == series->second.begin()) continue;
-      const auto& [at, point] = *std::prev(after);
-      if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
-        continue;
-      }
-      if (point.outcome == probe::Outcome::kUp || point.outcome == probe::Outcome::kDegraded) {
-        return ReferenceHealth::kUp;
-      }
-      any = any || point.outcome == probe::Outcome::kDown;
-    }
-    return any ? ReferenceHealth::kDown : ReferenceHealth::kNone;
-  };
-
   for (const Step& step : steps) {
     std::vector<TimelineEvent> events;
     LocationState& s = states[{*step.check, *step.location}];
@@ -281,7 +318,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
       open->checks.insert(bad_checks.begin(), bad_checks.end());
       std::vector<LocationEvidence> locations;
       for (auto& [name, e] : evidence) {
-        e.references = references_at(name, now);
+        e.references = references(name, now);
         locations.push_back(e);
       }
       for (const auto& [key, state] : states) {

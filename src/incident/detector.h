@@ -82,9 +82,9 @@ struct Incident {
   bool operator==(const Incident&) const = default;
 };
 
-// Not thread-safe: one subscriber thread feeds it. It keeps every result it is fed; results in
-// time order extend a service's replay, a late one replays the service's history from the start:
-// bounding that history is for the daemon's wiring, which comes next.
+// Not thread-safe: one subscriber thread feeds it. It keeps the results it is fed until forget();
+// results in time order extend a service's replay, a late one replays the service's history (as
+// far back as it keeps) from the start.
 class Detector {
  public:
   explicit Detector(DetectorOptions options);
@@ -93,12 +93,24 @@ class Detector {
   // location and start time) is ignored, so a replay from the store after a restart is harmless.
   void add(std::span<const store::Committed> batch);
 
-  // Records a change for a service; incidents list it when it falls in their change window.
+  // Records a change for a service; incidents list it when it falls in their change window. The
+  // same change again is ignored.
   void record_change(const std::string& service, const Change& change);
 
-  // Every incident so far, by service then opening time: the same whatever order the results
-  // arrived in.
+  // Every incident so far (since the last forget()), by service then opening time: the same
+  // whatever order the results arrived in.
   std::vector<Incident> incidents() const;
+
+  // Bounds memory: for each service with nothing open and no incident resolved within
+  // reopen_within_us of `before_us`, drops its results before `before_us` and its incidents
+  // (the caller has stored them). Reference results go as far as no kept service needs them.
+  void forget(TimeUs before_us);
+
+  // Whether the service has an incident open now.
+  bool has_open(const std::string& service) const;
+
+  // A location's reference health at `now_us`: its reference checks' latest results, if recent.
+  ReferenceHealth references(const std::string& location, TimeUs now_us) const;
 
  private:
   struct Point {

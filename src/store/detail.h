@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/incident_store.h"
 #include "store/store.h"
 
 namespace leeway::store::detail {
@@ -67,8 +68,20 @@ TimeUs minute_of(TimeUs t);
 // Adds b's counts into a.
 void add_rollup(MinuteRollup& a, const MinuteRollup& b);
 
+// What a store URI names: a PostgreSQL URI, or a SQLite file's path.
+struct StoreUri {
+  bool postgres = false;
+  std::string target;  // the URI for PostgreSQL, the file's path for SQLite
+};
+Result<StoreUri> parse_store_uri(std::string_view uri);
+
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const StoreOptions& options);
 Result<std::unique_ptr<Store>> open_postgres(const std::string& uri, const StoreOptions& options);
+
+Result<std::unique_ptr<IncidentStore>> open_sqlite_incidents(const std::string& path);
+Result<std::unique_ptr<IncidentStore>> open_postgres_incidents(const std::string& uri);
+// The kind a note's stored name ("ack", "note") says.
+IncidentNote::Kind note_kind(std::string_view text);
 
 // For tests of the version check: stamps the database a URI names with a schema version.
 Status force_schema_version(std::string_view uri, int version);

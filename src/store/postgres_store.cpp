@@ -12,8 +12,6 @@
 // compact() is a no-op returning 0: results stay plain rows. PostgreSQL's heap and the
 // (series, started_us) primary key already serve time-range reads, and a chunked form would add a
 // second read path for a space saving that table partitioning gives a PostgreSQL operator anyway.
-#include <libpq-fe.h>
-#include <poll.h>
 
 #include <memory>
 #include <mutex>
@@ -22,6 +20,7 @@
 #include <vector>
 
 #include "store/detail.h"
+#include "store/postgres_connection.h"
 
 namespace leeway::store::detail {
 namespace {
@@ -159,126 +158,6 @@ std::string merge_sql() {
          "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
          "WHERE excluded.started_us > latest.started_us)\n"
          "SELECT seq FROM fresh ORDER BY seq";
-}
-
-// Collapses a libpq/libpqxx message onto one line and removes the password, should the server
-// or the library ever echo it.
-std::string clean_message(std::string message, const std::string& password) {
-  if (!password.empty()) {
-    for (auto at = message.find(password); at != std::string::npos; at = message.find(password)) {
-      message.replace(at, password.size(), "***");
-    }
-  }
-  std::string out;
-  bool space = false;
-  for (char c : message) {
-    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
-// What a postgres:// URI names, parsed by libpq itself so that every form libpq accepts works.
-struct Target {
-  std::string conninfo;  // keyword=value form, with our defaults added
-  std::string endpoint;  // "host:port" for messages
-  std::string display;   // the URI without its password, for describe() and messages
-  std::string password;  // only to scrub it from messages
-};
-
-std::string conninfo_quote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-// The URI with any password (user:password@ or password=...) replaced, for messages about a URI
-// that may not even parse.
-std::string redact_uri(std::string uri) {
-  auto scheme_end = uri.find("://");
-  std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  auto at = uri.find('@', start);
-  auto slash = uri.find('/', start);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-    auto colon = uri.find(':', start);
-    if (colon != std::string::npos && colon < at) uri.replace(colon + 1, at - colon - 1, "***");
-  }
-  for (auto p = uri.find("password="); p != std::string::npos; p = uri.find("password=", p + 1)) {
-    auto end = uri.find('&', p);
-    uri.replace(p + 9, (end == std::string::npos ? uri.size() : end) - p - 9, "***");
-  }
-  return uri;
-}
-
-Result<Target> parse_target(const std::string& uri) {
-  Target t;
-  t.display = redact_uri(uri);
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
-  if (!options) {
-    std::string why = error ? clean_message(error, "") : "out of memory";
-    PQfreemem(error);
-    return fail("store: bad PostgreSQL URI \"", t.display, "\": ", why);
-  }
-  std::string host, port, hostaddr;
-  bool has_timeout = false, has_name = false, has_options = false;
-  // Keeps NOTICEs ("relation already exists, skipping") off the daemon's stderr, also on a
-  // connection libpqxx restores by itself.
-  const std::string quiet = "-c client_min_messages=warning";
-  for (PQconninfoOption* o = options; o->keyword; ++o) {
-    if (!o->val) continue;
-    std::string key = o->keyword, val = o->val;
-    if (key == "host") host = val;
-    if (key == "hostaddr") hostaddr = val;
-    if (key == "port") port = val;
-    if (key == "password") t.password = val;
-    if (key == "connect_timeout") has_timeout = true;
-    if (key == "application_name") has_name = true;
-    if (key == "options") {
-      has_options = true;
-      val += " " + quiet;
-    }
-    t.conninfo += key + "=" + conninfo_quote(val) + " ";
-  }
-  PQconninfoFree(options);
-  // A server that drops packets must not hang the daemon's start forever.
-  if (!has_timeout) t.conninfo += "connect_timeout=10 ";
-  if (!has_name) t.conninfo += "application_name=leeway ";
-  if (!has_options) t.conninfo += "options=" + conninfo_quote(quiet);
-  if (host.empty()) host = hostaddr.empty() ? "the local socket" : hostaddr;
-  t.endpoint = host + ":" + (port.empty() ? "5432" : port);
-  return t;
-}
-
-using Connection = std::unique_ptr<pqxx::connection>;
-
-Result<Connection> connect(const Target& t) {
-  try {
-    return std::make_unique<pqxx::connection>(t.conninfo);
-  } catch (const std::exception& e) {
-    std::string why = clean_message(e.what(), t.password);
-    // libpq repeats the endpoint we already name.
-    if (why.starts_with("connection to server") && why.find(" failed: ") != std::string::npos) {
-      why = why.substr(why.find(" failed: ") + 9);
-    }
-    return fail("store: postgres: cannot connect to ", t.endpoint, ": ", why);
-  }
-}
-
-// False when the server has closed (or written to) a connection we left idle: a terminated
-// backend sends its goodbye and hangs up. Such a connection is replaced before use rather than
-// found broken by a query, where libpqxx 6.4 leaks the failed result.
-bool idle_and_open(const pqxx::connection& conn) {
-  pollfd p{conn.sock(), POLLIN, 0};
-  return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
 }
 
 StoredResult read_result(const pqxx::row& row, int first, std::string check, std::string location) {
@@ -528,32 +407,11 @@ class PostgresStore final : public Store {
   Result<std::int64_t> compact(TimeUs) override { return std::int64_t{0}; }  // see the top
 
  private:
-  template <typename Body>
-  using BodyResult = Result<std::invoke_result_t<Body, pqxx::connection&>>;
-
-  // Runs `body` on `conn` (connecting first when it is null) and turns exceptions into errors.
-  // When the connection broke (a server restart) `body` runs again on a new one: every body is
-  // idempotent, as a batch written twice keeps its first copy and is counted once.
+  // Runs `body` (idempotent: a batch written twice keeps its first copy and is counted once),
+  // again on a new connection when the first broke.
   template <typename Body>
   BodyResult<Body> run(Connection& conn, const char* what, Body& body) {
-    for (int attempt = 0;; ++attempt) {
-      if (conn && !idle_and_open(*conn)) conn.reset();
-      if (!conn) {
-        auto c = connect(target_);
-        if (!c) return c.error();
-        conn = std::move(*c);
-      }
-      try {
-        return body(*conn);
-      } catch (const std::exception& e) {
-        bool broken = dynamic_cast<const pqxx::broken_connection*>(&e) ||
-                      dynamic_cast<const pqxx::in_doubt_error*>(&e);
-        if (broken) conn.reset();
-        if (broken && attempt == 0) continue;
-        return fail("store: ", what, " ", target_.display, ": ",
-                    clean_message(e.what(), target_.password));
-      }
-    }
+    return run_on(conn, target_, what, body);
   }
 
   // REQUIRES: write_mutex_.

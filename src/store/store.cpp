@@ -34,25 +34,32 @@ std::size_t latency_bucket(DurationUs total_us) {
 }
 
 Result<std::unique_ptr<Store>> open_store(std::string_view uri, const StoreOptions& options) {
+  auto parsed = detail::parse_store_uri(uri);
+  if (!parsed) return parsed.error();
+  if (parsed->postgres) return detail::open_postgres(parsed->target, options);
+  return detail::open_sqlite(parsed->target, options);
+}
+
+namespace detail {
+
+Result<StoreUri> parse_store_uri(std::string_view uri) {
   if (uri.empty())
     return fail("store: empty URI; expected a file path, sqlite:PATH or postgres://...");
   if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
-    return detail::open_postgres(std::string(uri), options);
+    return StoreUri{true, std::string(uri)};
   }
   if (uri.starts_with("sqlite:")) {
     std::string_view path = uri.substr(7);
     if (path.starts_with("//")) path.remove_prefix(2);  // sqlite:///abs/path
     if (path.empty()) return fail("store: \"", std::string(uri), "\" names no file");
-    return detail::open_sqlite(std::string(path), options);
+    return StoreUri{false, std::string(path)};
   }
   if (auto colon = uri.find("://"); colon != std::string_view::npos) {
     return fail("store: unknown scheme \"", std::string(uri.substr(0, colon)), "\" in \"",
                 std::string(uri), "\"; expected a file path, sqlite:PATH or postgres://...");
   }
-  return detail::open_sqlite(std::string(uri), options);
+  return StoreUri{false, std::string(uri)};
 }
-
-namespace detail {
 
 int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage) {
   return static_cast<int>(outcome) * 8 + static_cast<int>(stage);

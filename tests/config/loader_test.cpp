@@ -140,6 +140,53 @@ services:
   EXPECT_EQ(overrides.spec.port, 5432);
 }
 
+TEST(ConfigLoader, IncidentsAndReferences) {
+  const LoadResult empty = load("");
+  const Config& defaults = loaded(empty);
+  EXPECT_EQ(defaults.incidents.confirm, 2);
+  EXPECT_EQ(defaults.incidents.recover, 2);
+  EXPECT_FALSE(defaults.incidents.down_when.is_count);
+  EXPECT_EQ(defaults.incidents.down_when.fraction, 0.5);
+  EXPECT_EQ(defaults.incidents.change_window_us, kHourUs);
+  EXPECT_EQ(defaults.incidents.reopen_within_us, 5 * kMinuteUs);
+  EXPECT_TRUE(defaults.references.empty());
+
+  LoadResult result = load(R"(
+locations:
+  - {id: kt-1, isp: kt}
+  - {id: skb-1, isp: skb}
+incidents: {confirm: 3, recover: 1, down_when: 2, change_window: 30m, reopen_within: 10m}
+references:
+  - name: other-site
+    target: https://status.example.org/
+    expect_status: 200-299
+  - name: resolver
+    target: dns://1.1.1.1/example.org
+    interval: 30s
+    locations: [kt-1]
+)");
+  const Config& config = loaded(result);
+  EXPECT_EQ(config.incidents.confirm, 3);
+  EXPECT_EQ(config.incidents.recover, 1);
+  EXPECT_TRUE(config.incidents.down_when.is_count);
+  EXPECT_EQ(config.incidents.down_when.networks, 2);
+  EXPECT_EQ(config.incidents.change_window_us, 30 * kMinuteUs);
+  EXPECT_EQ(config.incidents.reopen_within_us, 10 * kMinuteUs);
+  ASSERT_EQ(config.references.size(), 2u);
+  EXPECT_EQ(config.references[0].id, "reference:other-site");
+  EXPECT_EQ(config.references[0].service_id, "");
+  // Every location probes a reference unless it says which.
+  EXPECT_EQ(config.references[0].locations, (std::vector<std::string>{"local", "kt-1", "skb-1"}));
+  EXPECT_EQ(config.references[1].locations, std::vector<std::string>{"kt-1"});
+  EXPECT_EQ(config.references[1].interval_us, 30 * kSecondUs);
+  EXPECT_EQ(config.references[1].spec.kind, probe::Kind::kDns);
+
+  for (const auto& [text, share] : {std::pair{"75%", 0.75}, std::pair{"0.25", 0.25}}) {
+    const LoadResult shared = load(std::string("incidents: {down_when: ") + text + "}");
+    EXPECT_EQ(loaded(shared).incidents.down_when.fraction, share) << text;
+  }
+}
+
 TEST(ConfigLoader, ServiceNameDefaultsToItsId) {
   LoadResult result = load("services: [{id: api}]");
   EXPECT_EQ(loaded(result).services.at(0).name, "api");

@@ -248,5 +248,39 @@ TEST(Detector, AServiceWideFailureNamesTheChangeBeforeIt) {
   EXPECT_EQ(incidents[0].timeline.front().kind, TimelineEvent::Kind::kChange);
 }
 
+TEST(Detector, ForgettingKeepsWhatIsOpenAndDetectsTheSameAfterwards) {
+  // kt fails in rounds [5, 12) and again from round 60 on.
+  const auto twice = [](int round, const std::string& location,
+                        const std::string&) -> std::optional<Sample> {
+    const bool kt = location.rfind("kt-", 0) == 0;
+    if (kt && ((round >= 5 && round < 12) || round >= 60)) {
+      return Sample{probe::Outcome::kDown, probe::Stage::kDns};
+    }
+    return Sample{};
+  };
+  const std::vector<store::Committed> all = results(70, twice);
+  Detector whole(options());
+  whole.add(all);
+  ASSERT_EQ(whole.incidents().size(), 2u);
+
+  Detector bounded(options());
+  const auto at_round_50 = std::find_if(
+      all.begin(), all.end(), [](const auto& c) { return c.result.started_us >= round_us(50); });
+  bounded.add(std::span(all.begin(), at_round_50));
+  ASSERT_EQ(bounded.incidents().size(), 1u);
+  // The first resolved long before round 40 (past the 5 minute reopen window): forgotten.
+  bounded.forget(round_us(49));
+  EXPECT_TRUE(bounded.incidents().empty());
+  bounded.add(std::span(at_round_50, all.end()));
+  ASSERT_EQ(bounded.incidents().size(), 1u);
+  EXPECT_EQ(bounded.incidents()[0], whole.incidents()[1]);
+  EXPECT_TRUE(bounded.has_open("shop-web"));
+
+  // What is open is kept whatever the horizon.
+  bounded.forget(round_us(70));
+  ASSERT_EQ(bounded.incidents().size(), 1u);
+  EXPECT_EQ(bounded.incidents()[0], whole.incidents()[1]);
+}
+
 }  // namespace
 }  // namespace leeway::incident

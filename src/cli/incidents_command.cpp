@@ -1,0 +1,131 @@
+// `leeway incidents` and `leeway incident ID`: incidents from a running daemon's API, with the
+// verdict, its evidence, the changes before it and the timeline.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/http.h"
+#include "core/text.h"
+
+namespace leeway::cli {
+
+namespace {
+
+using nlohmann::json;
+
+// A text field of the daemon's answer, escaped for the terminal; "-" when null.
+std::string field(const json& j, const char* name) {
+  const json& v = j.at(name);
+  if (v.is_null()) return "-";
+  return terminal_safe(v.is_string() ? v.get<std::string>() : v.dump());
+}
+
+// Prints what `print` makes of the daemon's answer at `path`; exit 3 when it cannot be had.
+int show(const char* command, const std::string& server, const std::string& path, bool as_json,
+         void (*print)(const json&)) {
+  auto body = http_get(server + path);
+  if (!body) {
+    std::cerr << "leeway " << command << ": " << body.error().message << "\n";
+    return kExitUnknown;
+  }
+  const json j = json::parse(*body, nullptr, false);
+  try {
+    if (!j.is_discarded()) {
+      if (as_json) {
+        std::cout << j.dump(2) << "\n";
+      } else {
+        print(j);
+      }
+      return 0;
+    }
+  } catch (const json::exception&) {
+    // below
+  }
+  std::cerr << "leeway " << command << ": " << terminal_safe(server)
+            << " did not answer like a leeway daemon\n";
+  return kExitUnknown;
+}
+
+void print_list(const json& j) {
+  const json& incidents = j.at("incidents");
+  if (incidents.empty()) {
+    std::cout << "no incidents\n";
+    return;
+  }
+  std::cout << fmt::format("{:<9} {:<28} {:<28} {:<4} {}\n", "STATE", "OPENED", "VERDICT", "ACK",
+                           "ID");
+  for (const json& i : incidents) {
+    std::cout << fmt::format("{:<9} {:<28} {:<28} {:<4} {}\n  {}\n", field(i, "state"),
+                             field(i, "opened"), field(i, "verdict"),
+                             i.at("acknowledged").get<bool>() ? "yes" : "no", field(i, "id"),
+                             field(i, "summary"));
+  }
+}
+
+void print_one(const json& i) {
+  std::cout << fmt::format("{}  {}  opened {}  resolved {}\n", field(i, "id"), field(i, "state"),
+                           field(i, "opened"), field(i, "resolved"));
+  const json& v = i.at("verdict");
+  std::cout << fmt::format("verdict: {} (confidence {:.2f})\n  {}\n", field(v, "name"),
+                           v.at("confidence").get<double>(), field(i, "summary"));
+  if (!v.at("reason").is_null()) std::cout << "reason: " << field(v, "reason") << "\n";
+  for (const json& e : v.at("evidence"))
+    std::cout << "  - " << terminal_safe(e.get<std::string>()) << "\n";
+  const json& c = i.at("changes");
+  std::cout << "changes: " << field(c, "text") << "\n";
+  for (const json& change : c.at("before")) {
+    std::cout << fmt::format("  - {} {} \"{}\"{}\n", field(change, "at"), field(change, "kind"),
+                             field(change, "description"),
+                             change.at("improvement").get<bool>() ? " (improvement)" : "");
+  }
+  std::cout << "timeline:\n";
+  for (const json& e : i.at("timeline")) {
+    std::cout << fmt::format("  {}  {:<20} {}\n", field(e, "at"), field(e, "kind"),
+                             field(e, "text"));
+  }
+}
+
+}  // namespace
+
+Runner setup_incidents(CLI::App& sub) {
+  struct Options {
+    std::string server = "http://127.0.0.1:8080";
+    std::string service, state, from, to;
+    bool as_json = false;
+  };
+  auto o = std::make_shared<Options>();
+  sub.add_option("--server", o->server, "the daemon's base URL")->capture_default_str();
+  sub.add_option("--service", o->service, "only this service's incidents");
+  sub.add_option("--state", o->state, "only open or only resolved ones")
+      ->check(CLI::IsMember({"open", "resolved"}));
+  sub.add_option("--from", o->from, "only those still open at or after this time (RFC 3339)");
+  sub.add_option("--to", o->to, "only those opened before this time (RFC 3339)");
+  sub.add_flag("--json", o->as_json, "print the daemon's answer as JSON");
+  return [o] {
+    std::string query;
+    for (auto [name, value] : {std::pair{"service", &o->service}, std::pair{"state", &o->state},
+                               std::pair{"from", &o->from}, std::pair{"to", &o->to}}) {
+      if (!value->empty())
+        query += (query.empty() ? "?" : "&") + std::string(name) + "=" + path_segment(*value);
+    }
+    return show("incidents", o->server, "/api/v1/incidents" + query, o->as_json, print_list);
+  };
+}
+
+Runner setup_incident(CLI::App& sub) {
+  auto server = std::make_shared<std::string>("http://127.0.0.1:8080");
+  auto id = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  sub.add_option("id", *id, "the incident's id, as `leeway incidents` lists it")->required();
+  sub.add_option("--server", *server, "the daemon's base URL")->capture_default_str();
+  sub.add_flag("--json", *as_json, "print the daemon's answer as JSON");
+  return [server, id, as_json] {
+    return show("incident", *server, "/api/v1/incidents/" + path_segment(*id), *as_json,
+                print_one);
+  };
+}
+
+}  // namespace leeway::cli

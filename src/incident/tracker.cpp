@@ -1,0 +1,228 @@
+// The detector fed by the results stream, with its incidents kept in the store. A replay from the
+// store reaches the same incidents with the same ids ("<service>@<opened>"), so a restart writes
+// over what it wrote before instead of opening new ones.
+#include "incident/tracker.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "incident/document.h"
+
+namespace leeway::incident {
+
+namespace {
+
+constexpr TimeUs kForever = std::numeric_limits<TimeUs>::max();
+// How often the detector forgets old results (clock time).
+constexpr DurationUs kForgetEveryUs = kMinuteUs;
+// Incidents read back at most per query: far more than open at once.
+constexpr std::size_t kMaxIncidents = 100'000;
+
+// The longest interval of any check or reference: what silence and margins are counted in.
+DurationUs longest_interval(const DetectorOptions& o) {
+  DurationUs longest = 0;
+  for (const auto& [id, check] : o.checks) longest = std::max(longest, check.interval_us);
+  for (const auto& [id, location] : o.locations) {
+    longest = std::max(longest, location.reference_interval_us);
+  }
+  return longest;
+}
+
+}  // namespace
+
+Tracker::Tracker(TrackerOptions options, store::Store& results, store::IncidentStore& incidents,
+                 const Clock& clock)
+    : options_(std::move(options)),
+      results_(results),
+      incidents_(incidents),
+      clock_(clock),
+      detector_(options_.detector) {}
+
+DurationUs Tracker::margin_us() const {
+  const DetectorOptions& o = options_.detector;
+  return (std::max(o.confirm, o.recover) + o.silent_after_intervals + 1) * longest_interval(o);
+}
+
+Result<std::int64_t> Tracker::restore() {
+  std::lock_guard lock(mutex_);
+  // Read first: a result committed while the rest is read comes again from the stream, and the
+  // detector ignores what it has seen.
+  const auto last_seq = results_.last_seq();
+  if (!last_seq) return last_seq.error();
+  const TimeUs now = clock_.now_us();
+  const DurationUs margin = margin_us();
+  const DurationUs reopen = options_.detector.reopen_within_us;
+
+  // Where the replay starts: early enough for every open incident and for the reopen window,
+  // and never inside an incident (or just after one, where it could reopen), which a replay
+  // from its middle would open again under another id.
+  auto open = incidents_.incidents({.state = "open", .limit = kMaxIncidents});
+  if (!open) return open.error();
+  TimeUs start = now - reopen - margin;
+  for (const auto& i : *open) start = std::min(start, i.opened_us - margin);
+  while (true) {
+    auto across = incidents_.incidents(
+        {.from_us = start - reopen - margin, .to_us = start, .limit = kMaxIncidents});
+    if (!across) return across.error();
+    if (across->empty()) break;
+    for (const auto& i : *across) start = std::min(start, i.opened_us - margin);
+  }
+
+  auto changes = incidents_.changes(
+      {.from_us = start - options_.detector.change_window_us, .limit = kMaxIncidents});
+  if (!changes) return changes.error();
+  for (const auto& c : *changes) {
+    detector_.record_change(c.service, {c.at_us, c.kind, c.description, c.improvement});
+  }
+
+  std::set<std::string> checks;
+  for (const auto& [id, info] : options_.detector.checks) checks.insert(id);
+  for (const auto& [id, location] : options_.detector.locations) {
+    checks.insert(location.reference_checks.begin(), location.reference_checks.end());
+  }
+  std::vector<store::Committed> replay;
+  for (const std::string& check : checks) {
+    store::ResultQuery q{.check = check,
+                         .from_us = start,
+                         .to_us = kForever,
+                         .order = store::Order::kOldestFirst,
+                         .limit = 10'000};
+    do {
+      auto page = results_.results(q);
+      if (!page) return page.error();
+      for (auto& r : page->results) replay.push_back({0, std::move(r)});
+      q.cursor = page->next_cursor;
+    } while (!q.cursor.empty());
+  }
+  // In time order, the detector replays each service once.
+  std::stable_sort(replay.begin(), replay.end(), [](const auto& a, const auto& b) {
+    return a.result.started_us < b.result.started_us;
+  });
+  detector_.add(replay);
+  note(replay);
+
+  // What the store holds from the replay's start on: what the replay no longer reaches is retired.
+  auto stored = incidents_.incidents({.from_us = start, .limit = kMaxIncidents});
+  if (!stored) return stored.error();
+  for (auto& i : *stored) {
+    if (i.opened_us < start) continue;
+    known_[i.id] = {i.service, i.opened_us, i.resolved_us, std::move(i.document)};
+  }
+  sync();
+  forgot_at_us_ = now;
+  update_status();
+  return *last_seq;
+}
+
+void Tracker::add(std::span<const store::Committed> batch) {
+  std::lock_guard lock(mutex_);
+  detector_.add(batch);
+  note(batch);
+  sync();
+  const TimeUs now = clock_.now_us();
+  // Only once everything is stored: what the detector forgets, the store must have.
+  if (now - forgot_at_us_ >= kForgetEveryUs && last_error_.empty()) {
+    detector_.forget(now - options_.keep_us);
+    std::set<std::string> kept;
+    for (const Incident& i : detector_.incidents()) kept.insert(i.id);
+    std::erase_if(known_, [&](const auto& k) { return !kept.count(k.first); });
+    forgot_at_us_ = now;
+  }
+  update_status();
+}
+
+void Tracker::note(std::span<const store::Committed> batch) {
+  for (const auto& c : batch) {
+    TimeUs& last = last_result_[c.result.location];
+    last = std::max(last, c.result.started_us);
+    const auto check = options_.detector.checks.find(c.result.check);
+    if (check != options_.detector.checks.end()) seen_services_.insert(check->second.service);
+  }
+}
+
+void Tracker::record_change(const store::StoredChange& c) {
+  std::lock_guard lock(mutex_);
+  detector_.record_change(c.service, {c.at_us, c.kind, c.description, c.improvement});
+  sync();
+  update_status();
+}
+
+void Tracker::sync() {
+  const std::vector<Incident> all = detector_.incidents();
+  std::set<std::string> ids;
+  std::vector<store::StoredIncident> upserts;
+  for (const Incident& i : all) {
+    ids.insert(i.id);
+    store::StoredIncident stored = to_stored(i);
+    const auto known = known_.find(i.id);
+    if (known == known_.end() || known->second.document != stored.document) {
+      upserts.push_back(std::move(stored));
+    }
+  }
+  // An incident the detector no longer has: late results moved its opening (a new id). Its acks
+  // and notes go to the incident of the same service that now covers its time.
+  std::vector<store::IncidentRetirement> retired;
+  for (const auto& [id, known] : known_) {
+    if (ids.count(id)) continue;
+    store::IncidentRetirement r{id, ""};
+    for (const Incident& i : all) {
+      if (i.service == known.service && i.opened_us <= known.resolved_us.value_or(kForever) &&
+          i.resolved_us.value_or(kForever) >= known.opened_us) {
+        r.to_id = i.id;
+        break;
+      }
+    }
+    retired.push_back(std::move(r));
+  }
+  if (upserts.empty() && retired.empty()) return;
+  // On failure nothing is marked written: the next batch tries again.
+  if (Status s = incidents_.write_incidents(upserts, retired); !s) {
+    last_error_ = s.error().message;
+    return;
+  }
+  last_error_.clear();
+  for (auto& u : upserts) {
+    known_[u.id] = {u.service, u.opened_us, u.resolved_us, std::move(u.document)};
+  }
+  for (const auto& r : retired) known_.erase(r.id);
+}
+
+void Tracker::update_status() {
+  TrackerStatus s;
+  const DetectorOptions& o = options_.detector;
+  for (const auto& [id, check] : o.checks) {
+    s.open[check.service] = 0;
+    s.service_up[check.service] = std::nullopt;
+  }
+  for (const Incident& i : detector_.incidents()) {
+    if (i.resolved_us) continue;
+    ++s.open[i.service];
+    s.verdict[i.service] = {i.id, i.verdict.name};
+  }
+  // A service is up when it has results and nothing open.
+  for (auto& [service, up] : s.service_up) {
+    if (s.open[service] > 0) {
+      up = false;
+    } else if (seen_services_.count(service)) {
+      up = true;
+    }
+  }
+  const TimeUs now = clock_.now_us();
+  const DurationUs silent_after = o.silent_after_intervals * longest_interval(o);
+  for (const auto& [id, location] : o.locations) s.location_up[id] = std::nullopt;
+  for (const auto& [location, last_us] : last_result_) {
+    s.location_up[location] = now - last_us <= silent_after &&
+                              detector_.references(location, now) != ReferenceHealth::kDown;
+  }
+  s.last_error = last_error_;
+  std::lock_guard lock(status_mutex_);
+  status_ = std::move(s);
+}
+
+TrackerStatus Tracker::status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+}  // namespace leeway::incident

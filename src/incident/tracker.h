@@ -1,0 +1,98 @@
+// The detector as a subscriber of the results stream: it feeds every committed result to the
+// Detector, writes each incident that changed to the incident store, and after a restart rebuilds
+// what it knew from the stores, so that an incident is never opened twice.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+
+#include "core/clock.h"
+#include "incident/detector.h"
+#include "store/incident_store.h"
+#include "store/store.h"
+
+namespace leeway::incident {
+
+struct TrackerOptions {
+  DetectorOptions detector;
+  // Results kept in memory for a service with nothing open: enough for a late batch from an
+  // agent's spool to land among them. Older ones are forgotten (they stay in the store).
+  DurationUs keep_us = kHourUs;
+};
+
+// What /metrics and `leeway status` show, as of the last batch.
+struct TrackerStatus {
+  std::map<std::string, int> open;  // incidents open per service (every configured service)
+  // Per service with an incident open: its id and verdict ("network:kt").
+  std::map<std::string, std::pair<std::string, std::string>> verdict;
+  // Per service: up (no incident open), down, or none before any of its results arrived.
+  std::map<std::string, std::optional<bool>> service_up;
+  // Per location: reporting recently and not cut off from its reference targets; none before
+  // any of its results arrived.
+  std::map<std::string, std::optional<bool>> location_up;
+  std::string last_error;  // the last failed write to the incident store; empty if none
+};
+
+// Thread-safe: the stream's thread calls add(), the API's workers record_change(), anyone
+// status().
+class Tracker {
+ public:
+  // The stores and the clock must outlive the tracker.
+  Tracker(TrackerOptions options, store::Store& results, store::IncidentStore& incidents,
+          const Clock& clock);
+
+  // Rebuilds the detector's state from the stores: the changes, and the results from before the
+  // oldest open incident (and the reopen window) on, so that every incident it replays gets the
+  // id it had. Returns the seq to subscribe after. Call once, before add().
+  Result<std::int64_t> restore();
+
+  // A batch of committed results (the stream's handler).
+  void add(std::span<const store::Committed> batch);
+
+  // A change stored for a service: the incidents after it, within the change window, list it.
+  void record_change(const store::StoredChange& change);
+
+  TrackerStatus status() const;
+
+ private:
+  // What the store holds of an incident this tracker knows.
+  struct Known {
+    std::string service;
+    TimeUs opened_us = 0;
+    std::optional<TimeUs> resolved_us;
+    std::string document;
+  };
+
+  // Notes which locations and services have results, and when the latest was.
+  // REQUIRES: mutex_.
+  void note(std::span<const store::Committed> batch);
+  // Writes the incidents that changed since the last write, and retires those that are gone.
+  // REQUIRES: mutex_.
+  void sync();
+  // REQUIRES: mutex_.
+  void update_status();
+  // Results this long before an incident are replayed with it: enough for its confirmations.
+  DurationUs margin_us() const;
+
+  const TrackerOptions options_;
+  store::Store& results_;
+  store::IncidentStore& incidents_;
+  const Clock& clock_;
+
+  std::mutex mutex_;
+  Detector detector_;
+  std::map<std::string, Known> known_;         // by incident id
+  std::map<std::string, TimeUs> last_result_;  // by location: its latest result's time
+  std::set<std::string> seen_services_;        // services with results
+  TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
+  std::string last_error_;
+
+  mutable std::mutex status_mutex_;  // apart, so that status() never waits for the store
+  TrackerStatus status_;
+};
+
+}  // namespace leeway::incident

@@ -1,0 +1,262 @@
+// The tracker on a ManualClock and a real SQLite file: incidents reach the store, a restart
+// rebuilds them without duplicates, and a late batch from a spool moves the timeline to the
+// results' times, not to when they arrived.
+#include "incident/tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "support/fixtures.h"
+
+namespace leeway::incident {
+namespace {
+
+using nlohmann::json;
+using probe::Outcome;
+using probe::Stage;
+
+constexpr TimeUs kStartUs = 1'635'160'000 * kSecondUs;  // 2021-10-25T11:06:40Z
+constexpr DurationUs kIntervalUs = 10 * kSecondUs;
+const char* const kLocations[] = {"kt-1", "kt-2", "skb-1", "lgu-1"};
+
+TimeUs round_us(int round) {
+  return kStartUs + round * kIntervalUs + kSecondUs;  // each round's results start 1s in
+}
+
+TrackerOptions options() {
+  TrackerOptions o;
+  o.detector.checks["shop-web/home"] = {"shop-web", kIntervalUs};
+  for (const char* name : kLocations) {
+    const std::string isp = std::string(name).substr(0, std::string(name).find('-'));
+    o.detector.locations[name] = {{isp, "seoul"}, {"ref"}, kIntervalUs};
+  }
+  return o;
+}
+
+// What a location's check sees in a round; nullopt: no result (silent).
+using Scenario = std::function<std::optional<Outcome>(int round, const std::string& location)>;
+
+std::vector<store::StoredResult> rounds(int from, int to, const Scenario& scenario,
+                                        const std::string& only_location = "") {
+  std::vector<store::StoredResult> out;
+  for (int round = from; round < to; ++round) {
+    for (const char* location : kLocations) {
+      if (!only_location.empty() && location != only_location) continue;
+      const std::optional<Outcome> outcome = scenario(round, location);
+      if (!outcome) continue;
+      for (const char* check : {"shop-web/home", "ref"}) {
+        store::StoredResult r;
+        r.check = check;
+        r.location = location;
+        r.started_us = round_us(round);
+        r.outcome = *outcome;
+        r.stage = *outcome == Outcome::kDown ? Stage::kDns : Stage::kNone;
+        out.push_back(r);
+      }
+    }
+  }
+  return out;
+}
+
+bool behind_kt(const std::string& location) {
+  return location.starts_with("kt-");
+}
+
+class TrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string uri = "sqlite:" + (testing::fresh_test_dir("leeway-tracker") / "db").string();
+    auto results = store::open_store(uri);
+    ASSERT_TRUE(results) << results.error().message;
+    results_ = std::move(*results);
+    auto incidents = store::open_incident_store(uri);
+    ASSERT_TRUE(incidents) << incidents.error().message;
+    incidents_ = std::move(*incidents);
+  }
+
+  std::unique_ptr<Tracker> start() {
+    auto tracker = std::make_unique<Tracker>(options(), *results_, *incidents_, clock_);
+    auto seq = tracker->restore();
+    EXPECT_TRUE(seq) << seq.error().message;
+    EXPECT_EQ(*seq, *results_->last_seq());
+    return tracker;
+  }
+
+  // Stores results (as ingest does) and hands what was new to the tracker, at the clock's time.
+  void feed(Tracker& tracker, const std::vector<store::StoredResult>& batch) {
+    auto committed = results_->write(batch);
+    ASSERT_TRUE(committed) << committed.error().message;
+    tracker.add(*committed);
+  }
+
+  std::vector<store::StoredIncident> stored() {
+    auto all = incidents_->incidents({});
+    EXPECT_TRUE(all) << all.error().message;
+    return all ? *all : std::vector<store::StoredIncident>{};
+  }
+
+  json document(const std::string& id) {
+    auto one = incidents_->incident(id);
+    EXPECT_TRUE(one) << one.error().message;
+    return one ? json::parse(one->document) : json();
+  }
+
+  ManualClock clock_{kStartUs};
+  std::unique_ptr<store::Store> results_;
+  std::unique_ptr<store::IncidentStore> incidents_;
+};
+
+// kt's vantages fail at dns from round 5 until round `until`.
+Scenario kt_down(int until) {
+  return [until](int round, const std::string& location) -> std::optional<Outcome> {
+    return behind_kt(location) && round >= 5 && round < until ? Outcome::kDown : Outcome::kUp;
+  };
+}
+
+TEST_F(TrackerTest, IncidentsReachTheStoreAndARestartRebuildsWithoutDuplicates) {
+  const std::string id = "shop-web@" + format_rfc3339(round_us(5));
+  {
+    auto tracker = start();
+    for (int round = 0; round < 20; ++round) {
+      clock_.set(round_us(round) + kSecondUs);
+      feed(*tracker, rounds(round, round + 1, kt_down(25)));
+    }
+    ASSERT_EQ(stored().size(), 1u);
+    EXPECT_EQ(stored()[0].id, id);
+    EXPECT_EQ(stored()[0].state, "open");
+    EXPECT_EQ(stored()[0].verdict, "network:kt");
+    const TrackerStatus status = tracker->status();
+    EXPECT_EQ(status.open.at("shop-web"), 1);
+    EXPECT_EQ(status.service_up.at("shop-web"), false);
+    EXPECT_EQ(status.location_up.at("kt-1"), false);  // its references fail too
+    EXPECT_EQ(status.location_up.at("skb-1"), true);
+    EXPECT_EQ(status.last_error, "");
+  }
+  const std::string before = stored()[0].document;
+  ASSERT_TRUE(
+      incidents_->add_note(id, {store::IncidentNote::Kind::kAck, clock_.now_us(), "ops", ""}));
+
+  // A new tracker (a restarted daemon) replays the store: the same incident, not a second one.
+  clock_.advance(2 * kMinuteUs);  // it was down for two minutes
+  auto tracker = start();
+  ASSERT_EQ(stored().size(), 1u);
+  EXPECT_EQ(stored()[0].document, before);
+  EXPECT_EQ(tracker->status().open.at("shop-web"), 1);
+
+  // kt comes back: the same incident resolves, acknowledged before the restart.
+  for (int round = 32; round < 40; ++round) {
+    clock_.set(round_us(round) + kSecondUs);
+    feed(*tracker, rounds(round, round + 1, kt_down(34)));
+  }
+  ASSERT_EQ(stored().size(), 1u);
+  EXPECT_EQ(stored()[0].id, id);
+  EXPECT_EQ(stored()[0].state, "resolved");
+  EXPECT_EQ(stored()[0].acks, 1);
+  EXPECT_EQ(tracker->status().service_up.at("shop-web"), true);
+
+  // Restarting again within the reopen window replays the resolved incident too, so a new
+  // failure reopens it (flapping) instead of opening a second one.
+  tracker = start();
+  for (int round = 40; round < 50; ++round) {
+    clock_.set(round_us(round) + kSecondUs);
+    feed(*tracker, rounds(round, round + 1, [](int r, const std::string& l) {
+      return behind_kt(l) && r >= 42 ? Outcome::kDown : Outcome::kUp;
+    }));
+  }
+  ASSERT_EQ(stored().size(), 1u);
+  EXPECT_EQ(stored()[0].state, "open");
+  EXPECT_EQ(document(id)["reopened"], 1);
+}
+
+TEST_F(TrackerTest, ALateBatchFromASpoolMovesTheTimelineToTheResultsTimes) {
+  // kt's vantages are cut off in rounds [5, 15): their agents spool, the server hears nothing.
+  const auto silent = [](int round, const std::string& location) -> std::optional<Outcome> {
+    if (behind_kt(location) && round >= 5 && round < 15) return std::nullopt;
+    return Outcome::kUp;
+  };
+  auto tracker = start();
+  for (int round = 0; round < 15; ++round) {
+    clock_.set(round_us(round) + kSecondUs);
+    feed(*tracker, rounds(round, round + 1, silent));
+  }
+  ASSERT_EQ(stored().size(), 1u);
+  const store::StoredIncident first = stored()[0];
+  EXPECT_EQ(first.verdict, "network:kt");
+  EXPECT_GT(first.opened_us, round_us(5));  // opened when the silence was noticed
+  ASSERT_TRUE(incidents_->add_note(first.id, {store::IncidentNote::Kind::kNote, clock_.now_us(),
+                                              "ops", "kt customers call in"}));
+
+  // The agents reconnect a minute later: their spools bring dns failures from round 5 on.
+  clock_.advance(kMinuteUs);
+  const Scenario failing = [](int round, const std::string&) -> std::optional<Outcome> {
+    return round < 5 ? Outcome::kUp : Outcome::kDown;
+  };
+  feed(*tracker, rounds(5, 15, failing, "kt-1"));
+  feed(*tracker, rounds(5, 15, failing, "kt-2"));
+
+  const std::vector<store::StoredIncident> now = stored();
+  ASSERT_EQ(now.size(), 1u);
+  const std::string id = "shop-web@" + format_rfc3339(round_us(5));
+  EXPECT_EQ(now[0].id, id);  // it opened at the first spooled failure, not on arrival
+  EXPECT_EQ(now[0].verdict, "network:kt");
+  const json doc = document(id);
+  bool saw_kt1_down = false;
+  for (const json& e : doc["timeline"]) {
+    EXPECT_LT(e["at_us"].get<TimeUs>(), clock_.now_us() - 30 * kSecondUs) << e;
+    if (e["text"] == "kt-1 sees shop-web/home down (dns)") {
+      saw_kt1_down = true;
+      EXPECT_EQ(e["at_us"], round_us(5));
+    }
+  }
+  EXPECT_TRUE(saw_kt1_down) << doc.dump(2);
+  // The note written on the incident as first seen stays with it.
+  auto moved = incidents_->incident(id);
+  ASSERT_TRUE(moved);
+  ASSERT_EQ(moved->notes.size(), 1u);
+  EXPECT_EQ(moved->notes[0].text, "kt customers call in");
+}
+
+TEST_F(TrackerTest, ChangesBeforeAnIncidentAreNamedOrTheirAbsenceSaidSo) {
+  auto tracker = start();
+  const auto everywhere = [](int round, const std::string&) -> std::optional<Outcome> {
+    return round >= 5 ? Outcome::kDown : Outcome::kUp;
+  };
+  for (int round = 0; round < 10; ++round) {
+    clock_.set(round_us(round) + kSecondUs);
+    auto batch = rounds(round, round + 1, everywhere);
+    // Only shop-web/home fails, refusing connections: the references stay up, so it is the
+    // service.
+    for (auto& r : batch) {
+      if (r.check == "ref") r = {r.check, r.location, r.started_us, 0, Outcome::kUp};
+      if (r.outcome == Outcome::kDown) r.stage = Stage::kConnect;
+    }
+    feed(*tracker, batch);
+  }
+  ASSERT_EQ(stored().size(), 1u);
+  json doc = document(stored()[0].id);
+  EXPECT_EQ(doc["verdict"]["name"], "service");
+  EXPECT_EQ(doc["changes"]["before"].size(), 0u);
+  EXPECT_EQ(doc["changes"]["text"], "nothing was deployed in the 60 minutes before");
+
+  // A deploy recorded (late) two minutes before it opened becomes its likely cause.
+  store::StoredChange deploy{0,    "shop-web", round_us(5) - 2 * kMinuteUs, "deploy", "v2.3",
+                             true, "ci"};
+  ASSERT_TRUE(incidents_->record_change(deploy));
+  tracker->record_change(deploy);
+  doc = document(stored()[0].id);
+  EXPECT_EQ(doc["changes"]["before"].size(), 1u);
+  EXPECT_EQ(doc["changes"]["likely_cause"]["description"], "v2.3");
+  EXPECT_NE(doc["summary"].get<std::string>().find("likely cause: deploy \"v2.3\""),
+            std::string::npos)
+      << doc["summary"];
+
+  // A restart reads the change back from the store: the incident stays as it is.
+  const std::string before = stored()[0].document;
+  tracker = start();
+  EXPECT_EQ(stored()[0].document, before);
+}
+
+}  // namespace
+}  // namespace leeway::incident
