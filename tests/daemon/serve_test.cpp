@@ -395,7 +395,8 @@ TEST_F(ServeTest, SigtermWhileApiQueriesRunStopsCleanly) {
       }
     });
   }
-  EXPECT_TRUE(wait_until([&] { return pages >= 4; })) << log();
+  // Pages keep coming (an ASan build on a loaded machine reads a 10,000-result page in seconds).
+  EXPECT_TRUE(wait_until([&] { return pages >= 2; }, std::chrono::seconds(90))) << log();
   serve->signal(SIGTERM);
   EXPECT_EQ(serve->wait(), 0) << log();
   for (auto& c : clients) c.join();
