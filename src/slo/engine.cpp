@@ -42,8 +42,8 @@ Engine::Engine(std::vector<SloSpec> specs) : specs_(std::move(specs)) {
   for (const auto& spec : specs_) {
     std::vector<DurationUs> windows = burn_windows(spec);
     Ratio target = spec.sli == Sli::kAvailabilityMinutes ? Ratio{1'000'000'000} : spec.slice_target;
-    slos_.push_back(
-        Slo{MinuteSeries(Counting(spec.method, target), span_of(spec, windows)), windows, {}, {}, {}});
+    slos_.push_back(Slo{
+        MinuteSeries(Counting(spec.method, target), span_of(spec, windows)), windows, {}, {}, {}});
   }
 }
 

@@ -47,7 +47,8 @@ WindowSums Counting::of(MinuteCounts m) const {
 }
 
 MinuteSeries::MinuteSeries(Counting counting, DurationUs span_us)
-    : counting_(counting), max_hours_(std::max<std::int64_t>(1, (span_us + kHourUs - 1) / kHourUs)) {}
+    : counting_(counting),
+      max_hours_(std::max<std::int64_t>(1, (span_us + kHourUs - 1) / kHourUs)) {}
 
 MinuteSeries::Hour* MinuteSeries::hour_at(std::int64_t hour) {
   if (hour < first_hour_ || hour >= first_hour_ + std::int64_t(hours_.size())) return nullptr;

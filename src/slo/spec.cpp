@@ -102,9 +102,10 @@ std::string Ratio::complement_text() const {
 
 Result<Ratio> parse_percent(std::string_view text, bool allow_100) {
   auto bad = [&] {
-    return fail(fmt::format("expected a percentage above 0 and {} 100 with at most {} "
-                            "decimals, like 99.9",
-                            allow_100 ? "at most" : "below", kPercentDecimals));
+    return fail(
+        fmt::format("expected a percentage above 0 and {} 100 with at most {} "
+                    "decimals, like 99.9",
+                    allow_100 ? "at most" : "below", kPercentDecimals));
   };
   auto dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
@@ -145,17 +146,19 @@ bool known_time_zone(std::string_view name) {
 Result<Window> parse_window(std::string_view text, std::string_view time_zone) {
   if (text == "month") {
     if (!known_time_zone(time_zone))
-      return fail(fmt::format("unknown time zone \"{}\"; expected an IANA name like Asia/Seoul "
-                              "or UTC",
-                              time_zone));
+      return fail(
+          fmt::format("unknown time zone \"{}\"; expected an IANA name like Asia/Seoul "
+                      "or UTC",
+                      time_zone));
     return Window{0, std::string(time_zone)};
   }
   auto rolling = parse_duration(text);
   if (!rolling || !whole_minutes(*rolling) || *rolling < kMinRollingWindowUs ||
       *rolling > kMaxRollingWindowUs)
-    return fail(fmt::format("expected a rolling window of whole minutes from {} to {}, like "
-                            "30d, or month (a calendar month)",
-                            window_name(kMinRollingWindowUs), window_name(kMaxRollingWindowUs)));
+    return fail(
+        fmt::format("expected a rolling window of whole minutes from {} to {}, like "
+                    "30d, or month (a calendar month)",
+                    window_name(kMinRollingWindowUs), window_name(kMaxRollingWindowUs)));
   return Window{*rolling, ""};
 }
 
@@ -224,8 +227,8 @@ std::string check_condition(const BurnCondition& c) {
     return fmt::format("the short window {} must be shorter than the long window {}",
                        window_name(c.short_us), window_name(c.long_us));
   if (c.long_us > kMaxAlertWindowUs)
-    return fmt::format("the long window {} is over the longest allowed, {}",
-                       window_name(c.long_us), window_name(kMaxAlertWindowUs));
+    return fmt::format("the long window {} is over the longest allowed, {}", window_name(c.long_us),
+                       window_name(kMaxAlertWindowUs));
   return "";
 }
 

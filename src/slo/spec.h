@@ -42,8 +42,8 @@ std::optional<Severity> severity_from_string(std::string_view text);
 struct Ratio {
   std::int64_t billionths = 0;  // 999'000'000 for 99.9%
 
-  double value() const;       // 0.999
-  double complement() const;  // 1 - value(), nearest to the decimal: 0.001 for 99.9%
+  double value() const;                 // 0.999
+  double complement() const;            // 1 - value(), nearest to the decimal: 0.001 for 99.9%
   std::string percent_text() const;     // "99.9"
   std::string complement_text() const;  // "0.001": what the rules print for the budget
   bool operator==(const Ratio&) const = default;
@@ -126,9 +126,9 @@ struct SloSpec {
   Method method = Method::kTimeslices;
   // kTimeslices over runs: the share of good runs that makes a minute good.
   Ratio slice_target;
-  DurationUs threshold_us = 0;           // kLatency: a run at most this long is good
-  std::vector<std::string> checks;       // the check ids it reads (every one of the service's)
-  std::vector<BurnCondition> alerts;     // default_burn_conditions() unless the config says
+  DurationUs threshold_us = 0;        // kLatency: a run at most this long is good
+  std::vector<std::string> checks;    // the check ids it reads (every one of the service's)
+  std::vector<BurnCondition> alerts;  // default_burn_conditions() unless the config says
   bool operator==(const SloSpec&) const = default;
 };
 

@@ -174,25 +174,25 @@ TEST(Methods, TheThreeBudgetingMethodsDifferOnOneHour) {
   };
   Budget occurrences = run(Method::kOccurrences);
   EXPECT_EQ(occurrences.counted.weight, 5630 + 1000);  // 56x100 + 1000 + 3x10 runs
-  EXPECT_NEAR(occurrences.total, 66.3, 1e-9);           // 1% of the runs
+  EXPECT_NEAR(occurrences.total, 66.3, 1e-9);          // 1% of the runs
   EXPECT_EQ(occurrences.spent, 103);
   EXPECT_NEAR(*occurrences.remaining_ratio, (66.3 - 103) / 66.3, 1e-12);  // -55%: overspent
 
   Budget timeslices = run(Method::kTimeslices);
   EXPECT_EQ(timeslices.counted.weight, 60);
-  EXPECT_NEAR(timeslices.total, 0.6, 1e-12);  // 1% of 60 minutes
-  EXPECT_EQ(timeslices.spent, 4);             // four minutes under 95%
+  EXPECT_NEAR(timeslices.total, 0.6, 1e-12);                         // 1% of 60 minutes
+  EXPECT_EQ(timeslices.spent, 4);                                    // four minutes under 95%
   EXPECT_NEAR(*timeslices.remaining_ratio, (0.6 - 4) / 0.6, 1e-12);  // -567%
 
   Budget ratio = run(Method::kRatioTimeslices);
   EXPECT_NEAR(ratio.total, 0.6, 1e-12);
-  EXPECT_NEAR(ratio.spent, 0.4, 1e-12);  // four minutes each 10% bad
+  EXPECT_NEAR(ratio.spent, 0.4, 1e-12);                 // four minutes each 10% bad
   EXPECT_NEAR(*ratio.remaining_ratio, 1.0 / 3, 1e-12);  // a third left
 }
 
 TEST(Series, ALateMinuteReplacesItsCountsAndRecomputesOnlyItsWindows) {
-  Engine engine({spec(Sli::kAvailabilityRuns, "99.9", Window{30 * kDayUs, ""},
-                      Method::kOccurrences)});
+  Engine engine(
+      {spec(Sli::kAvailabilityRuns, "99.9", Window{30 * kDayUs, ""}, Method::kOccurrences)});
   TimeUs now = at("2026-11-30T00:00:00Z");
   fill(engine, now - 2 * kDayUs, now, MinuteCounts{10, 10});
   engine.evaluate(now);
@@ -242,8 +242,8 @@ TEST(Series, SteadyHoursKeepOneValue) {
 // holds the alert alone, and it resolves once the 30m window is clear: one fire, one resolve.
 // Evaluations at whole minutes, each before that minute's counts arrive.
 TEST(Alerts, ASuddenOutagePagesOnceAndResolvesOnce) {
-  Engine engine({spec(Sli::kAvailabilityRuns, "99.9", Window{30 * kDayUs, ""},
-                      Method::kOccurrences)});
+  Engine engine(
+      {spec(Sli::kAvailabilityRuns, "99.9", Window{30 * kDayUs, ""}, Method::kOccurrences)});
   TimeUs t0 = at("2026-11-25T00:00:00Z");
   std::vector<AlertEvent> events;
   for (int minute = 0; minute <= 180; ++minute) {

@@ -24,8 +24,8 @@ TEST(Percent, KeepsTheDecimalExactly) {
 }
 
 TEST(Percent, RefusesWhatIsNotAPercentageBelow100) {
-  for (const char* text : {"", "100", "0", "0.0", "99.", ".9", "99.99999999", "-1", "9e1", "1,5",
-                           "abc", "999"})
+  for (const char* text :
+       {"", "100", "0", "0.0", "99.", ".9", "99.99999999", "-1", "9e1", "1,5", "abc", "999"})
     EXPECT_FALSE(parse_percent(text)) << text;
   EXPECT_EQ(parse_percent("x").error().message,
             "expected a percentage above 0 and below 100 with at most 7 decimals, like 99.9");
