@@ -32,6 +32,7 @@ Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
 Runner setup_demo_target(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
+Runner setup_slo(CLI::App& sub);
 Runner setup_status(CLI::App& sub);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.
