@@ -92,8 +92,9 @@ void append_slo(std::string& out, const SloSpec& spec) {
     append_record(out, spec, "leeway_slo:period_error_budget_remaining:ratio",
                   fmt::format("1 - leeway_slo:period_burn_rate:ratio{}", selector));
   } else {
-    out += "      # A calendar month is no range PromQL can select: its budget is leeway's "
-           "alone.\n";
+    out +=
+        "      # A calendar month is no range PromQL can select: its budget is leeway's "
+        "alone.\n";
   }
 
   for (Severity severity : {Severity::kPage, Severity::kTicket}) {
@@ -102,8 +103,8 @@ void append_slo(std::string& out, const SloSpec& spec) {
       if (c.severity != severity) continue;
       std::string threshold = fmt::format("({} * {})", c.burn_rate, budget);
       auto side = [&](DurationUs window) {
-        return fmt::format("max without (window) ({}{}{} > {})", kRatioRecord,
-                           window_name(window), selector, threshold);
+        return fmt::format("max without (window) ({}{}{} > {})", kRatioRecord, window_name(window),
+                           selector, threshold);
       };
       pairs.push_back(
           fmt::format("          (\n            {}\n            and\n            {}\n          )",

@@ -267,5 +267,33 @@ TEST(Alerts, ASuddenOutagePagesOnceAndResolvesOnce) {
   EXPECT_EQ(events[1].at_us, t0 + 120 * kMinuteUs);
 }
 
+// Leeway's rule for zero traffic (alerts.h): the outage above, then no runs at all for 110
+// minutes (every location silent), then good runs again. Prometheus's ratios turn NaN when
+// the 5m and 30m windows empty (at 120m) and its page resolves there; leeway keeps paging until
+// a window pair can be judged, which the first good minute allows: it resolves at 201m.
+TEST(Alerts, ZeroTrafficHoldsTheAlertUntilDataComes) {
+  Engine engine(
+      {spec(Sli::kAvailabilityRuns, "99.9", Window{30 * kDayUs, ""}, Method::kOccurrences)});
+  TimeUs t0 = at("2026-11-25T00:00:00Z");
+  std::vector<AlertEvent> pages;
+  for (int minute = 0; minute <= 240; ++minute) {
+    TimeUs now = t0 + minute * kMinuteUs;
+    for (auto& e : engine.evaluate(now))
+      if (e.severity == Severity::kPage) pages.push_back(e);
+    if (minute == 150) {
+      EXPECT_TRUE(engine.status(0).firing[0]);
+      EXPECT_FALSE(engine.status(0).burn(5 * kMinuteUs)->rate);  // unknown, not 0
+      EXPECT_FALSE(engine.status(0).burn(kHourUs)->rate);
+    }
+    if (minute >= 90 && minute < 200) continue;  // silence: no minute has data
+    bool outage = minute >= 60 && minute < 90;
+    ASSERT_TRUE(engine.set_minute(0, now, MinuteCounts{outage ? 80u : 100u, 100}));
+  }
+  ASSERT_EQ(pages.size(), 2u);
+  EXPECT_EQ(pages[0].at_us, t0 + 62 * kMinuteUs);
+  EXPECT_FALSE(pages[1].firing);
+  EXPECT_EQ(pages[1].at_us, t0 + 201 * kMinuteUs);
+}
+
 }  // namespace
 }  // namespace leeway::slo
