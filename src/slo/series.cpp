@@ -28,6 +28,13 @@ void WindowSums::add(const WindowSums& other) {
   bad += other.bad;
 }
 
+void WindowSums::subtract(const WindowSums& other) {
+  minutes -= other.minutes;
+  data_minutes -= other.data_minutes;
+  weight -= other.weight;
+  bad -= other.bad;
+}
+
 WindowSums Counting::of(MinuteCounts m) const {
   if (m.total == 0) return WindowSums{1, 0, 0, 0};
   std::uint32_t good = std::min(m.good, m.total);
@@ -68,12 +75,19 @@ bool MinuteSeries::set(TimeUs minute_us, MinuteCounts counts) {
   std::int64_t last = first_hour_ + std::int64_t(hours_.size()) - 1;
   if (h < first_hour_) {
     if (last - h >= max_hours_) return false;
-    for (; first_hour_ > h; --first_hour_) hours_.emplace_front();
+    // Rare (a minute older than any held): every hour moves, and every running sum is redone.
+    std::vector<Hour> earlier(std::size_t(first_hour_ - h));
+    hours_.insert(hours_.begin(), std::make_move_iterator(earlier.begin()),
+                  std::make_move_iterator(earlier.end()));
+    first_hour_ = h;
+    running_sums_from(0);
   } else if (h > last) {
     // Newer: old hours fall out first, so a jump far ahead never allocates the gap twice.
     drop_before(std::max<std::int64_t>(first_hour_, h - max_hours_ + 1) * kHourUs);
     if (hours_.empty()) first_hour_ = h;
+    std::size_t from = hours_.size();
     while (first_hour_ + std::int64_t(hours_.size()) <= h) hours_.emplace_back();
+    running_sums_from(from == 0 ? 0 : from - 1);
   }
   Hour& hour = *hour_at(h);
   int index = int((minute_us - h * kHourUs) / kMinuteUs);
@@ -112,15 +126,31 @@ WindowSums MinuteSeries::sum(TimeUs from_us, TimeUs to_us) const {
   std::int64_t first = std::max(hour_of(from_us), first_hour_);
   std::int64_t last =
       std::min(hour_of(to_us - kMinuteUs), first_hour_ + std::int64_t(hours_.size()) - 1);
-  for (std::int64_t h = first; h <= last; ++h) {
+  // The hours the window covers whole, [whole_first, whole_last]; the edges are summed by minute.
+  std::int64_t whole_first = first, whole_last = last;
+  auto edge = [&](std::int64_t h) {
     const Hour& hour = hours_[std::size_t(h - first_hour_)];
     TimeUs start = h * kHourUs;
     int a = from_us > start ? int((from_us - start) / kMinuteUs) : 0;
     int b = to_us < start + kHourUs ? int((to_us - start) / kMinuteUs) : kMinutesPerHour;
-    if (a == 0 && b == kMinutesPerHour && !hour.dirty)
-      sums.add(hour.sums);
-    else
-      sums.add(partial(hour, a, b));
+    bool whole = a == 0 && b == kMinutesPerHour;
+    if (!whole) sums.add(partial(hour, a, b));
+    return whole;
+  };
+  if (first <= last && !edge(first)) ++whole_first;
+  if (whole_last > first && whole_last >= whole_first && !edge(whole_last)) --whole_last;
+  if (whole_first <= whole_last) {
+    if (dirty_.empty()) {
+      const Hour& a = hours_[std::size_t(whole_first - first_hour_)];
+      const Hour& b = hours_[std::size_t(whole_last - first_hour_)];
+      WindowSums whole = b.before;
+      whole.add(b.sums);
+      whole.subtract(a.before);
+      sums.add(whole);
+    } else {
+      for (std::int64_t h = whole_first; h <= whole_last; ++h)
+        sums.add(partial(hours_[std::size_t(h - first_hour_)], 0, kMinutesPerHour));
+    }
   }
   // Minutes outside the hours held have no data.
   sums.minutes = total_minutes;
@@ -129,14 +159,30 @@ WindowSums MinuteSeries::sum(TimeUs from_us, TimeUs to_us) const {
 
 void MinuteSeries::drop_before(TimeUs minute_us) {
   std::int64_t keep = hour_of(minute_us);
-  while (!hours_.empty() && first_hour_ < keep) {
-    hours_.pop_front();
-    ++first_hour_;
+  if (hours_.empty() || keep <= first_hour_) return;
+  std::size_t n = std::min(hours_.size(), std::size_t(keep - first_hour_));
+  hours_.erase(hours_.begin(), hours_.begin() + std::ptrdiff_t(n));
+  first_hour_ += std::int64_t(n);
+  // Restart the running sums at zero: a daemon that runs for years must not sum years.
+  running_sums_from(0);
+}
+
+void MinuteSeries::running_sums_from(std::size_t from) {
+  for (std::size_t i = from; i < hours_.size(); ++i) {
+    if (i == 0) {
+      hours_[0].before = WindowSums{};
+      continue;
+    }
+    hours_[i].before = hours_[i - 1].before;
+    hours_[i].before.add(hours_[i - 1].sums);
   }
 }
 
 void MinuteSeries::settle() {
+  if (dirty_.empty()) return;
+  std::int64_t earliest = dirty_.front();
   for (std::int64_t h : dirty_) {
+    earliest = std::min(earliest, h);
     Hour* hour = hour_at(h);
     if (hour == nullptr || !hour->dirty) continue;
     hour->dirty = false;
@@ -149,6 +195,7 @@ void MinuteSeries::settle() {
     hour->sums = partial(*hour, 0, kMinutesPerHour);
   }
   dirty_.clear();
+  running_sums_from(std::size_t(std::max<std::int64_t>(0, earliest - first_hour_)));
 }
 
 std::size_t MinuteSeries::memory_bytes() const {

@@ -1,11 +1,11 @@
-// One SLO's SLI, minute by minute: good and total per minute, kept in hours so that any window
-// sums in (whole hours) + (at most two partial hours of minutes), and a late minute costs one
-// write. An hour whose minutes are all alike (the usual steady state) keeps one value.
+// One SLO's SLI, minute by minute: good and total per minute, kept in hours with running sums
+// over the hours, so that any window sums as two differences of running sums plus at most two
+// partial hours of minutes, and a late minute costs one write and the running sums after its
+// hour. An hour whose minutes are all alike (the usual steady state) keeps one value.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -33,6 +33,7 @@ struct WindowSums {
 
   std::int64_t no_data_minutes() const { return minutes - data_minutes; }
   void add(const WindowSums& other);
+  void subtract(const WindowSums& other);
 };
 
 // How one minute counts under a budgeting method.
@@ -85,6 +86,7 @@ class MinuteSeries {
     MinuteCounts uniform;  // every minute's counts, when `minutes` is null
     std::unique_ptr<std::array<MinuteCounts, 60>> minutes;
     WindowSums sums;     // of the whole hour, when not dirty
+    WindowSums before;   // of every hour held before this one, when nothing is dirty
     bool dirty = false;  // changed since the last settle(): sums is stale
   };
 
@@ -93,9 +95,12 @@ class MinuteSeries {
   // Sums of minutes [first, last) of one hour (0..60).
   WindowSums partial(const Hour& hour, int first, int last) const;
 
+  // Brings `before` up to date from hours_[from] on.
+  void running_sums_from(std::size_t from);
+
   Counting counting_;
   std::int64_t max_hours_;
-  std::deque<Hour> hours_;
+  std::vector<Hour> hours_;      // a vector, not a deque: a deque keeps 5 of these per block
   std::int64_t first_hour_ = 0;  // the hour index (time / 1h) of hours_[0]
   std::vector<std::int64_t> dirty_;
 };

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace leeway::slo {
 namespace {
 
@@ -234,6 +236,47 @@ TEST(Series, SteadyHoursKeepOneValue) {
   series.set(start + 90 * kMinuteUs, MinuteCounts{6, 6});
   series.settle();
   EXPECT_EQ(series.memory_bytes(), steady);
+}
+
+// Window sums (running sums over hours plus minutes at the edges) against a plain sum of
+// minutes, through late minutes, minutes before the first hour, and dropped hours.
+TEST(Series, WindowSumsMatchAPlainSumOfMinutes) {
+  Counting counting(Method::kRatioTimeslices, {});
+  MinuteSeries series(counting, 10 * kDayUs);
+  std::map<TimeUs, MinuteCounts> plain;
+  std::uint64_t seed = 7;
+  auto next = [&seed](std::uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  TimeUs base = at("2026-11-01T00:00:00Z");
+  TimeUs dropped = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      TimeUs m = base + TimeUs(next(3 * 1440)) * kMinuteUs + round * 30 * kMinuteUs;
+      MinuteCounts c{std::uint32_t(next(3)), std::uint32_t(next(2)) * 2};
+      if (m < dropped || !series.set(m, c)) continue;
+      plain[m] = c;
+    }
+    if (round % 3 == 0) series.settle();
+    if (round % 10 == 9) {
+      dropped = (base + round * 60 * kMinuteUs) / kHourUs * kHourUs;
+      series.drop_before(dropped);
+      plain.erase(plain.begin(), plain.lower_bound(dropped));
+    }
+    for (int q = 0; q < 20; ++q) {
+      TimeUs from = base + TimeUs(next(4 * 1440)) * kMinuteUs - kDayUs / 2;
+      TimeUs to = from + TimeUs(next(2 * 1440) + 1) * kMinuteUs;
+      WindowSums expected;
+      for (auto it = plain.lower_bound(from); it != plain.end() && it->first < to; ++it)
+        expected.add(counting.of(it->second));
+      WindowSums got = series.sum(from, to);
+      ASSERT_EQ(got.minutes, (to - from) / kMinuteUs);
+      ASSERT_EQ(got.data_minutes, expected.data_minutes) << round << " " << q;
+      ASSERT_NEAR(got.weight, expected.weight, 1e-9);
+      ASSERT_NEAR(got.bad, expected.bad, 1e-9);
+    }
+  }
 }
 
 // The SRE workbook's page on a sudden outage: 100 runs a minute, 20% failing in minutes 60 to

@@ -60,16 +60,16 @@ std::vector<std::pair<std::string, std::string>> input_series(const Scenario& s)
     // The engine's slice counters, judged here apart from the engine: a minute with data is a
     // slice; it is bad below the slice target, or by its bad share for ratio_timeslices.
     double target = spec.sli == Sli::kAvailabilityMinutes ? 1.0 : spec.slice_target.value();
-    out.emplace_back(fmt::format("{}{{slo=\"{}\"}}", kSlicesMetric, spec.id),
-                     counter_values(s, [](const MinuteCounts& m) { return m.total > 0 ? 1.0 : 0.0; }));
     out.emplace_back(
-        fmt::format("{}{{slo=\"{}\"}}", kBadSlicesMetric, spec.id),
-        counter_values(s, [&](const MinuteCounts& m) {
-          if (m.total == 0) return 0.0;
-          double good = double(m.good) / double(m.total);
-          if (spec.method == Method::kRatioTimeslices) return 1.0 - good;
-          return good < target ? 1.0 : 0.0;
-        }));
+        fmt::format("{}{{slo=\"{}\"}}", kSlicesMetric, spec.id),
+        counter_values(s, [](const MinuteCounts& m) { return m.total > 0 ? 1.0 : 0.0; }));
+    out.emplace_back(fmt::format("{}{{slo=\"{}\"}}", kBadSlicesMetric, spec.id),
+                     counter_values(s, [&](const MinuteCounts& m) {
+                       if (m.total == 0) return 0.0;
+                       double good = double(m.good) / double(m.total);
+                       if (spec.method == Method::kRatioTimeslices) return 1.0 - good;
+                       return good < target ? 1.0 : 0.0;
+                     }));
     return out;
   }
   // Two locations share the runs: the rules must sum across them.
@@ -79,10 +79,9 @@ std::vector<std::pair<std::string, std::string>> input_series(const Scenario& s)
     if (spec.sli == Sli::kLatency) {
       out.emplace_back(fmt::format("{}_count{{{}}}", kDurationMetric, labels),
                        counter_values(s, [&](const MinuteCounts& m) { return half(m.total); }));
-      out.emplace_back(
-          fmt::format("{}_bucket{{{},le=\"{}\"}}", kDurationMetric, labels,
-                      le_label(spec.threshold_us)),
-          counter_values(s, [&](const MinuteCounts& m) { return half(m.good); }));
+      out.emplace_back(fmt::format("{}_bucket{{{},le=\"{}\"}}", kDurationMetric, labels,
+                                   le_label(spec.threshold_us)),
+                       counter_values(s, [&](const MinuteCounts& m) { return half(m.good); }));
     } else {
       out.emplace_back(fmt::format("{}{{{},outcome=\"up\"}}", kRunsMetric, labels),
                        counter_values(s, [&](const MinuteCounts& m) { return half(m.good); }));
@@ -113,15 +112,16 @@ int append_test_group(std::string& out, const Scenario& s) {
     transitions += int(events.size());
     if (k == 0) continue;
     const SloStatus& status = engine.status(0);
-    alerts += fmt::format(
-        "      - eval_time: {}m\n        alertname: LeewaySloErrorBudgetBurn\n", k);
+    alerts +=
+        fmt::format("      - eval_time: {}m\n        alertname: LeewaySloErrorBudgetBurn\n", k);
     std::string firing;
     for (Severity severity : {Severity::kPage, Severity::kTicket})
       if (status.firing[std::size_t(severity)])
         firing += fmt::format(
             "          - exp_labels: {{severity: {0}, slo: {1}, service: {2}}}\n"
             "            exp_annotations:\n"
-            "              summary: \"SLO {1} of {2} is burning its error budget too fast ({0})\"\n",
+            "              summary: \"SLO {1} of {2} is burning its error budget too fast "
+            "({0})\"\n",
             to_string(severity), spec.id, spec.service);
     alerts += firing.empty() ? "        exp_alerts: []\n" : "        exp_alerts:\n" + firing;
 
@@ -129,9 +129,9 @@ int append_test_group(std::string& out, const Scenario& s) {
     if (k % 30 != 0 && events.empty()) continue;
     for (const BurnRate& burn : status.burn_rates) {
       if (!burn.rate) continue;  // no data: NaN in PromQL, leeway's unknown (tested apart)
-      std::string expr = fmt::format("leeway_slo:sli_error:ratio_rate{}{{slo=\"{}\"}} / {}",
-                                     window_name(burn.window_us), spec.id,
-                                     spec.objective.complement_text());
+      std::string expr =
+          fmt::format("leeway_slo:sli_error:ratio_rate{}{{slo=\"{}\"}} / {}",
+                      window_name(burn.window_us), spec.id, spec.objective.complement_text());
       samples += fmt::format(
           "      - expr: '{}'\n        eval_time: {}m\n        exp_samples:\n"
           "          - labels: '{},window=\"{}\"}}'\n            value: 1\n",
@@ -172,7 +172,8 @@ SloSpec make_spec(std::string id, Sli sli, const char* objective, Method method)
 }
 
 // `n` minutes of `counts` from `f(k)` for minute k.
-std::vector<MinuteCounts> minutes(std::size_t n, const std::function<MinuteCounts(std::size_t)>& f) {
+std::vector<MinuteCounts> minutes(std::size_t n,
+                                  const std::function<MinuteCounts(std::size_t)>& f) {
   std::vector<MinuteCounts> out;
   for (std::size_t k = 0; k < n; ++k) out.push_back(f(k));
   return out;
@@ -204,11 +205,10 @@ TEST(PrometheusOracle, SameAlertsAtTheSameEvaluationsAndTheSameValues) {
                        })});
   // A slow burn: 1000 runs a minute, 0.4% failing from 6h to 14h: a ticket, never a page; it
   // resolves when the 6h window is clear again.
-  scenarios.push_back(
-      {make_spec("slow-burn", Sli::kAvailabilityRuns, "99.9", Method::kOccurrences),
-       minutes(1260, [](std::size_t k) {
-         return MinuteCounts{k >= 360 && k < 840 ? 996u : 1000u, 1000};
-       })});
+  scenarios.push_back({make_spec("slow-burn", Sli::kAvailabilityRuns, "99.9", Method::kOccurrences),
+                       minutes(1260, [](std::size_t k) {
+                         return MinuteCounts{k >= 360 && k < 840 ? 996u : 1000u, 1000};
+                       })});
   // History shorter than every window: no data for two hours (the counters do not exist yet),
   // then 10 minutes at 50% failing.
   Scenario young{make_spec("young", Sli::kAvailabilityRuns, "99.9", Method::kOccurrences),
@@ -230,11 +230,11 @@ TEST(PrometheusOracle, SameAlertsAtTheSameEvaluationsAndTheSameValues) {
     if (k >= 150 && k < 165) return MinuteCounts{15, 20};
     return MinuteCounts{k % 37 == 0 ? 18u : 20u, 20};
   };
-  scenarios.push_back(
-      {make_spec("slices", Sli::kAvailabilityRuns, "99", Method::kTimeslices), minutes(300, sliced)});
-  scenarios.push_back({make_spec("ratio-slices", Sli::kAvailabilityRuns, "99",
-                                 Method::kRatioTimeslices),
+  scenarios.push_back({make_spec("slices", Sli::kAvailabilityRuns, "99", Method::kTimeslices),
                        minutes(300, sliced)});
+  scenarios.push_back(
+      {make_spec("ratio-slices", Sli::kAvailabilityRuns, "99", Method::kRatioTimeslices),
+       minutes(300, sliced)});
   // Time-based: a minute down by the quorum is bad; 25 bad minutes after two hours.
   scenarios.push_back({make_spec("minutes", Sli::kAvailabilityMinutes, "99.5", Method::kTimeslices),
                        minutes(360, [](std::size_t k) {
@@ -247,8 +247,8 @@ TEST(PrometheusOracle, SameAlertsAtTheSameEvaluationsAndTheSameValues) {
   std::vector<std::string> command = {promtool, "test", "rules"};
   std::map<std::string, int> transitions;
   for (const auto& s : scenarios) {
-    std::string test = fmt::format("rule_files: [{}.rules.yml]\nevaluation_interval: 1m\ntests:\n",
-                                   s.spec.id);
+    std::string test =
+        fmt::format("rule_files: [{}.rules.yml]\nevaluation_interval: 1m\ntests:\n", s.spec.id);
     transitions[s.spec.id] = append_test_group(test, s);
     std::ofstream(dir / (s.spec.id + ".rules.yml"))
         << prometheus_rules(std::span(&s.spec, 1), "the oracle test");
