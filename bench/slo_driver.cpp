@@ -82,16 +82,18 @@ int main(int argc, char** argv) {
       for (int down = 0; down < 2; ++down) {
         std::mt19937_64 series_rng(42 + i);
         std::int64_t sum = 0;
-        std::fprintf(out, "leeway_check_runs_total{check=\"%s\",location=\"l\",outcome=\"%s\"} 0 %lld\n",
+        std::fprintf(out,
+                     "leeway_check_runs_total{check=\"%s\",location=\"l\",outcome=\"%s\"} 0 %lld\n",
                      specs[i].checks[0].c_str(), down ? "down" : "up",
                      static_cast<long long>(start_us / kSecondUs));
         for (std::int64_t m = 0; m < minutes; ++m) {
           MinuteCounts c = synthetic_minute(series_rng, (start_us / kMinuteUs) + m, i);
           sum += down ? c.total - c.good : c.good;
-          std::fprintf(out, "leeway_check_runs_total{check=\"%s\",location=\"l\",outcome=\"%s\"} %lld %lld\n",
-                       specs[i].checks[0].c_str(), down ? "down" : "up",
-                       static_cast<long long>(sum),
-                       static_cast<long long>((start_us + (m + 1) * kMinuteUs) / kSecondUs));
+          std::fprintf(
+              out,
+              "leeway_check_runs_total{check=\"%s\",location=\"l\",outcome=\"%s\"} %lld %lld\n",
+              specs[i].checks[0].c_str(), down ? "down" : "up", static_cast<long long>(sum),
+              static_cast<long long>((start_us + (m + 1) * kMinuteUs) / kSecondUs));
         }
       }
     }
@@ -136,7 +138,8 @@ int main(int argc, char** argv) {
   double cpu_ms = (bench::cpu_seconds() - cpu_before) * 1000 / passes;
   std::sort(pass_ms.begin(), pass_ms.end());
   std::size_t firing = 0;
-  for (std::size_t i = 0; i < slos; ++i) firing += engine.status(i).firing[0] + engine.status(i).firing[1];
+  for (std::size_t i = 0; i < slos; ++i)
+    firing += engine.status(i).firing[0] + engine.status(i).firing[1];
   fmt::print(
       "slos {} days {}: load {:.0f} ms, first pass {:.1f} ms, pass median {:.2f} ms, max {:.2f} "
       "ms, cpu {:.2f} ms per pass (with the minute's writes), {:.1f} MB of minutes, {} alerts "
