@@ -42,8 +42,12 @@ Engine::Engine(std::vector<SloSpec> specs) : specs_(std::move(specs)) {
   for (const auto& spec : specs_) {
     std::vector<DurationUs> windows = burn_windows(spec);
     Ratio target = spec.sli == Sli::kAvailabilityMinutes ? Ratio{1'000'000'000} : spec.slice_target;
-    slos_.push_back(Slo{
-        MinuteSeries(Counting(spec.method, target), span_of(spec, windows)), windows, {}, {}, {}});
+    slos_.push_back(Slo{MinuteSeries(Counting(spec.method, target), span_of(spec, windows)),
+                        windows,
+                        {},
+                        {},
+                        {},
+                        {}});
   }
 }
 
@@ -82,6 +86,9 @@ void Engine::evaluate_one(const SloSpec& spec, Slo& slo, TimeUs now_us,
 
   SloStatus& status = slo.status;
   status.at_us = now_us;
+  if (slo.closed_until_us && *slo.closed_until_us < m)
+    status.closed.add(slo.series.sum(*slo.closed_until_us, m));
+  if (!slo.closed_until_us || *slo.closed_until_us < m) slo.closed_until_us = m;
   const double budget = spec.objective.complement();
 
   Budget& b = status.budget;

@@ -54,6 +54,11 @@ struct SloStatus {
   // none when nothing burns in the last hour or nothing is known.
   std::optional<TimeUs> exhausted_at_us;
   std::array<bool, 2> firing{};  // by Severity
+  // Every minute closed (passed by an evaluation) since the first evaluation, as each stood
+  // then: what /metrics counts as leeway_slo_slices_total (data_minutes) and, for the sliced
+  // methods, leeway_slo_bad_slices_total (bad), the counters the Prometheus rules read. A late
+  // minute changes the budget and burn rates, not these: a counter only goes up.
+  WindowSums closed;
 
   // The burn rate over `window_us`, or nullptr when it is not one of burn_windows(spec).
   const BurnRate* burn(DurationUs window_us) const;
@@ -96,6 +101,7 @@ class Engine {
     MinuteSeries series;
     std::vector<DurationUs> windows;
     Period period;  // the last calendar period computed; recomputed when now leaves it
+    std::optional<TimeUs> closed_until_us;  // status.closed holds the minutes before this
     SloStatus status;
     std::array<AlertState, 2> alerts;  // by Severity
   };

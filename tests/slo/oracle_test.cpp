@@ -147,6 +147,21 @@ int append_test_group(std::string& out, const Scenario& s) {
           window_name(spec.window.rolling_us));
     }
   }
+  // The engine's own counters for /metrics end where the test's independent ones do.
+  if (spec.method != Method::kOccurrences) {
+    double slices = 0, bad = 0;
+    for (const auto& m : s.minutes) {
+      if (m.total == 0) continue;
+      double good = double(m.good) / double(m.total);
+      slices += 1;
+      if (spec.method == Method::kRatioTimeslices)
+        bad += 1 - good;
+      else
+        bad += good < (spec.sli == Sli::kAvailabilityMinutes ? 1.0 : spec.slice_target.value());
+    }
+    EXPECT_EQ(engine.status(0).closed.data_minutes, std::int64_t(slices)) << spec.id;
+    EXPECT_NEAR(engine.status(0).closed.bad, bad, 1e-9) << spec.id;
+  }
   out += fmt::format("  # {}\n  - interval: 1m\n    input_series:\n", spec.id);
   for (const auto& [series, values] : input_series(s))
     out += fmt::format("      - series: '{}'\n        values: '{}'\n", series, values);
