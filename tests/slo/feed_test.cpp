@@ -20,9 +20,8 @@ TEST(Feed, AvailabilityCountsUpAndDegradedRunsOfTheSlosChecksOnly) {
   SloSpec spec;
   spec.sli = Sli::kAvailabilityRuns;
   spec.checks = {"shop/home", "shop/api"};
-  std::vector<store::MinuteRollup> minute = {rollup("shop/home", 4, 1, 6),
-                                             rollup("shop/api", 6, 0, 6),
-                                             rollup("shop/admin", 0, 0, 6)};
+  std::vector<store::MinuteRollup> minute = {
+      rollup("shop/home", 4, 1, 6), rollup("shop/api", 6, 0, 6), rollup("shop/admin", 0, 0, 6)};
   EXPECT_EQ(runs_minute(spec, minute), (MinuteCounts{11, 12}));
   EXPECT_EQ(runs_minute(spec, {}), (MinuteCounts{0, 0}));
 }
@@ -36,9 +35,9 @@ TEST(Feed, LatencyCountsRunsAtMostTheThreshold) {
   // Buckets by upper bound (inclusive: a run of exactly 250ms is fast): 5ms, 10ms, 25ms, 50ms,
   // 100ms, 250ms, 500ms, ... 10s, then the unbounded one.
   ASSERT_EQ(store::kLatencyBucketBoundsUs[5], 250 * kMillisecondUs);
-  r.latency_buckets[5] = 3;                        // 100ms < run <= 250ms
-  r.latency_buckets[0] = 4;                        // <= 5ms
-  r.latency_buckets[6] = 2;                        // 250ms < run <= 500ms
+  r.latency_buckets[5] = 3;                           // 100ms < run <= 250ms
+  r.latency_buckets[0] = 4;                           // <= 5ms
+  r.latency_buckets[6] = 2;                           // 250ms < run <= 500ms
   r.latency_buckets[store::kLatencyBuckets - 1] = 1;  // over 10s
   EXPECT_EQ(runs_minute(spec, std::span(&r, 1)), (MinuteCounts{7, 10}));
 }
