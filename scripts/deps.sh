@@ -9,9 +9,10 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables curl jq
+  prometheus  # promtool: the oracle of tests/slo/oracle_test.cpp
 )
 case "${1:-}" in
-  --bench) packages+=(nginx-light prometheus-blackbox-exporter prometheus fping procps bc python3 time wrk) ;;
+  --bench) packages+=(nginx-light prometheus-blackbox-exporter fping procps bc python3 time wrk) ;;
   --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
 esac
 

@@ -35,6 +35,7 @@ Runner setup_demo_target(CLI::App& sub);
 Runner setup_incident(CLI::App& sub);
 Runner setup_incidents(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
+Runner setup_slo(CLI::App& sub);
 Runner setup_status(CLI::App& sub);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.

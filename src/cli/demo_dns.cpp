@@ -82,9 +82,9 @@ std::string dns_reply(std::string_view query, const DnsZone& zone) {
   int type = get16(query, end);
   bool answer = found != zone.end() && type == kTypeA && get16(query, end + 2) == kClassIn;
   out.push_back(static_cast<char>(found == zone.end() ? kRcodeNxDomain : 0));
-  put16(out, 1);           // the question, echoed
-  put16(out, answer);      // answers
-  out.append(4, '\0');     // no authority or additional records
+  put16(out, 1);        // the question, echoed
+  put16(out, answer);   // answers
+  out.append(4, '\0');  // no authority or additional records
   out.append(query.substr(kHeaderBytes, end + 4 - kHeaderBytes));
   if (answer) {
     put16(out, 0xc000 | kHeaderBytes);  // the name: a pointer to the question's

@@ -3,9 +3,9 @@
 // and then stop the name server to show a DNS failure.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <array>
 #include <map>
 #include <string>
 #include <string_view>

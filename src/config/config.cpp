@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -35,6 +36,13 @@ const Location* Config::find_location(std::string_view id) const {
   for (const auto& location : locations)
     if (location.id == id) return &location;
   return nullptr;
+}
+
+std::vector<slo::SloSpec> Config::slos() const {
+  std::vector<slo::SloSpec> out;
+  for (const auto& service : services)
+    out.insert(out.end(), service.slos.begin(), service.slos.end());
+  return out;
 }
 
 std::string ConfigError::to_string() const {
@@ -716,6 +724,12 @@ class Loader {
           build_check(config, &service, Entry{checks->key, check, checks->file}, check_at);
         }
       }
+      if (const Entry* slos = find(fields, "slos")) {
+        for (const auto& slo : items(slos->value)) {
+          if (full()) break;
+          build_slo(service, Entry{slos->key, slo, slos->file});
+        }
+      }
       config.services.push_back(std::move(service));
     }
   }
@@ -877,6 +891,154 @@ class Loader {
       config.references.push_back(std::move(check));
   }
 
+  // ---- SLOs (slos: under a service; the vocabulary is src/slo/spec.h).
+
+  // One of a service's slos. REQUIRES: the service's checks are built (an SLO names them).
+  void build_slo(Service& service, const Entry& item) {
+    constexpr std::string_view kSection = "services.slos";
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("slos: expected a map of keys, got {}", got(item.value)));
+      return;
+    }
+    Fields fields = check_map(item, kSection);
+    bool ok = find(fields, "id") && find(fields, "sli") && find(fields, "objective");
+    auto fault = [&](const Entry& at, std::string message) {
+      error(where(at), std::move(message));
+      ok = false;
+    };
+    slo::SloSpec spec;
+    spec.service = service.id;
+    if (const Entry* id = find(fields, "id")) {
+      spec.id = id->value.Scalar();
+      if (auto [it, added] = slo_at_.emplace(spec.id, where(*id)); !added)
+        fault(*id, fmt::format("id: duplicate SLO id {}; first defined at {}", in_quotes(spec.id),
+                               place(it->second)));
+    }
+    if (const Entry* sli = find(fields, "sli"))
+      spec.sli = *slo::sli_from_string(sli->value.Scalar());
+    if (const Entry* objective = find(fields, "objective")) {
+      if (auto percent = slo::parse_percent(objective->value.Scalar()))
+        spec.objective = *percent;
+      else
+        fault(*objective,
+              fmt::format("objective: {}, got {}", percent.error().message, got(objective->value)));
+    }
+
+    const Entry* zone = find(fields, "time_zone");
+    std::string window_text = text(fields, kSection, "window");
+    if (auto window = slo::parse_window(window_text, text(fields, kSection, "time_zone"))) {
+      spec.window = *window;
+      if (zone && !window->calendar())
+        fault(*zone, "time_zone: applies to `window: month` only; a rolling window has none");
+    } else if (window_text == "month" && zone) {
+      fault(*zone, fmt::format("time_zone: {}", window.error().message));
+    } else if (const Entry* at = find(fields, "window")) {
+      fault(*at, fmt::format("window: {}, got {}", window.error().message, got(at->value)));
+    }
+
+    spec.method = spec.sli == slo::Sli::kAvailabilityMinutes ? slo::Method::kTimeslices
+                                                             : slo::Method::kOccurrences;
+    if (const Entry* method = find(fields, "method")) {
+      spec.method = *slo::method_from_string(method->value.Scalar());
+      if (std::string wrong = slo::check_method(spec.sli, spec.method); !wrong.empty())
+        fault(*method, fmt::format("method: {}", wrong));
+    }
+    bool sliced =
+        spec.method == slo::Method::kTimeslices && spec.sli != slo::Sli::kAvailabilityMinutes;
+    if (const Entry* target = find(fields, "slice_target")) {
+      if (!sliced)
+        fault(*target, "slice_target: applies to method timeslices over runs only");
+      else if (auto percent = slo::parse_percent(target->value.Scalar(), true))
+        spec.slice_target = *percent;
+      else
+        fault(*target,
+              fmt::format("slice_target: {}, got {}", percent.error().message, got(target->value)));
+    } else if (sliced) {
+      fault(item,
+            "slice_target: required for method timeslices over runs (the percentage of "
+            "good runs that makes a minute good)");
+    }
+    if (const Entry* threshold = find(fields, "threshold")) {
+      spec.threshold_us = duration(fields, kSection, "threshold");
+      if (spec.sli != slo::Sli::kLatency)
+        fault(*threshold, "threshold: applies to sli latency only");
+      else if (std::string wrong = slo::check_threshold(spec.threshold_us); !wrong.empty())
+        fault(*threshold, fmt::format("threshold: {}", wrong));
+    } else if (spec.sli == slo::Sli::kLatency && find(fields, "sli")) {
+      fault(item, "threshold: required for sli latency (a run this fast or faster is good)");
+    }
+
+    if (const Entry* checks = find(fields, "checks")) {
+      std::vector<std::string_view> names;
+      for (const auto& check : service.checks) names.push_back(check.name);
+      for (const auto& name_node : items(checks->value)) {
+        const std::string& name = name_node.Scalar();
+        std::string id = fmt::format("{}/{}", service.id, name);
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          std::string hint = closest(name, names);
+          fault(Entry{checks->key, name_node, checks->file},
+                fmt::format("checks: service {} has no check {}{}", in_quotes(service.id),
+                            in_quotes(name),
+                            hint.empty() ? "" : fmt::format("; did you mean `{}`?", hint)));
+        } else if (std::find(spec.checks.begin(), spec.checks.end(), id) != spec.checks.end()) {
+          fault(Entry{checks->key, name_node, checks->file},
+                fmt::format("checks: {} listed twice", in_quotes(name)));
+        }
+        spec.checks.push_back(id);
+      }
+    } else {
+      for (const auto& check : service.checks) spec.checks.push_back(check.id);
+      if (spec.checks.empty())
+        fault(item, fmt::format("slos: service {} has no checks for the SLO to read",
+                                in_quotes(service.id)));
+    }
+
+    spec.alerts = slo::default_burn_conditions();
+    if (const Entry* alerts = find(fields, "alerts")) {
+      spec.alerts.clear();
+      for (const auto& condition : items(alerts->value))
+        if (!build_burn_condition(spec, Entry{alerts->key, condition, alerts->file})) ok = false;
+      if (spec.alerts.empty() && ok)
+        fault(*alerts,
+              "alerts: expected at least one condition; leave the key out for the "
+              "defaults");
+    }
+    if (ok) service.slos.push_back(std::move(spec));
+  }
+
+  // One of an SLO's alerts; false when it is wrong (and reported).
+  bool build_burn_condition(slo::SloSpec& spec, const Entry& item) {
+    constexpr std::string_view kSection = "services.slos.alerts";
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("alerts: expected a map of keys, got {}", got(item.value)));
+      return false;
+    }
+    Fields fields = check_map(item, kSection);
+    const Entry* severity = find(fields, "severity");
+    const Entry* burn_rate = find(fields, "burn_rate");
+    const Entry* long_window = find(fields, "long");
+    const Entry* short_window = find(fields, "short");
+    if (!severity || !burn_rate || !long_window || !short_window) return false;
+    slo::BurnCondition condition{*slo::severity_from_string(severity->value.Scalar()), 0,
+                                 duration(fields, kSection, "long"),
+                                 duration(fields, kSection, "short")};
+    const std::string& rate = burn_rate->value.Scalar();
+    auto [end, ec] = std::from_chars(rate.data(), rate.data() + rate.size(), condition.burn_rate);
+    if (ec != std::errc() || end != rate.data() + rate.size() || !(condition.burn_rate > 0) ||
+        !std::isfinite(condition.burn_rate)) {
+      error(where(*burn_rate),
+            fmt::format("burn_rate: expected a number above 0, like 14.4, got {}",
+                        got(burn_rate->value)));
+      return false;
+    }
+    if (std::string wrong = slo::check_condition(condition); !wrong.empty()) {
+      error(where(*long_window), fmt::format("alerts: {}", wrong));
+      return false;
+    }
+    spec.alerts.push_back(condition);
+    return true;
+  }
+
   // Applies every check option set, in the table's order; reports options of another kind and
   // values the option rejects.
   void apply_options(probe::CheckSpec& spec, const Fields& fields) {
@@ -905,6 +1067,7 @@ class Loader {
   // a list section's items.
   std::map<std::string_view, std::vector<Entry>, std::less<>> sections_;
   std::map<std::string, Position, std::less<>> location_at_;  // where each location id is defined
+  std::map<std::string, Position, std::less<>> slo_at_;       // where each SLO id is defined
 };
 
 const Loader::SectionRow Loader::kSections[6] = {

@@ -13,6 +13,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "probe/types.h"
+#include "slo/spec.h"
 
 namespace leeway::config {
 
@@ -41,6 +42,7 @@ struct Service {
   std::string owner;  // team or person; "" when not given
   int tier = 2;       // 1 is the most critical
   std::vector<Check> checks;
+  std::vector<slo::SloSpec> slos;  // checks hold check ids; alerts are never empty
 };
 
 // A token that may write through the API: who holds it and the SHA-256 of the token (the token
@@ -103,6 +105,8 @@ struct Config {
   std::size_t check_count() const;
   // The location with this id, or nullptr.
   const Location* find_location(std::string_view id) const;
+  // Every service's SLOs, in config order.
+  std::vector<slo::SloSpec> slos() const;
 };
 
 // One problem in a config file. line and column are 1-based; 0 when the whole file is at fault.

@@ -100,6 +100,46 @@ constexpr SchemaKey kSchema[] = {
     {"incidents", "reopen_within", V::kDuration, "5m", "", false,
      "failing again this soon after resolving reopens the incident (flapping) instead of "
      "opening a new one"},
+    // SLOs of a service: error budgets and burn-rate alerts (src/slo/spec.h).
+    {"services", "slos", V::kMapList, "", "", false,
+     "service level objectives: error budgets and burn-rate alerts"},
+    {"services.slos", "id", V::kId, "", "", true,
+     "unique among all SLOs; the `slo` label in /metrics and in the Prometheus rules"},
+    {"services.slos", "sli", V::kChoice, "", "availability_minutes,availability_runs,latency", true,
+     "what is good: minutes the service was up (by the incident quorum), runs up or "
+     "degraded, or runs no slower than `threshold`"},
+    {"services.slos", "objective", V::kString, "", "", true,
+     "the percentage that must be good, e.g. 99.9"},
+    {"services.slos", "window", V::kString, "30d", "", false,
+     "a rolling window of whole minutes (1h to 400d), or `month`: the calendar month in "
+     "`time_zone`"},
+    {"services.slos", "time_zone", V::kString, "UTC", "", false,
+     "for `window: month`: an IANA time zone, e.g. Asia/Seoul"},
+    {"services.slos", "method", V::kChoice,
+     "(timeslices for availability_minutes, else occurrences)",
+     "occurrences,timeslices,ratio_timeslices", false,
+     "how the budget counts, as OpenSLO names it: good runs over all runs, good minutes over "
+     "minutes with data, or the mean of the minutes' good ratios"},
+    {"services.slos", "slice_target", V::kString, "", "", false,
+     "for timeslices over runs, where it is required: the percentage of good runs that makes "
+     "a minute good, e.g. 95"},
+    {"services.slos", "threshold", V::kDuration, "", "", false,
+     "for latency, where it is required: a run this fast or faster is good; one of the "
+     "latency histogram's bounds, 5ms to 10s"},
+    {"services.slos", "checks", V::kIdList, "(every check of the service)", "", false,
+     "names of the service's checks that the SLI reads"},
+    {"services.slos", "alerts", V::kMapList, "(the SRE workbook's)", "", false,
+     "burn-rate alert conditions, replacing the defaults when given: page at 14.4 over 1h and "
+     "5m or 6 over 6h and 30m, ticket at 3 over 1d and 2h or 1 over 3d and 6h"},
+    {"services.slos.alerts", "severity", V::kChoice, "", "page,ticket", true,
+     "the alert this condition raises: one per SLO and severity"},
+    {"services.slos.alerts", "burn_rate", V::kString, "", "", true,
+     "fire when the budget burns faster than this in both windows (1 spends it in exactly the "
+     "SLO's window), e.g. 14.4"},
+    {"services.slos.alerts", "long", V::kDuration, "", "", true,
+     "the long window: whole minutes, at most 30d"},
+    {"services.slos.alerts", "short", V::kDuration, "", "", true,
+     "the short window: whole minutes, shorter than the long one"},
 };
 
 std::string_view type_name(const SchemaKey& key) {

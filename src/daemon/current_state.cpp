@@ -36,10 +36,14 @@ void CurrentState::seed(const store::StoredResult& r) {
 void CurrentState::record(const store::StoredResult& r) {
   SeriesState& s = at(r);
   if (r.started_us >= s.last.started_us) s.last = r;
+  if (r.outcome == probe::Outcome::kUnknown) {
+    s.unknown++;
+    return;
+  }
   s.buckets[store::latency_bucket(r.total_us)]++;
   s.count++;
   s.sum_seconds += r.total_us / 1e6;
-  if (r.outcome == probe::Outcome::kUnknown) s.unknown++;
+  s.runs[static_cast<std::size_t>(r.outcome)]++;
 }
 
 std::vector<store::StoredResult> CurrentState::last_of(std::string_view check) const {

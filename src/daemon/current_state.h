@@ -22,8 +22,11 @@ std::string label_escape(std::string_view v);
 struct SeriesState {
   store::StoredResult last;
   std::string labels;  // check="...",location="..." escaped once for /metrics
+  // Judged runs only (up, degraded, down), as in the store's rollups: an unknown run says nothing
+  // of the target, so the SLO rules over these counters read what leeway's engine reads.
   std::array<std::uint64_t, store::kLatencyBuckets> buckets{};  // not cumulative
   std::uint64_t count = 0;
+  std::array<std::uint64_t, 3> runs{};  // by outcome: up, degraded, down
   double sum_seconds = 0;
   std::uint64_t unknown = 0;  // runs leeway could not judge (probe::Outcome::kUnknown)
 };

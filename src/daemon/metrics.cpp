@@ -131,6 +131,19 @@ std::string render_metrics(const MetricsSnapshot& m) {
   for (const auto& s : m.series)
     append_sample(out, "leeway_check_unknown_runs_total", s.labels, "",
                   as_view(fmt::format_int(s.unknown)));
+  // Runs by outcome: what `leeway slo rules` reads for availability over runs (slo/rules.h).
+  out +=
+      "# HELP leeway_check_runs_total Runs judged up, degraded or down, since the daemon "
+      "started.\n"
+      "# TYPE leeway_check_runs_total counter\n";
+  for (const auto& s : m.series) {
+    for (probe::Outcome outcome :
+         {probe::Outcome::kUp, probe::Outcome::kDegraded, probe::Outcome::kDown}) {
+      append_sample(out, "leeway_check_runs_total", s.labels,
+                    fmt::format(",outcome=\"{}\"", probe::to_string(outcome)),
+                    as_view(fmt::format_int(s.runs[static_cast<std::size_t>(outcome)])));
+    }
+  }
   out +=
       "# HELP leeway_check_last_duration_seconds Duration of the last run.\n"
       "# TYPE leeway_check_last_duration_seconds gauge\n";
@@ -139,7 +152,8 @@ std::string render_metrics(const MetricsSnapshot& m) {
                   fmt::format("{:.6f}", s.last.total_us / 1e6));
   }
   out +=
-      "# HELP leeway_check_duration_seconds Run durations since the daemon started.\n"
+      "# HELP leeway_check_duration_seconds Durations of the runs judged up, degraded or down, "
+      "since the daemon started.\n"
       "# TYPE leeway_check_duration_seconds histogram\n";
   for (const auto& s : m.series) {
     std::uint64_t cumulative = 0;

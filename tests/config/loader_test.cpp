@@ -421,5 +421,38 @@ TEST(ConfigLoader, FullExampleIsValid) {
   EXPECT_EQ(kinds.size(), 5u) << "every kind of check appears";
 }
 
+// SLOs: defaults (window 30d, method by SLI, the workbook's alerts, every check of the service)
+// and what each key sets.
+TEST(ConfigLoader, SlosUnderAService) {
+  LoadResult result = load_config("slos_valid.yaml", reader_at(kCasesDir));
+  const Config& config = loaded(result);
+  auto slos = config.slos();
+  ASSERT_EQ(slos.size(), 3u);
+  const slo::SloSpec& up = slos[0];
+  EXPECT_EQ(up.id, "shop-up");
+  EXPECT_EQ(up.service, "shop");
+  EXPECT_EQ(up.sli, slo::Sli::kAvailabilityMinutes);
+  EXPECT_EQ(up.objective.billionths, 999'000'000);
+  EXPECT_EQ(up.window, (slo::Window{30 * kDayUs, ""}));
+  EXPECT_EQ(up.method, slo::Method::kTimeslices);
+  EXPECT_EQ(up.checks, (std::vector<std::string>{"shop/home", "shop/api"}));
+  EXPECT_EQ(up.alerts, slo::default_burn_conditions());
+  EXPECT_EQ(slo::check_spec(up), "");
+
+  const slo::SloSpec& month = slos[1];
+  EXPECT_EQ(month.window, (slo::Window{0, "Asia/Seoul"}));
+  EXPECT_EQ(month.method, slo::Method::kRatioTimeslices);
+  EXPECT_EQ(month.checks, std::vector<std::string>{"shop/api"});
+
+  const slo::SloSpec& latency = slos[2];
+  EXPECT_EQ(latency.threshold_us, 250 * kMillisecondUs);
+  EXPECT_EQ(latency.slice_target.billionths, 1'000'000'000);
+  EXPECT_EQ(latency.window.rolling_us, 7 * kDayUs);
+  EXPECT_EQ(
+      latency.alerts,
+      (std::vector<slo::BurnCondition>{{slo::Severity::kPage, 10, 2 * kHourUs, 10 * kMinuteUs}}));
+  for (const auto& spec : slos) EXPECT_EQ(slo::check_spec(spec), "") << spec.id;
+}
+
 }  // namespace
 }  // namespace leeway::config

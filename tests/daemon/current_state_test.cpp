@@ -50,6 +50,21 @@ TEST(CurrentState, ALateResultCountsButDoesNotReplaceANewerOne) {
   EXPECT_DOUBLE_EQ(s.sum_seconds, 0.06);
 }
 
+// The counters `leeway slo rules` reads: runs by outcome, and durations of judged runs only, as
+// the store's rollups count them (an unknown run is leeway's failure, not the target's).
+TEST(CurrentState, CountsRunsByOutcomeAndLeavesUnknownRunsOutOfTheHistogram) {
+  CurrentState state;
+  state.record(result("web/home", "local", kT0));
+  state.record(result("web/home", "local", kT0 + 1, probe::Outcome::kDown));
+  state.record(result("web/home", "local", kT0 + 2, probe::Outcome::kDown));
+  state.record(result("web/home", "local", kT0 + 3, probe::Outcome::kUnknown));
+  const SeriesState& s = state.series().at({"web/home", "local"});
+  EXPECT_EQ(s.runs, (std::array<std::uint64_t, 3>{1, 0, 2}));
+  EXPECT_EQ(s.count, 3u);
+  EXPECT_EQ(s.unknown, 1u);
+  EXPECT_EQ(s.last.outcome, probe::Outcome::kUnknown);
+}
+
 TEST(CurrentState, SeededResultsSetTheLastResultButNotTheHistogram) {
   CurrentState state;
   state.seed(result("web/home", "local", kT0));

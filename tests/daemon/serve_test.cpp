@@ -119,6 +119,9 @@ TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
 
   HttpReply metrics = http_request(api_port_, "GET", "/metrics");
   EXPECT_THAT(metrics.body, HasSubstr("leeway_check_up{check=\"web/ok\",location=\"local\"} 1"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr("leeway_check_runs_total{check=\"web/ok\",location=\"local\",outcome=\"up\"} "));
   EXPECT_THAT(metrics.body, HasSubstr("leeway_store_queue_depth"));
   EXPECT_THAT(metrics.body, HasSubstr("leeway_results_written_total"));
   EXPECT_THAT(metrics.body, HasSubstr("leeway_store_up 1"));
