@@ -49,9 +49,8 @@ Runner setup_change(CLI::App& sub) {
                 << " did not answer like a leeway daemon\n";
       return int(kExitUnknown);
     }
-    std::cout << "recorded change " << j["id"].get<long>() << " to "
-              << terminal_safe(o->service) << " at " << terminal_safe(j["at"].get<std::string>())
-              << "\n";
+    std::cout << "recorded change " << j["id"].get<long>() << " to " << terminal_safe(o->service)
+              << " at " << terminal_safe(j["at"].get<std::string>()) << "\n";
     return 0;
   };
 }

@@ -123,8 +123,7 @@ Runner setup_incident(CLI::App& sub) {
   sub.add_option("--server", *server, "the daemon's base URL")->capture_default_str();
   sub.add_flag("--json", *as_json, "print the daemon's answer as JSON");
   return [server, id, as_json] {
-    return show("incident", *server, "/api/v1/incidents/" + path_segment(*id), *as_json,
-                print_one);
+    return show("incident", *server, "/api/v1/incidents/" + path_segment(*id), *as_json, print_one);
   };
 }
 

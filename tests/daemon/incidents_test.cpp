@@ -164,9 +164,9 @@ TEST_F(IncidentsTest, TheApiListsShowsAcknowledgesAndAnnotatesIncidents) {
   json changes = get("/api/v1/changes?service=web");
   ASSERT_EQ(changes["changes"].size(), 1u);
   EXPECT_EQ(changes["changes"][0]["improvement"], true);
-  EXPECT_EQ(post("/api/v1/changes", {{"service", "nope"}, {"kind", "deploy"}, {"description", "x"}})
-                .body,
-            R"({"error":"service: no such service: \"nope\""})");
+  EXPECT_EQ(
+      post("/api/v1/changes", {{"service", "nope"}, {"kind", "deploy"}, {"description", "x"}}).body,
+      R"({"error":"service: no such service: \"nope\""})");
   EXPECT_EQ(post("/api/v1/changes", {{"service", "web"}, {"description", "x"}}).body,
             R"({"error":"kind: required"})");
   EXPECT_EQ(post("/api/v1/changes",
