@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -153,6 +154,23 @@ std::string got(const YAML::Node& node) {
       return "nothing";
   }
 }
+
+// "sha256:" and 64 hex digits, into `out`. False for anything else.
+bool parse_token_hash(std::string_view text, std::array<unsigned char, 32>& out) {
+  constexpr std::string_view kPrefix = "sha256:";
+  bool ok = text.size() == kPrefix.size() + 2 * out.size() && text.starts_with(kPrefix);
+  for (std::size_t i = 0; ok && i < out.size(); ++i) {
+    auto digits = text.substr(kPrefix.size() + 2 * i, 2);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, out[i], 16);
+    ok = ec == std::errc() && end == digits.data() + 2;
+  }
+  return ok;
+}
+
+// A token hash is never quoted back in a message: it may be a token pasted by mistake.
+constexpr std::string_view kTokenHashText =
+    "expected `sha256:` and 64 hex digits: the token's SHA-256, as `printf %s TOKEN | sha256sum` "
+    "prints it";
 
 constexpr std::string_view kIdText = "an id of letters, digits, '-', '_' or '.'";
 
@@ -715,18 +733,8 @@ class Loader {
     const Entry* hash = find(fields, "hash");
     if (!name || !hash) return;
     ApiToken token{name->value.Scalar(), {}};
-    constexpr std::string_view kPrefix = "sha256:";
-    std::string_view text = hash->value.Scalar();
-    bool ok = text.size() == kPrefix.size() + 2 * token.sha256.size() && text.starts_with(kPrefix);
-    for (std::size_t i = 0; ok && i < token.sha256.size(); ++i) {
-      auto digits = text.substr(kPrefix.size() + 2 * i, 2);
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, token.sha256[i], 16);
-      ok = ec == std::errc() && end == digits.data() + 2;
-    }
-    if (!ok) {
-      error(where(*hash),
-            "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
-            "as `printf %s TOKEN | sha256sum` prints it");
+    if (!parse_token_hash(hash->value.Scalar(), token.sha256)) {
+      error(where(*hash), fmt::format("hash: {}", kTokenHashText));
       return;
     }
     for (const auto& other : config.server.api_tokens) {
@@ -765,12 +773,52 @@ class Loader {
                                           in_quotes(own)));
         location.kind = kind->value.Scalar();
       }
+      build_location_token(location, fields);
       config.locations.push_back(std::move(location));
     }
     if (!location_at_.count(own)) {
       location_at_.emplace(own, Position{});
       config.locations.insert(config.locations.begin(), Location{own, "", "", "local"});
     }
+  }
+
+  // An agent location's `token` or `token_file` (a file holding the same text, read as includes
+  // are, relative to the file that names it).
+  void build_location_token(Location& location, const Fields& fields) {
+    const Entry* token = find(fields, "token");
+    const Entry* file = find(fields, "token_file");
+    if (!token && !file) return;
+    const Entry& at = token ? *token : *file;
+    if (token && file) {
+      error(where_key(*file), "token_file: set only one of token and token_file");
+      return;
+    }
+    if (location.kind != "agent") {
+      error(where_key(at), fmt::format("{}: only an agent location takes a token; {} is {}",
+                                       at.key.Scalar(), in_quotes(location.id), location.kind));
+      return;
+    }
+    std::string text = at.value.Scalar();
+    if (file) {
+      std::filesystem::path path(text);
+      if (path.is_relative()) path = std::filesystem::path(files_[file->file]).parent_path() / path;
+      auto content = read_(path.lexically_normal().string());
+      if (!content) {
+        error(where(*file), fmt::format("token_file: cannot read {}: {}", in_quotes(path.string()),
+                                        content.error().message));
+        return;
+      }
+      text = *content;
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.pop_back();
+    }
+    std::array<unsigned char, 32> hash{};
+    if (!parse_token_hash(text, hash)) {
+      error(where(at), fmt::format("{}: {}{}", at.key.Scalar(),
+                                   file ? "the file holds no token hash; " : "", kTokenHashText));
+      return;
+    }
+    location.token_sha256 = hash;
   }
 
   void build_check(const Config& config, Service& service, const Entry& item,

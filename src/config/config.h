@@ -22,6 +22,9 @@ struct Location {
   std::string region;  // a label, e.g. "eu-west"; "" when not given
   std::string isp;     // a label: ISP name or ASN; "" when not given
   std::string kind;    // "local" (the daemon) or "agent" (a remote `leeway agent`)
+  // An agent location's token, as its SHA-256 (from `token` or the file `token_file` names);
+  // none: no agent can speak for this location.
+  std::optional<std::array<unsigned char, 32>> token_sha256;
 };
 
 // One probe definition of a service, ready to run.

@@ -55,6 +55,11 @@ constexpr SchemaKey kSchema[] = {
     {"locations", "isp", V::kString, "", "", false, "ISP or ASN label, e.g. AS3320"},
     {"locations", "kind", V::kChoice, "(local for server.location, else agent)", "local,agent",
      false, "local: the daemon itself; agent: a remote `leeway agent`"},
+    {"locations", "token", V::kString, "", "", false,
+     "an agent location's token as `sha256:` and its SHA-256 in hex (`printf %s TOKEN | "
+     "sha256sum`); the agent sends the token itself"},
+    {"locations", "token_file", V::kString, "", "", false,
+     "a file holding what `token` would (relative to this config file), instead of `token`"},
 
     {"", "services", V::kMapList, "", "", false, "what people depend on, each with its checks"},
     {"services", "id", V::kId, "", "", true, "unique among services"},

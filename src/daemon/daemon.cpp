@@ -27,7 +27,8 @@ Daemon::Impl::Impl(const DaemonOptions& options, const Clock& clock, config::Con
             start_run(e, scheduled_us, std::move(done));
           },
           schedule_options(*config)),
-      signals(io, SIGTERM, SIGINT, SIGHUP) {}
+      signals(io, SIGTERM, SIGINT, SIGHUP),
+      agents(io, clock, ingest, config) {}
 
 std::vector<http::ApiToken> Daemon::Impl::api_tokens(const config::Config& cfg) {
   std::vector<http::ApiToken> tokens;
@@ -123,6 +124,7 @@ Status Daemon::Impl::apply(std::shared_ptr<const config::Config> next) {
   }
   availability.set_checks(all_check_ids());
   server->set_api_tokens(api_tokens(*config));
+  agents.set_config(config);
   engine.reload_trust();  // CA files are read again, as the rest of the config is
   std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
                            checks.size());
@@ -183,7 +185,9 @@ int Daemon::run() {
   Impl& d = *impl_;
   http::ServerOptions server_options;
   server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
-  d.server = std::make_unique<http::Server>(d.io, d.routes(), server_options);
+  std::vector<http::Route> routes = d.routes();
+  for (auto& route : d.agents.routes()) routes.push_back(std::move(route));
+  d.server = std::make_unique<http::Server>(d.io, std::move(routes), server_options);
   d.server->set_api_tokens(Impl::api_tokens(*d.config));
   std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
   auto port = d.server->listen(listen);

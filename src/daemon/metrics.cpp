@@ -33,6 +33,7 @@ struct MetricsSnapshot {
   std::size_t offloaded;
   std::size_t http_connections = 0;
   std::uint64_t http_refused = 0, http_accept_errors = 0;
+  std::string locations;  // the leeway_location_* families, rendered by the agent API
 };
 
 // The results stream's subscribers: queue depth, drops and replays, per subscriber.
@@ -160,6 +161,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "followed by a wait.\n"
       "# TYPE leeway_http_accept_errors_total counter\nleeway_http_accept_errors_total {}\n",
       m.http_connections, m.http_refused, m.http_accept_errors);
+  out += m.locations;
   return out;
 }
 
@@ -183,6 +185,7 @@ http::Work Daemon::Impl::metrics_text() {
   m.http_connections = server->open_connections();
   m.http_refused = server->refused_connections_total();
   m.http_accept_errors = server->accept_errors_total();
+  m.locations = agents.metrics_text();
   m.series.reserve(state.series().size());
   for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {

@@ -329,6 +329,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         } else if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
           run_on_workers((*offload)(request), keep_alive, head);
           return;
+        } else if (const auto* later = std::get_if<AsyncHandler>(&route->handler)) {
+          (*later)(request, responder(keep_alive, head));
+          return;
         } else {
           response = std::get<Handler>(route->handler)(request);
         }
@@ -365,6 +368,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
                               self->send(std::move(response), keep_alive, head);
                             });
                });
+  }
+
+  // What an AsyncHandler answers through: the first call posts the response to the loop; the
+  // connection lives until then (a handler that drops it unanswered closes it).
+  Respond responder(bool keep_alive, bool head) {
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    return [self = shared_from_this(), keep_alive, head, once](Response response) {
+      if (once->exchange(true)) return;
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), keep_alive, head]() mutable {
+                   self->send(std::move(response), keep_alive, head);
+                 });
+    };
   }
 
   // Writes the response; for a HEAD (`head`) only its header, which still gives the length.

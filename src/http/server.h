@@ -58,6 +58,15 @@ using Work = std::function<Response()>;
 // snapshot of loop-owned state) and returns the work; its response is written back on the loop.
 using OffloadHandler = std::function<Work(const Request&)>;
 
+// Sends the response to a request answered later (AsyncHandler). Call it once, from any thread;
+// the response is written on the loop. Calling it after the client left does nothing.
+using Respond = std::function<void(Response)>;
+
+// For routes that wait on something other than their own work (a long poll, a commit on the
+// store's writer): runs on the event loop and keeps `respond` until it has the answer. It must
+// not block.
+using AsyncHandler = std::function<void(const Request&, Respond)>;
+
 // Who may use a route. A write needs `Authorization: Bearer <token>` with one of the server's API
 // tokens (else 401, or 403 when it has none), comes from no other origin (403) and carries JSON
 // or no body (415): a web page the user opens cannot write, nor can anyone without a token.
@@ -68,7 +77,7 @@ enum class Access { kRead, kWrite };
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/checks/{id}/results": "{id}" matches one path segment
-  std::variant<Handler, OffloadHandler> handler;
+  std::variant<Handler, OffloadHandler, AsyncHandler> handler;
   Access access = Access::kRead;
 };
 
