@@ -160,9 +160,9 @@ Result<store::StoredResult> result_from_json(const json& j, const std::string& l
     if (!error->is_string()) return fail("error: expected text");
     r.error = *error;
   }
-  for (auto [key, field] : {std::pair{"dns_us", &r.dns_us}, std::pair{"connect_us", &r.connect_us},
-                            std::pair{"tls_us", &r.tls_us},
-                            std::pair{"first_byte_us", &r.first_byte_us}})
+  for (auto [key, field] :
+       {std::pair{"dns_us", &r.dns_us}, std::pair{"connect_us", &r.connect_us},
+        std::pair{"tls_us", &r.tls_us}, std::pair{"first_byte_us", &r.first_byte_us}})
     if (Status s = duration_field(j, key, *field); !s) return s.error();
   return r;
 }

@@ -20,6 +20,7 @@ Runner setup_version(CLI::App&) {
 
 constexpr Command kCommands[] = {
     {"serve", "Run every configured check on schedule, store results, serve the API", setup_serve},
+    {"agent", "Run checks for the server from this machine as one of its locations", setup_agent},
     {"status", "Show the state of every check from a running daemon", setup_status},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},

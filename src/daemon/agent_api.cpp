@@ -78,8 +78,8 @@ void AgentApi::set_config(std::shared_ptr<const config::Config> config) {
       ++it;
       continue;
     }
-    it->second.respond(with_header(http::Response::text(list.body, "application/json"), "ETag",
-                                   list.etag));
+    it->second.respond(
+        with_header(http::Response::text(list.body, "application/json"), "ETag", list.etag));
     it = waiters_.erase(it);
   }
 }
@@ -110,9 +110,8 @@ const config::Location* AgentApi::authenticate(const http::Request& r, http::Res
   if (authorization.size() <= kBearer.size() ||
       !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
-    return refuse(
-        "this route is for agents: it needs Authorization: Bearer <the location's token>",
-        "Bearer realm=\"leeway-agent\"");
+    return refuse("this route is for agents: it needs Authorization: Bearer <the location's token>",
+                  "Bearer realm=\"leeway-agent\"");
   const http::ApiToken* token =
       http::find_token(tokens_, std::string_view(authorization).substr(kBearer.size()));
   if (!token)
@@ -189,8 +188,9 @@ void AgentApi::post_results(const http::Request& r, http::Respond respond) {
     batch.id = *id;
     auto sent = j.find("sent_us");
     if (sent == j.end() || !sent->is_number_integer())
-      return bad(400, "sent_us: expected the agent's clock when it sent the batch, in "
-                      "microseconds since the epoch");
+      return bad(400,
+                 "sent_us: expected the agent's clock when it sent the batch, in "
+                 "microseconds since the epoch");
     batch.sent_us = *sent;
     if (auto dropped = j.find("dropped_total"); dropped != j.end()) {
       if (!dropped->is_number_integer() || dropped->get<std::int64_t>() < 0)
@@ -252,8 +252,7 @@ http::Response AgentApi::locations_json() const {
                   {"clock_offset_flagged", v.clock_offset_flagged},
                   {"results_total", v.results_total},
                   {"agent_dropped_total", v.agent_dropped_total}};
-    if (!v.up && v.last_contact_us == 0)
-      entry["note"] = "no contact since the server started";
+    if (!v.up && v.last_contact_us == 0) entry["note"] = "no contact since the server started";
     out.push_back(std::move(entry));
   }
   return http::Response::json({{"locations", out}});

@@ -35,7 +35,6 @@ class AgentApi {
   // The leeway_location_* families of /metrics.
   std::string metrics_text() const;
 
-
  private:
   // One location's check list as it is served, and its ETag.
   struct CheckList {
@@ -67,7 +66,7 @@ class AgentApi {
   ingest::Ingest& ingest_;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Index> index_;
-  std::vector<http::ApiToken> tokens_;  // one per agent location with a token, named by its id
+  std::vector<http::ApiToken> tokens_;      // one per agent location with a token, named by its id
   std::map<std::string, CheckList> lists_;  // cached until the config changes
   std::map<std::uint64_t, Waiter> waiters_;
   std::uint64_t next_waiter_ = 0;

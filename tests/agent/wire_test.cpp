@@ -30,30 +30,30 @@ void expect_round_trip(const probe::CheckSpec& original) {
 }
 
 TEST(WireTest, EveryCheckOptionCrossesTheWireUnchanged) {
-  expect_round_trip(spec("https://shop.example:8443/health?x=1",
-                         {{"timeout", "2500ms"},
-                          {"degraded_after", "1s500ms"},
-                          {"ip", "6"},
-                          {"method", "POST"},
-                          {"header", "X-One: 1"},
-                          {"header", "X-Two:  two words"},
-                          {"body", "{\"a\": 1}"},
-                          {"expect_status", "200"},
-                          {"expect_status", "301-302"},
-                          {"body_contains", "ok"},
-                          {"body_regex", "^o+k$"},
-                          {"json_pointer", "/status"},
-                          {"json_equals", ""},
-                          {"follow_redirects", "none"},
-                          {"insecure", "true"},
-                          {"ca_file", "/etc/ca.pem"}}));
+  expect_round_trip(spec("https://shop.example:8443/health?x=1", {{"timeout", "2500ms"},
+                                                                  {"degraded_after", "1s500ms"},
+                                                                  {"ip", "6"},
+                                                                  {"method", "POST"},
+                                                                  {"header", "X-One: 1"},
+                                                                  {"header", "X-Two:  two words"},
+                                                                  {"body", "{\"a\": 1}"},
+                                                                  {"expect_status", "200"},
+                                                                  {"expect_status", "301-302"},
+                                                                  {"body_contains", "ok"},
+                                                                  {"body_regex", "^o+k$"},
+                                                                  {"json_pointer", "/status"},
+                                                                  {"json_equals", ""},
+                                                                  {"follow_redirects", "none"},
+                                                                  {"insecure", "true"},
+                                                                  {"ca_file", "/etc/ca.pem"}}));
   expect_round_trip(spec("http://h/", {{"follow_redirects", "any"}, {"ip", "4"}}));
   expect_round_trip(spec("tcp://db.example:5432", {{"send", "PING\r\n"}, {"expect", "PONG"}}));
-  expect_round_trip(spec("dns://1.1.1.1:53/example.com?type=MX", {{"expect_answer", "mx.example"}}));
+  expect_round_trip(
+      spec("dns://1.1.1.1:53/example.com?type=MX", {{"expect_answer", "mx.example"}}));
   expect_round_trip(spec("dns:///example.com", {{"record_type", "txt"}}));
-  expect_round_trip(spec("icmp://10.0.0.1", {{"count", "7"},
-                                             {"echo_interval", "350ms"},
-                                             {"degraded_loss", "12.345%"}}));
+  expect_round_trip(
+      spec("icmp://10.0.0.1",
+           {{"count", "7"}, {"echo_interval", "350ms"}, {"degraded_loss", "12.345%"}}));
   expect_round_trip(spec("tls://mail.example:465",
                          {{"expiry_days", "30"}, {"ca_file", "ca.pem"}, {"server_name", "mx"}}));
   // Defaults only.

@@ -63,7 +63,8 @@ class AgentApiTest : public ::testing::Test {
   // Checks that run only at the agent locations (nothing local), plus `more`.
   void write_config(const std::string& more) {
     std::ofstream(dir_ / "leeway.yaml")
-        << "server:\n  listen: 127.0.0.1:" << port_ << "\n  store: " << (dir_ / "leeway.db").string()
+        << "server:\n  listen: 127.0.0.1:" << port_
+        << "\n  store: " << (dir_ / "leeway.db").string()
         << "\n  api_tokens:\n    - name: ops\n      hash: " << hash_text("ops-token") << "\n"
         << "locations:\n"
         << "  - id: seoul-kt\n    isp: kt\n    token: \"" << hash_text(kTokenA) << "\"\n"
@@ -130,10 +131,10 @@ TEST_F(AgentApiTest, TokensArePerLocation) {
   HttpReply as_other = post(kTokenB, batch("b1", json::array({result("web/home", 1)})));
   EXPECT_EQ(as_other.status, 403);
   EXPECT_THAT(as_other.body, HasSubstr("busan-skb"));
-  EXPECT_EQ(http_request(port_, "GET", "/api/v1/agent/checks?location=seoul-kt", "",
-                         bearer(kTokenB))
-                .status,
-            403);
+  EXPECT_EQ(
+      http_request(port_, "GET", "/api/v1/agent/checks?location=seoul-kt", "", bearer(kTokenB))
+          .status,
+      403);
   // No token ever reaches the log.
   EXPECT_THAT(log(), ::testing::Not(HasSubstr(kTokenA)));
   EXPECT_THAT(log(), ::testing::Not(HasSubstr(kTokenB)));
@@ -167,8 +168,9 @@ TEST_F(AgentApiTest, ChecksComeWithAnETagAndTheLongPollFollowsAReload) {
   // A reload that changes Seoul's checks answers its parked poll at once.
   std::thread reload([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    write_config("      - name: added\n        target: icmp://10.0.0.1\n"
-                 "        locations: [seoul-kt]\n");
+    write_config(
+        "      - name: added\n        target: icmp://10.0.0.1\n"
+        "        locations: [seoul-kt]\n");
     serve_->signal(SIGHUP);
   });
   started = std::chrono::steady_clock::now();
@@ -186,9 +188,9 @@ TEST_F(AgentApiTest, EachBadBatchIsRefusedWithItsIndexAndField) {
     HttpReply r = post(kTokenA, body);
     return std::to_string(r.status) + " " + json::parse(r.body, nullptr, false).value("error", "");
   };
-  EXPECT_EQ(http_request(port_, "POST", "/api/v1/agent/results", "{not json", bearer(kTokenA))
-                .status,
-            400);
+  EXPECT_EQ(
+      http_request(port_, "POST", "/api/v1/agent/results", "{not json", bearer(kTokenA)).status,
+      400);
   EXPECT_EQ(refused(json{{"batch", "b"}, {"location", "seoul-kt"}, {"results", json::array()}}),
             "400 sent_us: expected the agent's clock when it sent the batch, in microseconds since "
             "the epoch");

@@ -53,9 +53,8 @@ class RecordingStore final : public store::Store {
   Result<std::vector<store::StoredResult>> latest(std::string_view c) override {
     return inner_->latest(c);
   }
-  Result<store::Availability> availability(std::string_view c,
-                                           const std::optional<std::string>& l, TimeUs f,
-                                           TimeUs t) override {
+  Result<store::Availability> availability(std::string_view c, const std::optional<std::string>& l,
+                                           TimeUs f, TimeUs t) override {
     return inner_->availability(c, l, f, t);
   }
   Result<store::PruneStats> prune(TimeUs now) override { return inner_->prune(now); }
@@ -95,9 +94,8 @@ class BatchTest : public ::testing::Test {
                                                   std::vector<store::StoredResult> batch) {
     auto promise = std::make_shared<std::promise<Result<store::BatchOutcome>>>();
     auto future = promise->get_future();
-    EXPECT_TRUE(ingest.submit_batch(std::move(batch), [promise](auto outcome) {
-      promise->set_value(std::move(outcome));
-    }));
+    EXPECT_TRUE(ingest.submit_batch(
+        std::move(batch), [promise](auto outcome) { promise->set_value(std::move(outcome)); }));
     return future;
   }
 
