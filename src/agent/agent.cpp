@@ -60,16 +60,16 @@ int run_agent(const AgentOptions& options, const Clock& clock) {
       io, clock, [&](const schedule::Entry& entry, TimeUs, std::function<void()> done) {
         auto list = checks;
         std::size_t index = entry.payload;
-        engine.run(list->at(index).spec, [&, list, index,
-                                          done = std::move(done)](probe::ProbeResult r) {
-          auto stored = store::make_stored_result((*list)[index].id, options.location, r);
-          if (Status s = (*spool)->append(result_to_json(stored).dump(
-                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
-              !s)
-            std::cerr << "leeway agent: spool: " << s.error().message << "\n";
-          ++runs;
-          done();
-        });
+        engine.run(
+            list->at(index).spec, [&, list, index, done = std::move(done)](probe::ProbeResult r) {
+              auto stored = store::make_stored_result((*list)[index].id, options.location, r);
+              if (Status s = (*spool)->append(result_to_json(stored).dump(
+                      -1, ' ', false, nlohmann::json::error_handler_t::replace));
+                  !s)
+                std::cerr << "leeway agent: spool: " << s.error().message << "\n";
+              ++runs;
+              done();
+            });
       });
   auto use = [&](std::vector<AgentCheck> list) {
     checks = std::make_shared<const std::vector<AgentCheck>>(std::move(list));
@@ -81,9 +81,8 @@ int run_agent(const AgentOptions& options, const Clock& clock) {
   };
   CheckSource source(client, options.location, options.spool_dir + "/checks.json",
                      [&](std::vector<AgentCheck> list) {
-                       boost::asio::post(io, [&, list = std::move(list)]() mutable {
-                         use(std::move(list));
-                       });
+                       boost::asio::post(
+                           io, [&, list = std::move(list)]() mutable { use(std::move(list)); });
                      });
   Pusher pusher(client, options.location, **spool, clock);
 

@@ -69,8 +69,8 @@ void CheckSource::run() {
   Client client(client_, stop_);
   std::chrono::milliseconds backoff{0};
   bool failing = false;
-  const std::string path = fmt::format("/api/v1/agent/checks?location={}&wait={}", location_,
-                                       kLongPollWaitS);
+  const std::string path =
+      fmt::format("/api/v1/agent/checks?location={}&wait={}", location_, kLongPollWaitS);
   while (!stop_) {
     if (backoff.count() > 0) {
       for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop_;
@@ -107,8 +107,8 @@ void CheckSource::run() {
                                                     terminal_safe(reply.body.substr(0, 200))))
                 << "\n";
     failing = true;
-    backoff = std::clamp(backoff * 2, std::chrono::milliseconds(500),
-                         std::chrono::milliseconds(30'000));
+    backoff =
+        std::clamp(backoff * 2, std::chrono::milliseconds(500), std::chrono::milliseconds(30'000));
   }
 }
 

@@ -82,9 +82,9 @@ void Pusher::run() {
     }
     std::string id = fmt::format("{}:{}:{}", location_, chunk->begin.segment, chunk->begin.offset);
     // The records are the results' JSON already: the body is put together, not re-encoded.
-    std::string body = fmt::format(R"({{"batch":{},"location":{},"sent_us":{},"dropped_total":{},"results":[)",
-                                   nlohmann::json(id).dump(), nlohmann::json(location_).dump(),
-                                   clock_.now_us(), dropped);
+    std::string body = fmt::format(
+        R"({{"batch":{},"location":{},"sent_us":{},"dropped_total":{},"results":[)",
+        nlohmann::json(id).dump(), nlohmann::json(location_).dump(), clock_.now_us(), dropped);
     for (std::size_t i = 0; i < chunk->records.size(); ++i) {
       if (i > 0) body += ',';
       body += chunk->records[i];
@@ -93,8 +93,7 @@ void Pusher::run() {
     Reply reply = client.post("/api/v1/agent/results", body, 30'000);
     if (stop_) return;
     if (reply.status >= 200 && reply.status < 300) {
-      if (failing)
-        std::cerr << "leeway agent: the server takes results again; sending the spool\n";
+      if (failing) std::cerr << "leeway agent: the server takes results again; sending the spool\n";
       failing = false;
       backoff = std::chrono::milliseconds(0);
       max_records = options_.max_records;
@@ -119,9 +118,9 @@ void Pusher::run() {
     if (!failing)
       std::cerr << fmt::format(
           "leeway agent: cannot push results ({}); keeping them in the spool and retrying\n",
-          reply.status == 0 ? answer
-                            : fmt::format("HTTP {}: {}", reply.status,
-                                          terminal_safe(answer.substr(0, 300))));
+          reply.status == 0
+              ? answer
+              : fmt::format("HTTP {}: {}", reply.status, terminal_safe(answer.substr(0, 300))));
     failing = true;
     backoff = std::clamp(backoff * 2, options_.min_backoff, options_.max_backoff);
     for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop_;

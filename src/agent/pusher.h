@@ -15,7 +15,7 @@
 namespace leeway::agent {
 
 struct PusherOptions {
-  std::size_t max_records = 2000;   // results per batch at most
+  std::size_t max_records = 2000;     // results per batch at most
   std::size_t max_bytes = 512 << 10;  // and about this many bytes: under the server's 1 MiB
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{10'000};

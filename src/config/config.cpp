@@ -666,9 +666,26 @@ class Loader {
     if (const Entry* tokens = find(server, "api_tokens"))
       for (const auto& item : items(tokens->value))
         build_api_token(config, Entry{tokens->key, item, tokens->file});
+    build_tls(config, server);
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
+  }
+
+  // server.tls: the files are named relative to the file that names them, as includes are.
+  void build_tls(Config& config, const Fields& server) {
+    const Entry* tls = find(server, "tls");
+    if (!tls) return;
+    Fields fields = nested(server, "tls", "server.tls");
+    auto path = [&](std::string_view key) -> std::string {
+      const Entry* entry = find(fields, key);
+      if (!entry) return "";
+      std::filesystem::path p(entry->value.Scalar());
+      if (p.is_relative()) p = std::filesystem::path(files_[entry->file]).parent_path() / p;
+      return p.lexically_normal().string();
+    };
+    config.server.tls_cert_file = path("cert_file");
+    config.server.tls_key_file = path("key_file");
   }
 
   // REQUIRES: build_locations has run (the defaults name locations).

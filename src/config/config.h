@@ -63,6 +63,10 @@ struct ServerSettings {
   int max_concurrent_per_host = 0;
   int max_connections = 0;           // HTTP connections open at once
   std::vector<ApiToken> api_tokens;  // none: the API refuses every write
+  // HTTPS: PEM files of the certificate (and chain) and its key, as paths the daemon can open;
+  // both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // What checks inherit when they do not say.

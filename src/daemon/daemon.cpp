@@ -185,6 +185,8 @@ int Daemon::run() {
   Impl& d = *impl_;
   http::ServerOptions server_options;
   server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
+  server_options.tls_cert_file = d.config->server.tls_cert_file;
+  server_options.tls_key_file = d.config->server.tls_key_file;
   std::vector<http::Route> routes = d.routes();
   for (auto& route : d.agents.routes()) routes.push_back(std::move(route));
   d.server = std::make_unique<http::Server>(d.io, std::move(routes), server_options);
@@ -195,11 +197,12 @@ int Daemon::run() {
     std::cerr << "leeway serve: " << port.error().message << "\n";
     return 1;
   }
-  if (d.server->beyond_loopback())
-    std::cerr << "leeway serve: WARNING: " << listen
-              << " is reachable from other machines and the API speaks plain HTTP: API tokens "
-                 "and results cross the network unencrypted. Listen on 127.0.0.1 behind a TLS "
-                 "proxy (see Security in the README).\n";
+  if (d.server->beyond_loopback() && !d.server->tls())
+    std::cerr
+        << "leeway serve: WARNING: " << listen
+        << " is reachable from other machines and the API speaks plain HTTP: API tokens "
+           "and results cross the network unencrypted. Set server.tls, or listen on 127.0.0.1 "
+           "behind a TLS proxy (see Security in the README).\n";
   d.port = *port;
   if (Status s = d.driver.replace(d.entries()); !s) {
     std::cerr << "leeway serve: " << s.error().message << "\n";
@@ -209,9 +212,9 @@ int Daemon::run() {
   d.wait_for_signals();
   std::cerr << fmt::format(
       "leeway serve: {} checks run here (location {}); storing in {}; "
-      "listening on http://{}:{}/\n",
+      "listening on {}://{}:{}/\n",
       d.checks.size(), d.config->server.location, d.store->describe(),
-      listen.substr(0, listen.rfind(':')), d.port);
+      d.server->tls() ? "https" : "http", listen.substr(0, listen.rfind(':')), d.port);
   d.io.run();
   d.reloads.join();  // a reload under way sees the loop stopped and gives up
   d.server.reset();  // waits for API work still running on its threads: it reads the store

@@ -94,6 +94,9 @@ struct ServerOptions {
   // Connections open at once. Past it a new connection gets a 503 and is closed, so that clients
   // cannot take the file descriptors the probes need.
   std::size_t max_connections = 256;
+  // PEM files of the certificate (chain) and its key: when set, the server speaks only HTTPS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -109,7 +112,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds "host:port" ("[::1]:8080" for IPv6; port 0 picks a free one) and starts accepting.
-  // Returns the bound port.
+  // Returns the bound port. With TLS options, loads the certificate and key first (an error
+  // names the file).
   Result<std::uint16_t> listen(const std::string& host_port);
 
   // Stops accepting; open connections finish their current request, offloaded or not, while
@@ -119,6 +123,9 @@ class Server {
   // The tokens that may use write routes from now on (none: writes are refused). Call on the
   // loop's thread, or before it runs.
   void set_api_tokens(std::vector<ApiToken> tokens);
+
+  // Whether the server speaks HTTPS (listen() loaded a certificate).
+  bool tls() const;
 
   // Whether listen() bound an address other than loopback (0.0.0.0 included): reachable from
   // other machines, over plain HTTP.

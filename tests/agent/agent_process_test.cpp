@@ -15,6 +15,8 @@
 
 #include "core/clock.h"
 #include "http/auth.h"
+#include "store/store.h"
+#include "support/certs.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
@@ -55,7 +57,8 @@ class AgentProcessTest : public ::testing::Test {
   // `checks` checks of the target, every second, run only by the agent's location `edge`.
   void write_config(int checks) {
     std::ofstream out(dir_ / "leeway.yaml");
-    out << "server:\n  listen: 127.0.0.1:" << port_ << "\n  store: " << (dir_ / "leeway.db").string()
+    out << "server:\n  listen: 127.0.0.1:" << port_
+        << "\n  store: " << (dir_ / "leeway.db").string()
         << "\nlocations:\n  - id: edge\n    kind: agent\n    token: " << hash_text(kToken)
         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n  locations: [edge]\n"
         << "services:\n  - id: web\n    checks:\n";
@@ -77,14 +80,16 @@ class AgentProcessTest : public ::testing::Test {
     serve_.reset();
   }
 
-  void start_agent(std::uint64_t spool_max_bytes = 64 << 20) {
-    agent_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "agent", "--server",
-                                 "http://127.0.0.1:" + std::to_string(port_), "--location", "edge",
-                                 "--token-file", (dir_ / "token").string(), "--spool",
-                                 (dir_ / "spool").string(), "--spool-max-bytes",
-                                 std::to_string(spool_max_bytes)},
-        (dir_ / "agent.log").string());
+  void start_agent(std::uint64_t spool_max_bytes = 64 << 20,
+                   const std::vector<std::string>& more = {}) {
+    std::vector<std::string> argv{LEEWAY_BINARY,       "agent",
+                                  "--server",          server_url_ + std::to_string(port_),
+                                  "--location",        "edge",
+                                  "--token-file",      (dir_ / "token").string(),
+                                  "--spool",           (dir_ / "spool").string(),
+                                  "--spool-max-bytes", std::to_string(spool_max_bytes)};
+    argv.insert(argv.end(), more.begin(), more.end());
+    agent_ = std::make_unique<ChildProcess>(argv, (dir_ / "agent.log").string());
   }
 
   // Start times of web/ok's results at `edge`, oldest first.
@@ -114,6 +119,7 @@ class AgentProcessTest : public ::testing::Test {
   }
 
   HttpServer target_;
+  std::string server_url_ = "http://127.0.0.1:";
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> serve_;
@@ -199,6 +205,48 @@ TEST_F(AgentProcessTest, AFullSpoolDropsTheOldestAndReportsHowMany) {
   EXPECT_THAT(http_request(port_, "GET", "/metrics").body,
               ::testing::ContainsRegex("leeway_location_agent_dropped_total\\{location=\"edge\"\\} "
                                        "[1-9]"));
+}
+
+// server.tls: the API speaks HTTPS only, and an agent trusting the private CA pushes through it.
+TEST_F(AgentProcessTest, TheAgentPushesOverTlsTrustingItsCaFile) {
+  TestCa ca((dir_ / "ca").string());
+  CertFiles cert = ca.issue("server", "127.0.0.1", -1, 30);
+  std::string text = read_file(dir_ / "leeway.yaml");
+  text.replace(
+      text.find("\nlocations:"), 0,
+      "\n  tls:\n    cert_file: " + cert.cert_pem_path + "\n    key_file: " + cert.key_pem_path);
+  std::ofstream(dir_ / "leeway.yaml") << text;
+  serve_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
+      (dir_ / "serve.log").string());
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(dir_ / "serve.log").find("listening on https://") != std::string::npos;
+  })) << logs();
+  // Plain HTTP gets no answer.
+  EXPECT_EQ(http_request(port_, "GET", "/healthz").status, 0);
+
+  // Without the CA the agent cannot push; with it, it does.
+  server_url_ = "https://127.0.0.1:";
+  start_agent();
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(dir_ / "agent.log").find("cannot push results") != std::string::npos;
+  })) << logs();
+  agent_.reset();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "spool" / "state.json"));
+  start_agent(64 << 20, {"--ca-file", ca.ca_pem_path()});
+  // The spool's state moves on when the server has committed a batch of results.
+  ASSERT_TRUE(wait_until([&] {
+    json state = json::parse(read_file(dir_ / "spool" / "state.json"), nullptr, false);
+    return state.is_object() && state["offset"].get<int>() > 0;
+  })) << logs();
+  stop_serve();
+  auto db = store::open_store((dir_ / "leeway.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  store::ResultQuery q{
+      .check = "web/ok", .location = "edge", .to_us = SystemClock::instance().now_us()};
+  auto page = (*db)->results(q);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_FALSE(page->results.empty()) << logs();
 }
 
 }  // namespace
