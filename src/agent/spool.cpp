@@ -187,12 +187,22 @@ Result<SpoolChunk> Spool::peek(std::size_t max_records, std::size_t max_bytes) {
     std::string path = segment_path(it->first);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("cannot read", path);
-    std::string text(std::min<std::uint64_t>(it->second - at.offset, max_bytes - bytes + 4096),
-                     '\0');
-    ssize_t n = ::pread(fd, text.data(), text.size(), off_t(at.offset));
+    std::uint64_t want = std::min<std::uint64_t>(it->second - at.offset, max_bytes - bytes + 4096);
+    std::string text;
+    // Read again, whole, when the first record is longer than the share asked for: a chunk
+    // holds at least one record, or the pusher would wait on it forever.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      text.assign(want, '\0');
+      ssize_t n = ::pread(fd, text.data(), text.size(), off_t(at.offset));
+      if (n < 0) {
+        ::close(fd);
+        return io_error("cannot read", path);
+      }
+      text.resize(std::size_t(n));
+      if (!chunk.records.empty() || text.find('\n') != std::string::npos) break;
+      want = it->second - at.offset;
+    }
     ::close(fd);
-    if (n < 0) return io_error("cannot read", path);
-    text.resize(std::size_t(n));
     std::size_t pos = 0;
     while (chunk.records.size() < max_records && (bytes < max_bytes || chunk.records.empty())) {
       std::size_t newline = text.find('\n', pos);

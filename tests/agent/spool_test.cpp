@@ -70,6 +70,17 @@ TEST_F(SpoolTest, OldestFirstAndForgottenOnlyWhenAcknowledged) {
   EXPECT_EQ(spool->dropped_total(), 0);
 }
 
+TEST_F(SpoolTest, ARecordLongerThanABatchStillComesOut) {
+  auto spool = open();
+  std::string big = "{\"n\":1,\"pad\":\"" + std::string(10'000, 'y') + "\"}";
+  ASSERT_TRUE(spool->append(big));
+  ASSERT_TRUE(spool->append(record(2)));
+  auto chunk = spool->peek(100, 1000);
+  ASSERT_TRUE(chunk);
+  ASSERT_EQ(chunk->records.size(), 1u);
+  EXPECT_EQ(chunk->records[0], big);
+}
+
 TEST_F(SpoolTest, ATornLastLineIsCutOff) {
   {
     auto spool = open();
