@@ -20,6 +20,7 @@ Runner setup_version(CLI::App&) {
 
 constexpr Command kCommands[] = {
     {"serve", "Run every configured check on schedule, store results, serve the API", setup_serve},
+    {"agent", "Run checks for the server from this machine as one of its locations", setup_agent},
     {"status", "Show the state of every check from a running daemon", setup_status},
     {"incidents", "List incidents from a running daemon", setup_incidents},
     {"incident", "Show one incident: verdict, evidence, changes before it, timeline",

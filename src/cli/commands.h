@@ -29,6 +29,7 @@ struct Command {
 
 // Each subcommand, defined in <name>_command.cpp.
 Runner setup_change(CLI::App& sub);
+Runner setup_agent(CLI::App& sub);
 Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
 Runner setup_demo_target(CLI::App& sub);

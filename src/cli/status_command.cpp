@@ -83,6 +83,27 @@ void print_incidents(const Result<nlohmann::json>& incidents) {
   }
 }
 
+// The table of locations: up, silent since, clock offset (flagged past 2 s). Throws
+// nlohmann::json::exception when the answer is not shaped like the daemon's.
+void print_locations(const nlohmann::json& j) {
+  std::cout << fmt::format("\n{:<20} {:<6} {:<5} {:<28} {}\n", "LOCATION", "KIND", "UP",
+                           "SILENT SINCE", "CLOCK OFFSET");
+  for (const auto& l : j.at("locations")) {
+    bool up = l.at("up").get<bool>();
+    std::string silent = up ? "-"
+                         : l["silent_since"].is_string()
+                             ? terminal_safe(l["silent_since"].get<std::string>())
+                             : "never";
+    std::string offset = "-";
+    if (l["clock_offset_s"].is_number())
+      offset = fmt::format("{:.1f}s{}", l["clock_offset_s"].get<double>(),
+                           l.value("clock_offset_flagged", false) ? " (!)" : "");
+    std::cout << fmt::format(
+        "{:<20} {:<6} {:<5} {:<28} {}\n", terminal_safe(l.at("id").get<std::string>()),
+        terminal_safe(l.at("kind").get<std::string>()), up ? "UP" : "DOWN", silent, offset);
+  }
+}
+
 int run_status(const std::string& server, bool as_json) {
   auto body = http_get(server + "/api/v1/checks");
   if (!body) {
@@ -102,13 +123,27 @@ int run_status(const std::string& server, bool as_json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
+  int worst = kExitUp;
   try {
-    const int worst = print_table(j);
-    print_incidents(incidents);
-    return worst;
+    worst = print_table(j);
   } catch (const nlohmann::json::exception&) {
     return not_leeway();
   }
+  // A daemon from before location health answers 404 here: the checks are all it can show.
+  if (auto locations = http_get(server + "/api/v1/locations"); locations) {
+    auto l = nlohmann::json::parse(*locations, nullptr, false);
+    try {
+      if (!l.is_discarded()) print_locations(l);
+    } catch (const nlohmann::json::exception&) {
+      return not_leeway();
+    }
+  }
+  try {
+    print_incidents(incidents);
+  } catch (const nlohmann::json::exception&) {
+    return not_leeway();
+  }
+  return worst;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -161,6 +162,23 @@ std::string got(const YAML::Node& node) {
       return "nothing";
   }
 }
+
+// "sha256:" and 64 hex digits, into `out`. False for anything else.
+bool parse_token_hash(std::string_view text, std::array<unsigned char, 32>& out) {
+  constexpr std::string_view kPrefix = "sha256:";
+  bool ok = text.size() == kPrefix.size() + 2 * out.size() && text.starts_with(kPrefix);
+  for (std::size_t i = 0; ok && i < out.size(); ++i) {
+    auto digits = text.substr(kPrefix.size() + 2 * i, 2);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, out[i], 16);
+    ok = ec == std::errc() && end == digits.data() + 2;
+  }
+  return ok;
+}
+
+// A token hash is never quoted back in a message: it may be a token pasted by mistake.
+constexpr std::string_view kTokenHashText =
+    "expected `sha256:` and 64 hex digits: the token's SHA-256, as `printf %s TOKEN | sha256sum` "
+    "prints it";
 
 constexpr std::string_view kIdText = "an id of letters, digits, '-', '_' or '.'";
 
@@ -673,9 +691,26 @@ class Loader {
     if (const Entry* tokens = find(server, "api_tokens"))
       for (const auto& item : items(tokens->value))
         build_api_token(config, Entry{tokens->key, item, tokens->file});
+    build_tls(config, server);
     Fields retention = nested(server, "retention", "server.retention");
     config.server.raw_retention_us = duration(retention, "server.retention", "raw");
     config.server.rollup_retention_us = duration(retention, "server.retention", "rollups");
+  }
+
+  // server.tls: the files are named relative to the file that names them, as includes are.
+  void build_tls(Config& config, const Fields& server) {
+    const Entry* tls = find(server, "tls");
+    if (!tls) return;
+    Fields fields = nested(server, "tls", "server.tls");
+    auto path = [&](std::string_view key) -> std::string {
+      const Entry* entry = find(fields, key);
+      if (!entry) return "";
+      std::filesystem::path p(entry->value.Scalar());
+      if (p.is_relative()) p = std::filesystem::path(files_[entry->file]).parent_path() / p;
+      return p.lexically_normal().string();
+    };
+    config.server.tls_cert_file = path("cert_file");
+    config.server.tls_key_file = path("key_file");
   }
 
   // REQUIRES: build_locations has run (the defaults name locations).
@@ -746,18 +781,8 @@ class Loader {
     const Entry* hash = find(fields, "hash");
     if (!name || !hash) return;
     ApiToken token{name->value.Scalar(), {}};
-    constexpr std::string_view kPrefix = "sha256:";
-    std::string_view text = hash->value.Scalar();
-    bool ok = text.size() == kPrefix.size() + 2 * token.sha256.size() && text.starts_with(kPrefix);
-    for (std::size_t i = 0; ok && i < token.sha256.size(); ++i) {
-      auto digits = text.substr(kPrefix.size() + 2 * i, 2);
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + 2, token.sha256[i], 16);
-      ok = ec == std::errc() && end == digits.data() + 2;
-    }
-    if (!ok) {
-      error(where(*hash),
-            "hash: expected `sha256:` and 64 hex digits: the token's SHA-256, "
-            "as `printf %s TOKEN | sha256sum` prints it");
+    if (!parse_token_hash(hash->value.Scalar(), token.sha256)) {
+      error(where(*hash), fmt::format("hash: {}", kTokenHashText));
       return;
     }
     for (const auto& other : config.server.api_tokens) {
@@ -796,6 +821,7 @@ class Loader {
                                           in_quotes(own)));
         location.kind = kind->value.Scalar();
       }
+      build_location_token(location, fields);
       config.locations.push_back(std::move(location));
     }
     if (!location_at_.count(own)) {
@@ -827,6 +853,45 @@ class Loader {
                         "0.5 (above 0, below 1), got {}",
                         in_quotes(down_when)));
     }
+  }
+
+  // An agent location's `token` or `token_file` (a file holding the same text, read as includes
+  // are, relative to the file that names it).
+  void build_location_token(Location& location, const Fields& fields) {
+    const Entry* token = find(fields, "token");
+    const Entry* file = find(fields, "token_file");
+    if (!token && !file) return;
+    const Entry& at = token ? *token : *file;
+    if (token && file) {
+      error(where_key(*file), "token_file: set only one of token and token_file");
+      return;
+    }
+    if (location.kind != "agent") {
+      error(where_key(at), fmt::format("{}: only an agent location takes a token; {} is {}",
+                                       at.key.Scalar(), in_quotes(location.id), location.kind));
+      return;
+    }
+    std::string text = at.value.Scalar();
+    if (file) {
+      std::filesystem::path path(text);
+      if (path.is_relative()) path = std::filesystem::path(files_[file->file]).parent_path() / path;
+      auto content = read_(path.lexically_normal().string());
+      if (!content) {
+        error(where(*file), fmt::format("token_file: cannot read {}: {}", in_quotes(path.string()),
+                                        content.error().message));
+        return;
+      }
+      text = *content;
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.pop_back();
+    }
+    std::array<unsigned char, 32> hash{};
+    if (!parse_token_hash(text, hash)) {
+      error(where(at), fmt::format("{}: {}{}", at.key.Scalar(),
+                                   file ? "the file holds no token hash; " : "", kTokenHashText));
+      return;
+    }
+    location.token_sha256 = hash;
   }
 
   // One check of `service`, or with none, one of the reference targets.

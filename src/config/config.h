@@ -23,6 +23,9 @@ struct Location {
   std::string region;  // a label, e.g. "eu-west"; "" when not given
   std::string isp;     // a label: ISP name or ASN; "" when not given
   std::string kind;    // "local" (the daemon) or "agent" (a remote `leeway agent`)
+  // An agent location's token, as its SHA-256 (from `token` or the file `token_file` names);
+  // none: no agent can speak for this location.
+  std::optional<std::array<unsigned char, 32>> token_sha256;
 };
 
 // One probe definition of a service, ready to run.
@@ -62,6 +65,10 @@ struct ServerSettings {
   int max_concurrent_per_host = 0;
   int max_connections = 0;           // HTTP connections open at once
   std::vector<ApiToken> api_tokens;  // none: the API refuses every write
+  // HTTPS: PEM files of the certificate (and chain) and its key, as paths the daemon can open;
+  // both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // When a check counts as down across locations (see incident::DownWhen): at least `networks`

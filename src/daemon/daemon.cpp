@@ -27,7 +27,8 @@ Daemon::Impl::Impl(const DaemonOptions& options, const Clock& clock, config::Con
             start_run(e, scheduled_us, std::move(done));
           },
           schedule_options(*config)),
-      signals(io, SIGTERM, SIGINT, SIGHUP) {}
+      signals(io, SIGTERM, SIGINT, SIGHUP),
+      agents(io, clock, ingest, config) {}
 
 std::vector<http::ApiToken> Daemon::Impl::api_tokens(const config::Config& cfg) {
   std::vector<http::ApiToken> tokens;
@@ -137,6 +138,7 @@ Status Daemon::Impl::apply(std::shared_ptr<const config::Config> next) {
     tracker_config = config;  // the detector takes it before its next batch
   }
   server->set_api_tokens(api_tokens(*config));
+  agents.set_config(config);
   engine.reload_trust();  // CA files are read again, as the rest of the config is
   std::cerr << fmt::format("leeway serve: reloaded {}: {} checks run here\n", options.config_path,
                            checks.size());
@@ -207,7 +209,11 @@ int Daemon::run() {
   Impl& d = *impl_;
   http::ServerOptions server_options;
   server_options.max_connections = static_cast<std::size_t>(d.config->server.max_connections);
-  d.server = std::make_unique<http::Server>(d.io, d.routes(), server_options);
+  server_options.tls_cert_file = d.config->server.tls_cert_file;
+  server_options.tls_key_file = d.config->server.tls_key_file;
+  std::vector<http::Route> routes = d.routes();
+  for (auto& route : d.agents.routes()) routes.push_back(std::move(route));
+  d.server = std::make_unique<http::Server>(d.io, std::move(routes), server_options);
   d.server->set_api_tokens(Impl::api_tokens(*d.config));
   std::string listen = d.options.listen.empty() ? d.config->server.listen : d.options.listen;
   auto port = d.server->listen(listen);
@@ -215,11 +221,12 @@ int Daemon::run() {
     std::cerr << "leeway serve: " << port.error().message << "\n";
     return 1;
   }
-  if (d.server->beyond_loopback())
-    std::cerr << "leeway serve: WARNING: " << listen
-              << " is reachable from other machines and the API speaks plain HTTP: API tokens "
-                 "and results cross the network unencrypted. Listen on 127.0.0.1 behind a TLS "
-                 "proxy (see Security in the README).\n";
+  if (d.server->beyond_loopback() && !d.server->tls())
+    std::cerr
+        << "leeway serve: WARNING: " << listen
+        << " is reachable from other machines and the API speaks plain HTTP: API tokens "
+           "and results cross the network unencrypted. Set server.tls, or listen on 127.0.0.1 "
+           "behind a TLS proxy (see Security in the README).\n";
   d.port = *port;
   if (Status s = d.driver.replace(d.entries()); !s) {
     std::cerr << "leeway serve: " << s.error().message << "\n";
@@ -229,9 +236,9 @@ int Daemon::run() {
   d.wait_for_signals();
   std::cerr << fmt::format(
       "leeway serve: {} checks run here (location {}); storing in {}; "
-      "listening on http://{}:{}/\n",
+      "listening on {}://{}:{}/\n",
       d.checks.size(), d.config->server.location, d.store->describe(),
-      listen.substr(0, listen.rfind(':')), d.port);
+      d.server->tls() ? "https" : "http", listen.substr(0, listen.rfind(':')), d.port);
   d.io.run();
   d.reloads.join();  // a reload under way sees the loop stopped and gives up
   d.server.reset();  // waits for API work still running on its threads: it reads the store

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/agent_api.h"
 #include "daemon/availability.h"
 #include "daemon/current_state.h"
 #include "daemon/daemon.h"
@@ -106,6 +107,8 @@ struct Daemon::Impl {
   std::unique_ptr<http::Server> server;
   std::uint16_t port = 0;
   CurrentState state;
+  // Vantage agents: their routes, tokens and the locations' health (agent_api.cpp).
+  AgentApi agents;
   std::atomic<std::size_t> checks_run_here{0};  // checks.size(), for threads off the loop
   // SIGHUP's reloads parse the file here, off the loop. Last: destroyed (joined) first.
   boost::asio::thread_pool reloads{1};

@@ -34,6 +34,7 @@ struct MetricsSnapshot {
   std::size_t http_connections = 0;
   std::uint64_t http_refused = 0, http_accept_errors = 0;
   incident::TrackerStatus incidents;
+  std::string locations;  // the leeway_location_* families, rendered by the agent API
 };
 
 // What the detector says: incidents open and their verdicts, services and locations up.
@@ -59,13 +60,14 @@ std::string render_incidents(const incident::TrackerStatus& s) {
       out += fmt::format("leeway_service_up{{service=\"{}\"}} {}\n", label_escape(service),
                          *up ? 1 : 0);
   out +=
-      "# HELP leeway_location_up Whether the location reports and reaches its reference targets "
+      "# HELP leeway_location_reachable Whether the location reports results and reaches its "
+      "reference targets "
       "(no sample before its first result).\n"
-      "# TYPE leeway_location_up gauge\n";
+      "# TYPE leeway_location_reachable gauge\n";
   for (const auto& [location, up] : s.location_up)
     if (up)
-      out += fmt::format("leeway_location_up{{location=\"{}\"}} {}\n", label_escape(location),
-                         *up ? 1 : 0);
+      out += fmt::format("leeway_location_reachable{{location=\"{}\"}} {}\n",
+                         label_escape(location), *up ? 1 : 0);
   out += fmt::format(
       "# HELP leeway_incident_store_up Whether the last write of incidents to the store "
       "succeeded.\n"
@@ -214,6 +216,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
       "followed by a wait.\n"
       "# TYPE leeway_http_accept_errors_total counter\nleeway_http_accept_errors_total {}\n",
       m.http_connections, m.http_refused, m.http_accept_errors);
+  out += m.locations;
   return out;
 }
 
@@ -238,6 +241,7 @@ http::Work Daemon::Impl::metrics_text() {
   m.http_refused = server->refused_connections_total();
   m.http_accept_errors = server->accept_errors_total();
   m.incidents = current_tracker()->status();
+  m.locations = agents.metrics_text();
   m.series.reserve(state.series().size());
   for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {

@@ -10,10 +10,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 
 namespace leeway::http {
@@ -244,23 +246,43 @@ std::optional<Response> refuse_write(const RawRequest& raw, const std::vector<Ap
   return std::nullopt;
 }
 
-// One connection: reads requests, answers them in order, keeps the connection alive.
-class Connection : public std::enable_shared_from_this<Connection> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: reads requests, answers them in order, keeps the connection alive. `Stream` is
+// plain TCP (beast::tcp_stream) or TLS over it (TlsStream).
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
+
  public:
-  Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Connection(Stream stream, std::shared_ptr<Shared> shared)
+      : stream_(std::move(stream)), shared_(std::move(shared)) {
     shared_->connections++;
   }
   ~Connection() { shared_->connections--; }
 
-  void start() { read(); }
+  void start() {
+    if constexpr (kTls) {
+      // The handshake has the idle timeout too: a client that never speaks is dropped.
+      lowest().expires_after(kIdleTimeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
+  }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kIdleTimeout);
+    lowest().expires_after(kIdleTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (!ec)
@@ -329,6 +351,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         } else if (const auto* offload = std::get_if<OffloadHandler>(&route->handler)) {
           run_on_workers((*offload)(request), keep_alive, head);
           return;
+        } else if (const auto* later = std::get_if<AsyncHandler>(&route->handler)) {
+          (*later)(request, responder(keep_alive, head));
+          return;
         } else {
           response = std::get<Handler>(route->handler)(request);
         }
@@ -367,6 +392,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
                });
   }
 
+  // What an AsyncHandler answers through: the first call posts the response to the loop; the
+  // connection lives until then (a handler that drops it unanswered closes it).
+  Respond responder(bool keep_alive, bool head) {
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    return [self = shared_from_this(), keep_alive, head, once](Response response) {
+      if (once->exchange(true)) return;
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), keep_alive, head]() mutable {
+                   self->send(std::move(response), keep_alive, head);
+                 });
+    };
+  }
+
   // Writes the response; for a HEAD (`head`) only its header, which still gives the length.
   void send(Response response, bool keep_alive, bool head) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
@@ -378,17 +416,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (auto& [name, value] : response.headers) out->set(name, value);
     out->content_length(response.body.size());
     if (!head) out->body() = std::move(response.body);
-    stream_.expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
+    lowest().expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
                          if (!ec && out->keep_alive()) {
                            self->read();
                          } else if (!ec) {
-                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-                           self->stream_.expires_after(kDrainTimeout);
-                           self->drain();
+                           self->close();
                          }
                        });
+  }
+
+  // After the last response. TLS says goodbye with its own close_notify; plain TCP half-closes.
+  void close() {
+    lowest().expires_after(kDrainTimeout);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      drain();
+    }
   }
 
   // After the last response: reads and drops what the client still sends (the rest of a refused
@@ -401,7 +449,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                             });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::array<char, 4096> discard_;
@@ -427,7 +475,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       : acceptor(io),
         retry(io),
         max_connections(options.max_connections),
-        shared(std::make_shared<Shared>(std::move(routes), options.worker_threads)) {}
+        shared(std::make_shared<Shared>(std::move(routes), options.worker_threads)),
+        tls_cert_file(options.tls_cert_file),
+        tls_key_file(options.tls_key_file) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
@@ -449,7 +499,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         socket.non_blocking(true, ec);
         socket.write_some(asio::buffer(too_many_connections()), ec);
       } else {
-        std::make_shared<Connection>(std::move(socket), self->shared)->start();
+        if (self->tls)
+          std::make_shared<Connection<TlsStream>>(TlsStream(std::move(socket), *self->tls),
+                                                  self->shared)
+              ->start();
+        else
+          std::make_shared<Connection<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                          self->shared)
+              ->start();
       }
       self->accept();
     });
@@ -465,6 +522,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> accept_errors{0};
   std::shared_ptr<Shared> shared;
+  std::unique_ptr<asio::ssl::context> tls;  // set by listen() when the options name a certificate
+  std::string tls_cert_file, tls_key_file;
 };
 
 Server::Server(asio::io_context& io, std::vector<Route> routes, ServerOptions options)
@@ -495,6 +554,18 @@ Result<std::uint16_t> Server::listen(const std::string& host_port) {
     port = -1;
   }
   if (port < 0 || port > 65535) return fail("listen: bad port in \"", host_port, "\"");
+  if (!impl_->tls_cert_file.empty()) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    tls->use_certificate_chain_file(impl_->tls_cert_file, ec);
+    if (ec)
+      return fail("tls: cannot load the certificate ", impl_->tls_cert_file, ": ", ec.message());
+    tls->use_private_key_file(impl_->tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return fail("tls: cannot load the key ", impl_->tls_key_file, ": ", ec.message());
+    impl_->tls = std::move(tls);
+  }
   tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
@@ -521,6 +592,10 @@ std::size_t Server::offloaded_in_flight() const {
 
 void Server::set_api_tokens(std::vector<ApiToken> tokens) {
   impl_->shared->tokens = std::move(tokens);
+}
+
+bool Server::tls() const {
+  return impl_->tls != nullptr;
 }
 
 bool Server::beyond_loopback() const {

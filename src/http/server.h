@@ -58,6 +58,15 @@ using Work = std::function<Response()>;
 // snapshot of loop-owned state) and returns the work; its response is written back on the loop.
 using OffloadHandler = std::function<Work(const Request&)>;
 
+// Sends the response to a request answered later (AsyncHandler). Call it once, from any thread;
+// the response is written on the loop. Calling it after the client left does nothing.
+using Respond = std::function<void(Response)>;
+
+// For routes that wait on something other than their own work (a long poll, a commit on the
+// store's writer): runs on the event loop and keeps `respond` until it has the answer. It must
+// not block.
+using AsyncHandler = std::function<void(const Request&, Respond)>;
+
 // Who may use a route. A write needs `Authorization: Bearer <token>` with one of the server's API
 // tokens (else 401, or 403 when it has none), comes from no other origin (403) and carries JSON
 // or no body (415): a web page the user opens cannot write, nor can anyone without a token.
@@ -68,7 +77,7 @@ enum class Access { kRead, kWrite };
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/checks/{id}/results": "{id}" matches one path segment
-  std::variant<Handler, OffloadHandler> handler;
+  std::variant<Handler, OffloadHandler, AsyncHandler> handler;
   Access access = Access::kRead;
 };
 
@@ -85,6 +94,9 @@ struct ServerOptions {
   // Connections open at once. Past it a new connection gets a 503 and is closed, so that clients
   // cannot take the file descriptors the probes need.
   std::size_t max_connections = 256;
+  // PEM files of the certificate (chain) and its key: when set, the server speaks only HTTPS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -100,7 +112,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds "host:port" ("[::1]:8080" for IPv6; port 0 picks a free one) and starts accepting.
-  // Returns the bound port.
+  // Returns the bound port. With TLS options, loads the certificate and key first (an error
+  // names the file).
   Result<std::uint16_t> listen(const std::string& host_port);
 
   // Stops accepting; open connections finish their current request, offloaded or not, while
@@ -110,6 +123,9 @@ class Server {
   // The tokens that may use write routes from now on (none: writes are refused). Call on the
   // loop's thread, or before it runs.
   void set_api_tokens(std::vector<ApiToken> tokens);
+
+  // Whether the server speaks HTTPS (listen() loaded a certificate).
+  bool tls() const;
 
   // Whether listen() bound an address other than loopback (0.0.0.0 included): reachable from
   // other machines, over plain HTTP.

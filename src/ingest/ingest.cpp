@@ -16,6 +16,10 @@ bool Ingest::submit(store::StoredResult result) {
   return writer_.enqueue(std::move(result));
 }
 
+bool Ingest::submit_batch(std::vector<store::StoredResult> batch, store::BatchDone done) {
+  return writer_.enqueue_batch(std::move(batch), std::move(done));
+}
+
 Status Ingest::subscribe(SubscriberOptions options, Handler handler) {
   return stream_.subscribe(std::move(options), std::move(handler));
 }

@@ -22,6 +22,11 @@ class Ingest {
   // writer's dropped_total()) when the queue is full or ingest has stopped.
   bool submit(store::StoredResult result);
 
+  // Queues a batch (an agent's push) to be stored whole or not at all; `done` is called on the
+  // writer's thread once it is committed (saying how many results were new) or failed. False,
+  // with nothing taken and `done` never called, when the queue has no room or ingest stopped.
+  bool submit_batch(std::vector<store::StoredResult> batch, store::BatchDone done);
+
   // Registers a subscriber to what is stored from now on (or from options.after_seq). Call it
   // from the composition root before results flow.
   Status subscribe(SubscriberOptions options, Handler handler);

@@ -244,57 +244,168 @@ Status set_server_name(CheckSpec& s, std::string_view v) {
   return {};
 }
 
+// ---- The other way: what apply() needs to rebuild a spec's value.
+
+using Texts = std::vector<std::string>;
+
+// Exact to the microsecond, which "1.5s" would not always be.
+Texts duration_text(DurationUs us) {
+  return {std::to_string(us) + "us"};
+}
+Texts text_unless_empty(const std::string& text) {
+  if (text.empty()) return {};
+  return {text};
+}
+
+Texts format_timeout(const CheckSpec& s) {
+  return duration_text(s.timeout_us);
+}
+Texts format_degraded_after(const CheckSpec& s) {
+  return s.degraded_after_us > 0 ? duration_text(s.degraded_after_us) : Texts{};
+}
+Texts format_ip(const CheckSpec& s) {
+  switch (s.family) {
+    case IpFamily::kV4:
+      return {"4"};
+    case IpFamily::kV6:
+      return {"6"};
+    case IpFamily::kAny:
+      break;
+  }
+  return {};
+}
+Texts format_method(const CheckSpec& s) {
+  return {s.http.method};
+}
+Texts format_header(const CheckSpec& s) {
+  Texts out;
+  for (const auto& [name, value] : s.http.headers) out.push_back(name + ": " + value);
+  return out;
+}
+Texts format_body(const CheckSpec& s) {
+  return text_unless_empty(s.http.body);
+}
+Texts format_expect_status(const CheckSpec& s) {
+  Texts out;
+  for (const auto& range : s.http.expect_status)
+    out.push_back(std::to_string(range.lo) + "-" + std::to_string(range.hi));
+  return out;
+}
+Texts format_body_contains(const CheckSpec& s) {
+  return text_unless_empty(s.http.body_contains);
+}
+Texts format_body_regex(const CheckSpec& s) {
+  return text_unless_empty(s.http.body_regex);
+}
+Texts format_json_pointer(const CheckSpec& s) {
+  return text_unless_empty(s.http.json_pointer);
+}
+Texts format_json_equals(const CheckSpec& s) {
+  if (!s.http.json_equals) return {};
+  return {*s.http.json_equals};
+}
+Texts format_follow_redirects(const CheckSpec& s) {
+  switch (s.http.follow_redirects) {
+    case Redirects::kAny:
+      return {"any"};
+    case Redirects::kNone:
+      return {"none"};
+    case Redirects::kSameHost:
+      break;
+  }
+  return {"same-host"};
+}
+Texts format_insecure(const CheckSpec& s) {
+  return {s.http.insecure ? "true" : "false"};
+}
+Texts format_ca_file(const CheckSpec& s) {
+  return text_unless_empty(s.kind == Kind::kTls ? s.tls.ca_file : s.http.ca_file);
+}
+Texts format_send(const CheckSpec& s) {
+  return text_unless_empty(s.tcp.send);
+}
+Texts format_expect(const CheckSpec& s) {
+  return text_unless_empty(s.tcp.expect);
+}
+Texts format_record_type(const CheckSpec& s) {
+  return {s.dns.record_type};
+}
+Texts format_expect_answer(const CheckSpec& s) {
+  return text_unless_empty(s.dns.expect);
+}
+Texts format_count(const CheckSpec& s) {
+  return {std::to_string(s.icmp.count)};
+}
+Texts format_echo_interval(const CheckSpec& s) {
+  return duration_text(s.icmp.interval_us);
+}
+Texts format_degraded_loss(const CheckSpec& s) {
+  // The shortest text that reads back as the same double.
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, s.icmp.degraded_loss_percent);
+  return {std::string(buffer, end) + "%"};
+}
+Texts format_expiry_days(const CheckSpec& s) {
+  return {std::to_string(s.tls.expiry_degraded_days)};
+}
+Texts format_server_name(const CheckSpec& s) {
+  return text_unless_empty(s.tls.server_name);
+}
+
 using T = OptionType;
 
 // The table. Keep it in the order people meet the options: common ones first, then per kind.
 constexpr CheckOption kOptions[] = {
     {"timeout", T::kDuration, "all", "10s", "give up and report down after this long", false,
-     set_timeout},
+     set_timeout, format_timeout},
     {"degraded_after", T::kDuration, "all", "", "a run slower than this is degraded, not up", false,
-     set_degraded_after},
+     set_degraded_after, format_degraded_after},
     {"ip", T::kIpVersion, "http,tcp,icmp,tls", "any", "use only IPv4 (4) or IPv6 (6) addresses",
-     false, set_ip},
-    {"method", T::kString, "http", "GET", "HTTP request method", false, set_method},
-    {"header", T::kHeader, "http", "", "a request header \"Name: value\"", true, set_header},
-    {"body", T::kString, "http", "", "request body", false, set_body},
+     false, set_ip, format_ip},
+    {"method", T::kString, "http", "GET", "HTTP request method", false, set_method, format_method},
+    {"header", T::kHeader, "http", "", "a request header \"Name: value\"", true, set_header,
+     format_header},
+    {"body", T::kString, "http", "", "request body", false, set_body, format_body},
     {"expect_status", T::kStatusList, "http", "200-399",
-     "acceptable status codes, e.g. 200,301-302", true, set_expect_status},
+     "acceptable status codes, e.g. 200,301-302", true, set_expect_status, format_expect_status},
     {"body_contains", T::kString, "http", "", "the response body must contain this text", false,
-     set_body_contains},
+     set_body_contains, format_body_contains},
     {"body_regex", T::kString, "http", "",
      "the response body must match this regular expression (RE2 syntax: no backreferences or "
      "lookaround)",
-     false, set_body_regex},
+     false, set_body_regex, format_body_regex},
     {"json_pointer", T::kString, "http", "",
      "the body must be JSON with a value at this JSON Pointer, e.g. /status", false,
-     set_json_pointer},
+     set_json_pointer, format_json_pointer},
     {"json_equals", T::kString, "http", "",
      "the value at json_pointer must equal this (JSON text or a bare string)", false,
-     set_json_equals},
+     set_json_equals, format_json_equals},
     {"follow_redirects", T::kRedirects, "http", "same-host",
      "follow redirects (up to 10) within the target's host, to any host, or none (true: same-host, "
      "false: none); never to link-local or cloud metadata addresses",
-     false, set_follow_redirects},
+     false, set_follow_redirects, format_follow_redirects},
     {"insecure", T::kBool, "http", "false", "do not verify the server's certificate", false,
-     set_insecure},
+     set_insecure, format_insecure},
     {"ca_file", T::kString, "http,tls", "",
-     "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file},
-    {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send},
-    {"expect", T::kString, "tcp", "", "text the peer must send back (a banner)", false, set_expect},
+     "trust the CA certificates in this PEM file instead of the system's", false, set_ca_file,
+     format_ca_file},
+    {"send", T::kString, "tcp", "", "text to send after connecting", false, set_send, format_send},
+    {"expect", T::kString, "tcp", "", "text the peer must send back (a banner)", false, set_expect,
+     format_expect},
     {"record_type", T::kString, "dns", "A", "record type to ask for: A, AAAA, CNAME, MX, TXT or NS",
-     false, set_record_type},
+     false, set_record_type, format_record_type},
     {"expect_answer", T::kString, "dns", "", "one of the answers must equal this", false,
-     set_expect_answer},
-    {"count", T::kInt, "icmp", "3", "echo requests per run", false, set_count},
+     set_expect_answer, format_expect_answer},
+    {"count", T::kInt, "icmp", "3", "echo requests per run", false, set_count, format_count},
     {"echo_interval", T::kDuration, "icmp", "200ms", "time between echo requests", false,
-     set_echo_interval},
+     set_echo_interval, format_echo_interval},
     {"degraded_loss", T::kPercent, "icmp", "0%", "loss above this (but not total) is degraded",
-     false, set_degraded_loss},
+     false, set_degraded_loss, format_degraded_loss},
     {"expiry_days", T::kInt, "tls", "14", "a certificate with fewer days left is degraded", false,
-     set_expiry_days},
+     set_expiry_days, format_expiry_days},
     {"server_name", T::kString, "tls", "",
-     "name for SNI and certificate verification (default: the target host)", false,
-     set_server_name},
+     "name for SNI and certificate verification (default: the target host)", false, set_server_name,
+     format_server_name},
 };
 
 }  // namespace

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "probe/types.h"
@@ -32,6 +34,10 @@ struct CheckOption {
   bool repeatable;                // may be given several times (headers, expected statuses)
   // Applies a value given as text to a spec whose kind is already set. REQUIRES: applies_to().
   Status (*apply)(CheckSpec& spec, std::string_view value);
+  // The values that, applied in order to a spec parsed from the same target, give back what
+  // `spec` holds for this option; none when the spec holds what the target alone gives. This is
+  // how a check crosses the wire to an agent (agent/wire.h). REQUIRES: applies_to().
+  std::vector<std::string> (*format)(const CheckSpec& spec);
 };
 
 // Every check option, in documentation order.

@@ -53,17 +53,23 @@ struct HttpSpec {
   Redirects follow_redirects = Redirects::kSameHost;
   bool insecure = false;  // skip certificate verification
   std::string ca_file;    // PEM bundle to trust instead of the system store
+
+  bool operator==(const HttpSpec&) const = default;
 };
 
 struct TcpSpec {
   std::string send;    // written after connecting; empty: nothing
   std::string expect;  // a substring the peer must send; empty: connecting is enough
+
+  bool operator==(const TcpSpec&) const = default;
 };
 
 struct DnsSpec {
   std::string record_type = "A";  // A, AAAA, CNAME, MX, TXT, NS
   std::string resolver;           // "ip" or "ip:port" ("[v6]:port"); empty: the system's
   std::string expect;             // one answer must equal this; empty: any answer is enough
+
+  bool operator==(const DnsSpec&) const = default;
 };
 
 struct IcmpSpec {
@@ -71,12 +77,16 @@ struct IcmpSpec {
   DurationUs interval_us = 200'000;  // between echo requests
   double degraded_loss_percent = 0;  // loss above this (but not 100%) is degraded
   int payload_bytes = 56;
+
+  bool operator==(const IcmpSpec&) const = default;
 };
 
 struct TlsSpec {
   int expiry_degraded_days = 14;  // fewer days left than this: degraded
   std::string ca_file;            // PEM bundle to trust instead of the system store
   std::string server_name;        // SNI and host name to verify; empty: the target host
+
+  bool operator==(const TlsSpec&) const = default;
 };
 
 // One probe definition. `parse_target` fills kind/host/port/url from a URL; the rest are options.
@@ -94,6 +104,8 @@ struct CheckSpec {
   DnsSpec dns;  // dns://resolver/name: `host` is the name to query
   IcmpSpec icmp;
   TlsSpec tls;
+
+  bool operator==(const CheckSpec&) const = default;
 };
 
 // Durations of each stage reached, in microseconds; -1 when the stage was not reached or does

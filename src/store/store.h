@@ -202,6 +202,16 @@ struct WriterOptions {
 // duplicate is not among them), in seq order. Must not block: hand them on and return.
 using CommitFn = std::function<void(std::span<const Committed>)>;
 
+// What became of a batch enqueued as one unit: how many of its results were new and how many the
+// store already held (a resent batch is all duplicates).
+struct BatchOutcome {
+  std::size_t stored = 0;
+  std::size_t duplicates = 0;
+};
+// Called once on the writer's thread after the unit's transaction committed, or with the error
+// that rolled it back. Must not block.
+using BatchDone = std::function<void(Result<BatchOutcome>)>;
+
 // Batches writes to a Store on a named worker thread ("leeway-store") with a bounded queue.
 // enqueue() never blocks on I/O: when the queue is full the result is dropped and counted in
 // dropped_total(), so a slow disk shows up as a metric instead of a stalled event loop.
@@ -219,6 +229,12 @@ class StoreWriter {
   // Queues a result for writing. Thread-safe. Returns false (and counts a drop) when the
   // queue is full or the writer is stopped.
   bool enqueue(StoredResult result);
+
+  // Queues `batch` as one unit: its results go into one transaction (with others, never split
+  // across two), so it is stored whole or not at all, and the worker starts on it at once. False
+  // (and `done` is never called) when it does not fit in the queue or the writer is stopped:
+  // nothing was taken, and the caller may try again later.
+  bool enqueue_batch(std::vector<StoredResult> batch, BatchDone done);
 
   // Returns once every result enqueued before the call has been written (or failed).
   void flush();
@@ -248,7 +264,20 @@ class StoreWriter {
 
  private:
   void run();
-  void write_batch(std::vector<StoredResult>& batch);
+  // A unit of enqueue_batch(), by its place in the queue's numbering (see enqueued_seq_).
+  struct Unit {
+    std::uint64_t end = 0;  // enqueued_seq_ after its last result
+    std::size_t count = 0;
+    BatchDone done;
+  };
+  // How many results from the front of the queue the next transaction takes: at most max_batch,
+  // but never part of a unit (a unit larger than max_batch goes alone). REQUIRES: mutex_ held.
+  std::size_t next_take() const;
+  void write_batch(std::vector<StoredResult>& batch, std::vector<Unit>& units, std::uint64_t start);
+  // Tells each unit of a committed batch (which starts at `start` in the queue's numbering) how
+  // many of its results were new.
+  static void report_units(std::span<const StoredResult> batch, std::span<const Committed> written,
+                           std::span<Unit> units, std::uint64_t start);
   void maintain();
 
   Store& store_;
@@ -260,6 +289,7 @@ class StoreWriter {
   std::condition_variable wake_;  // the worker: work, a flush or stop
   std::condition_variable idle_;  // flush(): a batch finished
   std::deque<StoredResult> queue_;
+  std::deque<Unit> units_;          // in queue order
   std::uint64_t enqueued_seq_ = 0;  // results accepted so far
   std::uint64_t done_seq_ = 0;      // results written (or failed) so far
   std::uint64_t flush_waiters_ = 0;

@@ -38,6 +38,23 @@ bool StoreWriter::enqueue(StoredResult result) {
   return true;
 }
 
+bool StoreWriter::enqueue_batch(std::vector<StoredResult> batch, BatchDone done) {
+  if (batch.empty()) {
+    done(BatchOutcome{});
+    return true;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    // Refused whole rather than dropped in part: the caller still holds the batch and retries.
+    if (stopping_ || queue_.size() + batch.size() > options_.queue_capacity) return false;
+    for (auto& r : batch) queue_.push_back(std::move(r));
+    enqueued_seq_ += batch.size();
+    units_.push_back(Unit{enqueued_seq_, batch.size(), std::move(done)});
+  }
+  wake_.notify_one();
+  return true;
+}
+
 void StoreWriter::flush() {
   std::unique_lock lock(mutex_);
   std::uint64_t target = enqueued_seq_;
@@ -67,23 +84,44 @@ std::string StoreWriter::last_error() const {
   return last_error_;
 }
 
+std::size_t StoreWriter::next_take() const {
+  std::uint64_t front = enqueued_seq_ - queue_.size();
+  std::size_t n = std::min(queue_.size(), options_.max_batch);
+  for (const Unit& unit : units_) {
+    std::uint64_t start = unit.end - unit.count;
+    if (start >= front + n) break;
+    if (unit.end <= front + n) continue;
+    // The cut would split this unit: stop before it, or take it whole when it comes first.
+    return start > front ? std::size_t(start - front) : unit.count;
+  }
+  return n;
+}
+
 void StoreWriter::run() {
   std::vector<StoredResult> batch;
+  std::vector<Unit> units;
   std::unique_lock lock(mutex_);
   while (true) {
     // Sleep until a batch is full, someone flushes or stops, or the commit interval passes
     // with results pending (the bound on what kill -9 can lose).
     wake_.wait_for(lock, std::chrono::microseconds(options_.commit_interval_us), [&] {
+      // A unit's sender is waiting for its answer: it goes at once.
       return stopping_ || (flush_waiters_ > 0 && !queue_.empty()) ||
-             queue_.size() >= options_.max_batch;
+             queue_.size() >= options_.max_batch || !units_.empty();
     });
     while (!queue_.empty()) {
-      std::size_t n = std::min(queue_.size(), options_.max_batch);
+      std::size_t n = next_take();
+      std::uint64_t start = enqueued_seq_ - queue_.size();
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + std::ptrdiff_t(n)));
       queue_.erase(queue_.begin(), queue_.begin() + std::ptrdiff_t(n));
+      units.clear();
+      while (!units_.empty() && units_.front().end <= start + n) {
+        units.push_back(std::move(units_.front()));
+        units_.pop_front();
+      }
       lock.unlock();
-      write_batch(batch);
+      write_batch(batch, units, start);
       lock.lock();
       done_seq_ += n;
       idle_.notify_all();
@@ -103,10 +141,35 @@ void StoreWriter::run() {
   }
 }
 
-void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
-  DurationUs start = clock_.monotonic_us();
+namespace {
+
+bool same_key(const StoredResult& a, const StoredResult& b) {
+  return a.started_us == b.started_us && a.check == b.check && a.location == b.location;
+}
+
+}  // namespace
+
+// The store returns the new results in batch order, so one pass pairs them with the batch.
+void StoreWriter::report_units(std::span<const StoredResult> batch,
+                               std::span<const Committed> written, std::span<Unit> units,
+                               std::uint64_t start) {
+  std::vector<bool> fresh(batch.size());
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (j < written.size() && same_key(written[j].result, batch[i])) fresh[i] = true, ++j;
+  for (auto& unit : units) {
+    std::size_t first = std::size_t(unit.end - unit.count - start);
+    std::size_t stored = 0;
+    for (std::size_t i = first; i < first + unit.count; ++i) stored += fresh[i] ? 1 : 0;
+    unit.done(BatchOutcome{stored, unit.count - stored});
+  }
+}
+
+void StoreWriter::write_batch(std::vector<StoredResult>& batch, std::vector<Unit>& units,
+                              std::uint64_t start) {
+  DurationUs began = clock_.monotonic_us();
   auto written = store_.write(batch);
-  DurationUs took = clock_.monotonic_us() - start;
+  DurationUs took = clock_.monotonic_us() - began;
   last_batch_us_.store(took);
   batch_us_total_.fetch_add(took);
   batches_total_.fetch_add(1);
@@ -120,6 +183,7 @@ void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
       burst_failed_batches_ = burst_dropped_ = 0;
     }
     if (on_commit_ && !written->empty()) on_commit_(*written);
+    report_units(batch, *written, units, start);
   } else {
     // A failed batch is dropped: retrying a disk that refuses writes would only grow the
     // queue. It is logged once per burst of failures, counted, and /healthz reports it.
@@ -131,8 +195,11 @@ void StoreWriter::write_batch(std::vector<StoredResult>& batch) {
       std::cerr << "leeway: store: writing failed, results are lost until it works again: "
                 << written.error().message << "\n";
     failing_.store(true);
-    std::lock_guard lock(mutex_);
-    last_error_ = written.error().message;
+    {
+      std::lock_guard lock(mutex_);
+      last_error_ = written.error().message;
+    }
+    for (auto& unit : units) unit.done(written.error());
   }
   batch.clear();
 }

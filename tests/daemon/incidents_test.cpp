@@ -179,7 +179,7 @@ TEST_F(IncidentsTest, TheApiListsShowsAcknowledgesAndAnnotatesIncidents) {
   const std::string metrics = http_request(api_port_, "GET", "/metrics").body;
   EXPECT_THAT(metrics, HasSubstr("leeway_incidents_open{service=\"web\"} 1\n"));
   EXPECT_THAT(metrics, HasSubstr("leeway_service_up{service=\"web\"} 0\n"));
-  EXPECT_THAT(metrics, HasSubstr("leeway_location_up{location=\"local\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("leeway_location_reachable{location=\"local\"} 1\n"));
   EXPECT_THAT(metrics, HasSubstr("leeway_incident_verdict{service=\"web\",id=\"" + id +
                                  "\",verdict=\"unknown\"} 1\n"));
   EXPECT_THAT(metrics, HasSubstr("leeway_incident_store_up 1\n"));
