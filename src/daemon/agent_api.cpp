@@ -69,6 +69,9 @@ void AgentApi::set_config(std::shared_ptr<const config::Config> config) {
   index->config = config_;
   for (const auto& service : config_->services)
     for (const auto& check : service.checks) index->checks.emplace(check.id, &check);
+  // Reference targets too: an agent probes them to tell "I reach nothing" from "I cannot reach
+  // the service".
+  for (const auto& check : config_->references) index->checks.emplace(check.id, &check);
   index_ = std::move(index);
   lists_.clear();
   // Long polls whose location's list changed get it now; the others wait on.
@@ -88,11 +91,14 @@ const AgentApi::CheckList& AgentApi::check_list(const std::string& location) {
   auto [it, added] = lists_.try_emplace(location);
   if (!added) return it->second;
   std::vector<agent::AgentCheck> checks;
+  auto add = [&](const config::Check& check) {
+    if (std::find(check.locations.begin(), check.locations.end(), location) !=
+        check.locations.end())
+      checks.push_back({check.id, check.interval_us, check.spec});
+  };
   for (const auto& service : config_->services)
-    for (const auto& check : service.checks)
-      if (std::find(check.locations.begin(), check.locations.end(), location) !=
-          check.locations.end())
-        checks.push_back({check.id, check.interval_us, check.spec});
+    for (const auto& check : service.checks) add(check);
+  for (const auto& check : config_->references) add(check);
   it->second.body = agent::check_list_to_json(location, checks)
                         .dump(-1, ' ', false, json::error_handler_t::replace);
   // The list's own hash: a reload that leaves this location's checks alone keeps its ETag.
