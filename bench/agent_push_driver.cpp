@@ -82,8 +82,8 @@ double push_mode(const std::vector<store::StoredResult>& stream, const std::stri
                  int connections, std::size_t& body_bytes) {
   std::vector<std::string> bodies;
   for (std::size_t i = 0; i < stream.size(); i += batch) {
-    std::string body = fmt::format(R"({{"batch":"b{}","location":"{}","sent_us":{},"results":[)",
-                                   i, location, stream.back().started_us + kMinuteUs);
+    std::string body = fmt::format(R"({{"batch":"b{}","location":"{}","sent_us":{},"results":[)", i,
+                                   location, stream.back().started_us + kMinuteUs);
     for (std::size_t j = i; j < std::min(stream.size(), i + batch); ++j) {
       if (j > i) body += ',';
       body += agent::result_to_json(stream[j]).dump();
@@ -147,8 +147,8 @@ int main(int argc, char** argv) {
   double seconds = mode == "store"
                        ? store_mode(stream, db, batch)
                        : push_mode(stream, url, token, location, batch, connections, body_bytes);
-  fmt::print("mode={} results={} seconds={:.3f} results_per_s={:.0f} driver_cpu_s={:.3f}",
-             mode, count, seconds, count / seconds, bench::cpu_seconds() - cpu_before);
+  fmt::print("mode={} results={} seconds={:.3f} results_per_s={:.0f} driver_cpu_s={:.3f}", mode,
+             count, seconds, count / seconds, bench::cpu_seconds() - cpu_before);
   if (body_bytes > 0) fmt::print(" wire_bytes_per_result={:.1f}", double(body_bytes) / count);
   fmt::print("\n");
   return 0;
