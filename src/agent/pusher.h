@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -19,6 +20,8 @@ struct PusherOptions {
   std::size_t max_bytes = 512 << 10;  // and about this many bytes: under the server's 1 MiB
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{10'000};
+  // After a batch that emptied the spool, how long new results gather before the next.
+  std::chrono::milliseconds gather{250};
 };
 
 class Pusher {
@@ -38,6 +41,8 @@ class Pusher {
 
  private:
   void run();
+  // Sleeps, waking early when stopped.
+  void pause(std::chrono::milliseconds how_long);
   // Keeps a refused batch under <spool>/rejected/ with the server's answer, for a person.
   void set_aside(const std::string& id, const std::string& body, long status,
                  const std::string& answer);
