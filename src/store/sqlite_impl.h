@@ -342,6 +342,7 @@ class SqliteStore final : public Store {
   std::vector<Pending> pending_;
   std::vector<RollupDelta> rollup_deltas_;
   std::vector<Pending> newest_;
+  std::vector<bool> stored_;  // by place in the batch: the result is new
   std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
   std::string series_key_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];
