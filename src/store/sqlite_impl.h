@@ -57,7 +57,7 @@ struct Upsert {
 // The columns of a Row (see read_row()) and of a rollup's counts, in schema order.
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
-    "first_byte_us";
+    "first_byte_us, cause";
 constexpr const char* kRollupCounts =
     "total, good, degraded, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11";
 
