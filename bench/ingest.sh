@@ -58,6 +58,27 @@
 # 7.4x Kuma per cpu-s, 23.4 raw and 40.7 db bytes per result. An index on the recent tier's seqs
 # (the first try) cost 2.4x per cpu-s and 28.1 raw bytes.
 #
+# Where schema 4's cost went, 2026-12-01 ~15:30-16:15 UTC, same 2-core VM with other helpers'
+# builds and tests running beside it (load average 10.7 to 18.9 during the runs). Drivers built
+# from 35137ce (schema 3, "old"), from dd6419e (schema 4, "seq") and with the fix below ("fix"),
+# run alternately, one mode per process, 3 rounds, as `ingest_driver --mode M --db F --batch 10000
+# --checks 1000 --locations 2 --interval-s 30 --hours 6` (this script's defaults); medians:
+#                        per cpu-s: old     seq     fix | results/s: old     seq     fix
+#   Store::write                 364948  255447  306242 |            111827   76728   86807
+#   StoreWriter                  298471  255787  245157 |            192233  151798  146195
+# At that load single runs scatter by +-20% (fix's writer rounds: 237k, 245k, 298k), so the
+# instructions were counted instead (valgrind --tool=callgrind, --hours 2: 480,000 results,
+# user space only): Store::write took 14,222 instructions per result with schema 3, 16,177 with
+# schema 4 (+13.7%) and 15,119 with the fix (+6.3%). Of schema 4's extra 1,955, the fix removes
+# 1,058: sorting the returned copies by seq and growing their vector (it now builds them in batch
+# order, which is seq order, in a vector of the right size). Of the ~900 left, about 330 is
+# copying each new result into the returned Committed (malloc, free, memcpy: check names over
+# 15 bytes live on the heap; kept, it is the interface) and the rest is the seq column itself
+# (a 12th value bound per row, rows ~3 bytes longer: about 150 -> 164 bytes written to disk per
+# result, 48.4 -> 52.9 raw bytes before compaction, 21.4 -> 23.4 after). With seqs and dedup
+# across the whole retention, that ~6% (plus the extra bytes' I/O, not in the count) is what
+# they cost.
+#
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -74,6 +74,7 @@ std::string format_human(const probe::CheckSpec& spec, const ProbeResult& r, boo
   out += "\n";
   if (r.outcome != Outcome::kUp) {
     std::string where = r.stage == Stage::kNone ? "" : fmt::format("at {}: ", to_string(r.stage));
+    if (r.cause != probe::Cause::kNone) where += fmt::format("{}: ", to_string(r.cause));
     out += fmt::format("         {}{}\n", where, terminal_safe(r.error));
   }
 
@@ -109,6 +110,8 @@ nlohmann::json to_json(const probe::CheckSpec& spec, const ProbeResult& r) {
       {"kind", to_string(spec.kind)},
       {"outcome", to_string(r.outcome)},
       {"stage", r.stage == Stage::kNone ? nlohmann::json() : nlohmann::json(to_string(r.stage))},
+      {"cause",
+       r.cause == probe::Cause::kNone ? nlohmann::json() : nlohmann::json(to_string(r.cause))},
       {"started", format_rfc3339(r.started_us)},
       {"started_us", r.started_us},
       {"timings_us",

@@ -20,6 +20,7 @@ json result_json(const store::StoredResult& r) {
           {"started_us", r.started_us},
           {"outcome", to_string(r.outcome)},
           {"stage", r.stage == probe::Stage::kNone ? json() : json(to_string(r.stage))},
+          {"cause", r.cause == probe::Cause::kNone ? json() : json(to_string(r.cause))},
           {"status", r.http_status ? json(r.http_status) : json()},
           {"error", r.error},
           {"timings_us",

@@ -29,8 +29,15 @@ inline std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint)
   return address + ":" + std::to_string(endpoint.port());
 }
 
+// The cause an Asio error says (see Cause).
+inline Cause connect_cause(const boost::system::error_code& ec) {
+  return ec.category() == boost::system::system_category() ? cause_from_errno(ec.value())
+                                                           : Cause::kNone;
+}
+
 // Resolves run->spec.host, then connects `socket` (a member of the run) to its addresses in
 // turn. Fills result.timings.dns_us (for a name, not an address), connect_us and remote_address,
+// result.cause when it fails,
 // and keeps run->step and run->step_started current for the timeout message. A failure ends the
 // run through run->finish(Outcome::kDown, Stage::kDns or Stage::kConnect, message); success
 // calls run->*next(). `Run` is a prober's run: spec, result, step, step_started, finished and
@@ -45,8 +52,10 @@ void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& s
                    [run, literal, &socket, next](auto addresses) {
                      if (run->finished) return;
                      if (!literal) run->result.timings.dns_us = since(run->step_started);
-                     if (!addresses)
+                     if (!addresses) {
+                       run->result.cause = addresses.cause;
                        return run->finish(Outcome::kDown, Stage::kDns, addresses.error().message);
+                     }
                      std::vector<boost::asio::ip::tcp::endpoint> endpoints;
                      for (const auto& address : *addresses)
                        endpoints.emplace_back(address, run->spec.port);
@@ -58,6 +67,7 @@ void resolve_and_connect(std::shared_ptr<Run> run, Resolver& resolver, Socket& s
                                                 const boost::asio::ip::tcp::endpoint& endpoint) {
                            if (run->finished) return;
                            if (ec) {
+                             run->result.cause = connect_cause(ec);
                              // Asio reports the last endpoint's error; name the last one tried.
                              return run->finish(Outcome::kDown, Stage::kConnect,
                                                 "connect to " + endpoint_text(endpoints.back()) +

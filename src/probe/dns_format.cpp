@@ -177,6 +177,10 @@ ProbeResult judge_dns_answer(const CheckSpec& spec, const DnsAnswer& answer) {
   if (answer.rcode != "NOERROR") {
     result.stage = Stage::kDns;
     result.error = what + ": " + answer.rcode;
+    result.cause = answer.rcode == "NXDOMAIN"   ? Cause::kNxdomain
+                   : answer.rcode == "SERVFAIL" ? Cause::kServfail
+                   : answer.rcode == "REFUSED"  ? Cause::kRefused
+                                                : Cause::kNone;
     return result;
   }
   if (answer.records.empty()) {

@@ -32,7 +32,8 @@ Result<std::vector<std::string>> parse_records(const unsigned char* abuf, int al
 
 // A dns check's result from its answer: up when the response code is NOERROR and there is a
 // record (the expected one, when spec.dns.expect is set), else down at the dns stage with an
-// error naming the query. `answer` holds the records joined by ", ".
+// error naming the query (and the cause an NXDOMAIN, SERVFAIL or REFUSED answer says). `answer`
+// holds the records joined by ", ".
 ProbeResult judge_dns_answer(const CheckSpec& spec, const DnsAnswer& answer);
 
 }  // namespace leeway::probe

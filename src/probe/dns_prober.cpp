@@ -43,6 +43,7 @@ class DnsProber final : public Prober {
       if (ec) return;
       ProbeResult result;
       result.stage = Stage::kTimeout;
+      result.cause = Cause::kTimeout;
       result.error = "no answer to " + spec.dns.record_type + " " + spec.host + " within " +
                      format_duration(spec.timeout_us) +
                      (spec.dns.resolver.empty() ? "" : " from " + spec.dns.resolver);
@@ -51,7 +52,7 @@ class DnsProber final : public Prober {
     auto started = Clock::now();
     resolver_for(spec.dns.resolver)
         .query(spec.host, spec.dns.record_type, spec.timeout_us + kResolverGraceUs,
-               [run, spec, started](Result<DnsAnswer> answer) {
+               [run, spec, started](Lookup<DnsAnswer> answer) {
                  if (run->finished) return;
                  ProbeResult result;
                  result.timings.dns_us =
@@ -59,6 +60,7 @@ class DnsProber final : public Prober {
                          .count();
                  if (!answer) {
                    result.stage = Stage::kDns;
+                   result.cause = answer.cause;
                    result.error = answer.error().message;
                  } else {
                    auto timings = result.timings;

@@ -21,6 +21,8 @@ constexpr std::string_view kKindNames[] = {"http", "tcp", "dns", "icmp", "tls"};
 constexpr std::string_view kOutcomeNames[] = {"up", "degraded", "down", "unknown"};
 constexpr std::string_view kStageNames[] = {"",     "dns",    "connect", "tls",
                                             "send", "status", "body",    "timeout"};
+constexpr std::string_view kCauseNames[] = {"",        "refused",  "unreachable", "reset",
+                                            "timeout", "nxdomain", "servfail",    "tls"};
 
 // How long past its timeout a prober may take before the engine reports for it. Probers enforce
 // the timeout themselves; this only catches a prober bug.
@@ -57,6 +59,10 @@ std::string_view to_string(Stage stage) {
   return kStageNames[static_cast<int>(stage)];
 }
 
+std::string_view to_string(Cause cause) {
+  return kCauseNames[static_cast<int>(cause)];
+}
+
 std::optional<Kind> kind_from_string(std::string_view text) {
   for (std::size_t i = 0; i < std::size(kKindNames); ++i)
     if (kKindNames[i] == text) return static_cast<Kind>(i);
@@ -67,6 +73,30 @@ std::optional<Stage> stage_from_string(std::string_view text) {
   for (std::size_t i = 1; i < std::size(kStageNames); ++i)
     if (kStageNames[i] == text) return static_cast<Stage>(i);
   return std::nullopt;
+}
+
+std::optional<Cause> cause_from_string(std::string_view text) {
+  for (std::size_t i = 1; i < std::size(kCauseNames); ++i)
+    if (kCauseNames[i] == text) return static_cast<Cause>(i);
+  return std::nullopt;
+}
+
+Cause cause_from_errno(int error) {
+  switch (error) {
+    case ECONNREFUSED:
+      return Cause::kRefused;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EHOSTDOWN:
+      return Cause::kUnreachable;
+    case ECONNRESET:
+      return Cause::kReset;
+    case ETIMEDOUT:
+      return Cause::kTimeout;
+    default:
+      return Cause::kNone;
+  }
 }
 
 struct ProbeEngine::Impl {
@@ -118,6 +148,7 @@ struct Run {
         // Recorded as unknown, never as the target being down: leeway's own exhaustion must not
         // land in history, availability or SLA figures.
         result.outcome = Outcome::kUnknown;
+        result.cause = Cause::kNone;  // the failure says nothing about the path either
         result.error = "not judged: " + *why + "; the run failed with: " + result.error;
       }
     }

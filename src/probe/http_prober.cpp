@@ -244,7 +244,7 @@ class Core : public std::enable_shared_from_this<Core> {
     curl_slist_free_all(t.resolve);
     t.headers = t.resolve = nullptr;
   }
-  void fail_soon(Transfer* t, Stage stage, std::string error);
+  void fail_soon(Transfer* t, Stage stage, std::string error, Cause cause = Cause::kNone);
   void begin_hop(Transfer* t);
   void launch(Transfer* t, const std::vector<asio::ip::address>* addrs);
   void finish(Transfer* t, CURLcode rc);
@@ -285,9 +285,10 @@ void Core::release(Transfer* t) {
   idle_transfers_.push_back(t);
 }
 
-void Core::fail_soon(Transfer* t, Stage stage, std::string error) {
+void Core::fail_soon(Transfer* t, Stage stage, std::string error, Cause cause) {
   ProbeResult result;
   result.stage = stage;
+  result.cause = cause;
   result.error = std::move(error);
   result.timings.dns_us = t->dns_us;
   ProbeCallback done = std::move(t->done);
@@ -359,12 +360,12 @@ void Core::begin_hop(Transfer* t) {
       std::chrono::duration_cast<std::chrono::microseconds>(t->hop_started - t->started).count();
   ctx_.resolver.resolve(
       spec.host, spec.family, std::max<DurationUs>(1, t->timeout_us - spent_us),
-      [self = shared_from_this(), t](Result<std::vector<asio::ip::address>> addrs) {
+      [self = shared_from_this(), t](Lookup<std::vector<asio::ip::address>> addrs) {
         if (self->closed_) return;
         t->dns_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
                                                                           t->hop_started)
                         .count();
-        if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message);
+        if (!addrs) return self->fail_soon(t, Stage::kDns, addrs.error().message, addrs.cause);
         if (addrs->empty())
           return self->fail_soon(t, Stage::kDns, "no address for \"" + t->hop.host + "\"");
         for (const auto& a : *addrs) {
@@ -504,6 +505,9 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
   HttpExchange x;
   x.rc = rc;
   x.curl_error = t->error[0] ? t->error : curl_easy_strerror(rc);
+  long os_errno = 0;
+  curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+  x.os_errno = static_cast<int>(os_errno);
   x.url = t->hop.url;
   x.refused = t->refused;
   x.connected = connect > 0;
@@ -516,6 +520,7 @@ ProbeResult Core::judge(Transfer* t, CURLcode rc) {
   HttpVerdict verdict = judge_http(x, t->hop.http, t->body_regex.get());
   result.outcome = verdict.outcome;
   result.stage = verdict.stage;
+  result.cause = verdict.cause;
   result.error = std::move(verdict.error);
   return result;
 }

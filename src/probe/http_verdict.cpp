@@ -61,7 +61,11 @@ HttpVerdict judge_http(const HttpExchange& x, const HttpSpec& http, const re2::R
   }
   if (rc != CURLE_OK) {
     std::string error = x.curl_error;
+    result.cause = cause_from_errno(x.os_errno);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
+      // Before the connection was made, nothing answered: a black hole. After it, the target
+      // was reached and is slow, which says nothing against the path.
+      result.cause = x.connected ? Cause::kNone : Cause::kTimeout;
       result.stage = Stage::kTimeout;
       const char* step = !x.connected    ? "while connecting"
                          : !x.tls_done   ? "during the TLS handshake"
@@ -76,9 +80,10 @@ HttpVerdict judge_http(const HttpExchange& x, const HttpSpec& http, const re2::R
       result.stage = Stage::kDns;
     else if (rc == CURLE_COULDNT_CONNECT)
       result.stage = Stage::kConnect;
-    else if (is_tls_error(rc))
+    else if (is_tls_error(rc)) {
       result.stage = Stage::kTls;
-    else if (rc == CURLE_SEND_ERROR)
+      if (result.cause == Cause::kNone) result.cause = Cause::kTls;
+    } else if (rc == CURLE_SEND_ERROR)
       result.stage = Stage::kSend;
     else if (!x.connected)
       result.stage = Stage::kConnect;

@@ -22,6 +22,7 @@ namespace leeway::probe {
 struct HttpExchange {
   CURLcode rc = CURLE_OK;   // CURLE_OK: the response was read (or its first 1 MiB)
   std::string curl_error;   // curl's words for rc
+  int os_errno = 0;         // the socket's error behind rc (CURLINFO_OS_ERRNO); 0 if none
   std::string url;          // the hop's URL
   std::string refused;      // why a redirect hop's connection was refused; "" if it was not
   bool connected = false;   // the TCP connection was made
@@ -36,10 +37,13 @@ struct HttpExchange {
 struct HttpVerdict {
   Outcome outcome = Outcome::kDown;
   Stage stage = Stage::kNone;
+  Cause cause = Cause::kNone;
   std::string error;
 };
 
-// Judges an exchange against the check: transport errors first (each at the stage it reached),
+// Judges an exchange against the check: transport errors first (each at the stage it reached,
+// with the cause the socket's error says, kTimeout for a run that timed out before it connected,
+// kTls for a failed handshake or certificate),
 // then the status against expect_status, then the body (body_contains, body_regex, json_pointer
 // and json_equals). `body_regex` is http.body_regex compiled; null when that is empty.
 HttpVerdict judge_http(const HttpExchange& exchange, const HttpSpec& http,

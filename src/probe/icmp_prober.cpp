@@ -201,8 +201,9 @@ struct Run {
     if (result.received == count) finish();
   }
 
-  void fail_at(Stage stage, std::string error) {
+  void fail_at(Stage stage, std::string error, Cause cause = Cause::kNone) {
     result.stage = stage;
+    result.cause = cause;
     result.error = std::move(error);
     finish();
   }
@@ -225,6 +226,7 @@ struct Run {
     if (!resolved) {
       result.outcome = Outcome::kDown;
       result.stage = Stage::kDns;
+      result.cause = Cause::kTimeout;
       result.error = "could not resolve \"" + host + "\" within the " +
                      format_duration(timeout_us) + " timeout";
       return;
@@ -237,6 +239,7 @@ struct Run {
     if (result.received == 0) {
       result.outcome = Outcome::kDown;
       result.stage = Stage::kTimeout;
+      result.cause = Cause::kTimeout;  // no reply at all: a black hole
       result.error = loss;
     } else if (loss_percent > degraded_loss_percent) {
       result.outcome = Outcome::kDegraded;
@@ -380,8 +383,10 @@ void Channel::flush() {
       }
       // This echo could not be sent (no route, closed socket, ...): its run is down.
       if (Run* run = batch[done]->run) {
-        run->fail_at(Stage::kSend, "cannot send an echo request to " + run->result.remote_address +
-                                       ": " + errno_text(error));
+        run->fail_at(Stage::kSend,
+                     "cannot send an echo request to " + run->result.remote_address + ": " +
+                         errno_text(error),
+                     cause_from_errno(error));
       }
       ++done;
     }
@@ -482,12 +487,12 @@ void send_next(const std::shared_ptr<Run>& run) {
 }
 
 void on_resolved(const std::shared_ptr<Run>& run,
-                 Result<std::vector<boost::asio::ip::address>> addresses) {
+                 Lookup<std::vector<boost::asio::ip::address>> addresses) {
   if (run->finished) return;
   run->resolved = true;
   run->result.timings.dns_us =
       std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - run->started).count();
-  if (!addresses) return run->fail_at(Stage::kDns, addresses.error().message);
+  if (!addresses) return run->fail_at(Stage::kDns, addresses.error().message, addresses.cause);
   if (addresses->empty()) return run->fail_at(Stage::kDns, "\"" + run->host + "\" has no address");
   const boost::asio::ip::address address = addresses->front();
   run->result.remote_address = address.to_string();
@@ -542,7 +547,7 @@ class IcmpProber final : public Prober {
       if (!ec) run->finish();
     });
     core_->resolver.resolve(spec.host, spec.family, spec.timeout_us,
-                            [run](Result<std::vector<boost::asio::ip::address>> addresses) {
+                            [run](Lookup<std::vector<boost::asio::ip::address>> addresses) {
                               on_resolved(run, std::move(addresses));
                             });
   }

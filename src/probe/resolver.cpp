@@ -42,6 +42,23 @@ std::string family_name(IpFamily family) {
   return family == IpFamily::kV4 ? "IPv4" : family == IpFamily::kV6 ? "IPv6" : "any";
 }
 
+// What a failed lookup's c-ares status says of the DNS (see Lookup).
+Cause cause_of(int status) {
+  switch (status) {
+    case ARES_ENOTFOUND:
+      return Cause::kNxdomain;
+    case ARES_ESERVFAIL:
+      return Cause::kServfail;
+    case ARES_EREFUSED:
+    case ARES_ECONNREFUSED:
+      return Cause::kRefused;
+    case ARES_ETIMEOUT:
+      return Cause::kTimeout;
+    default:
+      return Cause::kNone;
+  }
+}
+
 }  // namespace
 
 struct Resolver::Impl : std::enable_shared_from_this<Impl> {
@@ -134,7 +151,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
           if (it == self->requests.end()) return;
           Request& r = *it->second;
           self->deliver_error(
-              r, fail("no DNS answer for \"", r.name, "\" within ", format_duration(timeout_us)));
+              r, fail("no DNS answer for \"", r.name, "\" within ", format_duration(timeout_us)),
+              Cause::kTimeout);
         });
   }
 
@@ -148,15 +166,15 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  void deliver_error(Request& r, Error error) {
+  void deliver_error(Request& r, Error error, Cause cause = Cause::kNone) {
     if (r.delivered) return;
     r.delivered = true;
     r.deadline.cancel();
     if (r.on_addresses)
       post_result(std::move(r.on_addresses),
-                  Result<std::vector<asio::ip::address>>(std::move(error)));
+                  Lookup<std::vector<asio::ip::address>>(std::move(error), cause));
     else
-      post_result(std::move(r.on_answer), Result<DnsAnswer>(std::move(error)));
+      post_result(std::move(r.on_answer), Lookup<DnsAnswer>(std::move(error), cause));
   }
 
   void deliver(Request& r, std::vector<asio::ip::address> addresses) {
@@ -179,7 +197,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     Impl* self = r->impl;
     if (!self->destroying) {
       if (status != ARES_SUCCESS) {
-        self->deliver_error(*r, fail("cannot resolve \"", r->name, "\": ", ares_strerror(status)));
+        self->deliver_error(*r, fail("cannot resolve \"", r->name, "\": ", ares_strerror(status)),
+                            cause_of(status));
       } else {
         std::vector<asio::ip::address> addresses;
         for (auto* node = info ? info->nodes : nullptr; node; node = node->ai_next) {
@@ -219,10 +238,12 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
         return self->finish_reply(*r, records.error());
       self->deliver(*r, std::move(answer));
     } else if (status == ARES_ETIMEOUT) {
-      self->deliver_error(*r, fail("no DNS answer for \"", r->name, "\": ", ares_strerror(status)));
+      self->deliver_error(*r, fail("no DNS answer for \"", r->name, "\": ", ares_strerror(status)),
+                          Cause::kTimeout);
     } else {
       self->deliver_error(*r,
-                          fail("DNS query for \"", r->name, "\" failed: ", ares_strerror(status)));
+                          fail("DNS query for \"", r->name, "\" failed: ", ares_strerror(status)),
+                          cause_of(status));
     }
     self->requests.erase(r->id);
   }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,16 @@ inline constexpr DurationUs kResolverGraceUs = 100 * kMillisecondUs;
 // Whether `host` is an IPv4 or IPv6 address (which resolves to itself) rather than a name.
 bool is_ip_literal(const std::string& host);
 
+// A lookup's value or error and, when it failed, what DNS said: kNxdomain, kServfail, kRefused
+// (an answer of REFUSED, or the server's port refused), kTimeout; kNone when that is not known.
+// Converts to a plain Result<T> for callers that need only the value.
+template <typename T>
+struct Lookup : Result<T> {
+  Lookup(Result<T> result, Cause cause = Cause::kNone)
+      : Result<T>(std::move(result)), cause(cause) {}
+  Cause cause = Cause::kNone;
+};
+
 class Resolver {
  public:
   // `servers` is "ip[:port],..." ("[v6]:port" for IPv6); empty: the system's (/etc/resolv.conf
@@ -33,8 +44,8 @@ class Resolver {
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
-  using AddressesCallback = std::function<void(Result<std::vector<boost::asio::ip::address>>)>;
-  using AnswerCallback = std::function<void(Result<DnsAnswer>)>;
+  using AddressesCallback = std::function<void(Lookup<std::vector<boost::asio::ip::address>>)>;
+  using AnswerCallback = std::function<void(Lookup<DnsAnswer>)>;
 
   // Resolves a host name to addresses (A and/or AAAA by `family`), honouring /etc/hosts. An
   // address literal resolves to itself without a query. The callback runs on the loop, always

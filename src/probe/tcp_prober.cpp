@@ -72,6 +72,9 @@ struct Run : std::enable_shared_from_this<Run> {
   }
 
   void on_deadline() {
+    // Before the connection was made, nothing answered: a black hole.
+    if (std::string_view(step) == "dns" || std::string_view(step) == "connect")
+      result.cause = Cause::kTimeout;
     std::string error = "timed out after " + format_duration(spec.timeout_us) + " during " + step;
     if (std::string_view(step) == "read")
       error += ": \"" + spec.tcp.expect + "\" not seen in " + std::to_string(received.size()) +
@@ -86,9 +89,11 @@ struct Run : std::enable_shared_from_this<Run> {
     asio::async_write(socket, asio::buffer(spec.tcp.send),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                         if (self->finished) return;
-                        if (ec)
+                        if (ec) {
+                          self->result.cause = connect_cause(ec);
                           return self->finish(Outcome::kDown, Stage::kSend,
                                               "send: " + ec.message());
+                        }
                         self->step_started = SteadyClock::now();
                         self->read();
                       });
@@ -114,6 +119,7 @@ struct Run : std::enable_shared_from_this<Run> {
       return finish(Outcome::kDown, Stage::kBody,
                     "connection closed after " + std::to_string(received.size()) +
                         " bytes without \"" + spec.tcp.expect + "\"");
+    if (ec) result.cause = connect_cause(ec);
     if (ec)
       return finish(Outcome::kDown, Stage::kBody,
                     "read after " + std::to_string(received.size()) + " bytes: " + ec.message());

@@ -93,6 +93,8 @@ struct Run : std::enable_shared_from_this<Run> {
     result.outcome = outcome;
     result.stage = stage;
     result.error = std::move(error);
+    if (outcome == Outcome::kDown && stage == Stage::kTls && result.cause == Cause::kNone)
+      result.cause = Cause::kTls;
     done(std::move(result));
     if (!handshake_done) return close();
     stream.async_shutdown(
@@ -110,6 +112,9 @@ struct Run : std::enable_shared_from_this<Run> {
     deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
       if (self->finished) return self->close();
+      // Before the connection was made, nothing answered: a black hole.
+      if (std::string_view(self->step) == "dns" || std::string_view(self->step) == "connect")
+        self->result.cause = Cause::kTimeout;
       self->finish(
           Outcome::kDown, Stage::kTimeout,
           "timed out after " + format_duration(self->spec.timeout_us) + " during " + self->step);
@@ -126,8 +131,10 @@ struct Run : std::enable_shared_from_this<Run> {
     stream.async_handshake(
         ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
           if (self->finished) return;
-          if (ec)
+          if (ec) {
+            self->result.cause = connect_cause(ec);  // a reset; else kTls (see finish())
             return self->finish(Outcome::kDown, Stage::kTls, "tls handshake: " + ec.message());
+          }
           self->handshake_done = true;
           self->result.timings.tls_us = since(self->step_started);
           self->judge();

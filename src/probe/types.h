@@ -22,6 +22,21 @@ enum class Kind { kHttp, kTcp, kDns, kIcmp, kTls };
 enum class Outcome { kUp, kDegraded, kDown, kUnknown };
 // Where a run failed. kNone when it did not fail.
 enum class Stage { kNone, kDns, kConnect, kTls, kSend, kStatus, kBody, kTimeout };
+// Why a run could not reach its target, as the network or DNS said it: the evidence for "is it us
+// or the network?". With stage connect (or send, body: a reset), and for the address lookup of
+// http, tcp, tls and icmp checks, stage dns:
+//   kRefused      the host answered with a refusal (ECONNREFUSED; a DNS server's REFUSED): the
+//                 path to it works
+//   kUnreachable  no route (ENETUNREACH, EHOSTUNREACH, an ICMP error): the path is broken
+//   kReset        the peer reset the connection (ECONNRESET)
+//   kTimeout      nothing answered in time while resolving or connecting: a black hole (a run
+//                 that timed out after it connected has no cause: the target was reached)
+//   kNxdomain     DNS: the name does not exist
+//   kServfail     DNS: the server failed to answer for the name
+//   kTls          the TLS handshake or the certificate failed
+// kNone: the run did not fail on the way to its target, or the cause is not known (results
+// stored before causes were recorded read as kNone).
+enum class Cause { kNone, kRefused, kUnreachable, kReset, kTimeout, kNxdomain, kServfail, kTls };
 enum class IpFamily { kAny, kV4, kV6 };
 // Which redirects an http check follows: within its own host, to any host, or none. No redirect
 // ever leads to a link-local or cloud metadata address unless the check's own target is there.
@@ -30,8 +45,12 @@ enum class Redirects { kSameHost, kAny, kNone };
 std::string_view to_string(Kind kind);
 std::string_view to_string(Outcome outcome);
 std::string_view to_string(Stage stage);  // "" for kNone
+std::string_view to_string(Cause cause);  // "" for kNone
 std::optional<Kind> kind_from_string(std::string_view text);
 std::optional<Stage> stage_from_string(std::string_view text);
+std::optional<Cause> cause_from_string(std::string_view text);
+// The cause an OS error number says: refused, unreachable, reset or timeout; kNone for others.
+Cause cause_from_errno(int error);
 
 // An inclusive range of acceptable HTTP status codes.
 struct StatusRange {
@@ -121,6 +140,7 @@ struct Timings {
 struct ProbeResult {
   Outcome outcome = Outcome::kDown;
   Stage stage = Stage::kNone;  // set when outcome is not up (kNone for a degraded-by-latency run)
+  Cause cause = Cause::kNone;  // why the target could not be reached, when that is known
   TimeUs started_us = 0;
   Timings timings;
   int http_status = 0;         // http: the final status code

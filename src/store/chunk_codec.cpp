@@ -2,18 +2,20 @@
 // delta-of-delta varint time series, and the format is small enough to own (Prometheus' XOR
 // chunks are the model, minus the float part).
 //
-// Layout: a 0 byte (schema 4 on: the chunk carries seqs), varint count, then per row
+// Layout: two 0 bytes (schema 5 on: rows carry seqs and causes), varint count, then per row
 //   zigzag varint  started_us: the first row as is, then the delta of the delta
 //   zigzag varint  seq, the same way
 //   zigzag varint  total_us minus the previous row's
-//   byte           flags: outcome_stage (bits 0-4), status changed (5), has error (6),
+//   byte           flags: outcome_stage (bits 0-4), status or cause changed (5), has error (6),
 //                  has timings (7)
-//   [varint]       http_status, when it changed (the first row's "previous" is 0)
+//   [varint]       http_status, then cause, when either changed (the first row's "previous" are
+//                  0): a run of results with the same status and cause pays for neither
 //   [varint]       error_id, when it is not 0
 //   [4 x zigzag]   dns, connect, tls, first_byte minus the last ones known (-1 at first), when
 //                  any of them is known
-// Chunks written before schema 4 start with the count (never a 0 byte: chunks are not empty) and
-// have no seq field.
+// Older chunks are read as they were written: those of schema 4 start with one 0 byte, then the
+// count (never 0: chunks are not empty), and have no cause (bit 5: only the status follows);
+// those written before schema 4 start with the count and have no seq field either.
 #include <cstdint>
 
 #include "store/detail.h"
@@ -89,7 +91,7 @@ bool has_timings(const Row& r) {
 std::string encode_chunk(const std::vector<Row>& rows) {
   std::string out;
   out.reserve(rows.size() * 13 + 5);
-  out.push_back('\0');
+  out.append(2, '\0');
   put_varint(out, rows.size());
   Row prev;
   prev.dns_us = prev.connect_us = prev.tls_us = prev.first_byte_us = -1;
@@ -109,11 +111,14 @@ std::string encode_chunk(const std::vector<Row>& rows) {
     }
     put_varint(out, zigzag(sub(r.total_us, prev.total_us)));
     std::uint8_t flags = static_cast<std::uint8_t>(r.outcome_stage & 0x1f);
-    if (r.http_status != prev.http_status) flags |= kStatusChanged;
+    if (r.http_status != prev.http_status || r.cause != prev.cause) flags |= kStatusChanged;
     if (r.error_id != 0) flags |= kHasError;
     if (has_timings(r)) flags |= kHasTimings;
     out.push_back(static_cast<char>(flags));
-    if (flags & kStatusChanged) put_varint(out, static_cast<std::uint32_t>(r.http_status));
+    if (flags & kStatusChanged) {
+      put_varint(out, static_cast<std::uint32_t>(r.http_status));
+      put_varint(out, static_cast<std::uint32_t>(r.cause));
+    }
     if (flags & kHasError) put_varint(out, static_cast<std::uint64_t>(r.error_id));
     if (flags & kHasTimings) {
       put_varint(out, zigzag(sub(r.dns_us, prev.dns_us)));
@@ -136,7 +141,8 @@ std::string encode_chunk(const std::vector<Row>& rows) {
 
 Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_seq) {
   const bool has_seqs = !data.empty() && data[0] == '\0';
-  Reader in(has_seqs ? data.substr(1) : data);
+  const bool has_causes = has_seqs && data.size() > 1 && data[1] == '\0';
+  Reader in(data.substr(has_causes ? 2 : has_seqs ? 1 : 0));
   std::uint64_t count;
   if (!in.varint(count) || count > data.size()) return fail("store: corrupt chunk: bad row count");
   std::vector<Row> rows;
@@ -166,10 +172,15 @@ Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_
     r.total_us = add(prev.total_us, v);
     r.outcome_stage = flags & 0x1f;
     r.http_status = prev.http_status;
+    r.cause = prev.cause;
     std::uint64_t u;
     if (flags & kStatusChanged) {
       if (!in.varint(u)) return fail("store: corrupt chunk: truncated status");
       r.http_status = static_cast<int>(static_cast<std::uint32_t>(u));
+      if (has_causes) {
+        if (!in.varint(u)) return fail("store: corrupt chunk: truncated cause");
+        r.cause = static_cast<int>(static_cast<std::uint32_t>(u));
+      }
     }
     if (flags & kHasError) {
       if (!in.varint(u)) return fail("store: corrupt chunk: truncated error id");
@@ -191,6 +202,7 @@ Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_
     base.started_us = r.started_us;
     base.total_us = r.total_us;
     base.http_status = r.http_status;
+    base.cause = r.cause;
     base.seq = r.seq;
     prev = base;
   }

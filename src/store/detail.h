@@ -18,12 +18,14 @@ namespace leeway::store::detail {
 
 // The schema versions this build writes, one per backend. A database with a higher version is
 // refused on open; a lower one is migrated.
-constexpr int kSqliteSchemaVersion = 4;
-constexpr int kPostgresSchemaVersion = 2;
+constexpr int kSqliteSchemaVersion = 5;
+constexpr int kPostgresSchemaVersion = 3;
 
 // outcome and stage in one small integer: outcome * 8 + stage.
 int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage);
 void unpack_outcome_stage(int packed, probe::Outcome& outcome, probe::Stage& stage);
+// A stored cause code (the enum's value); one this build does not know reads as kNone.
+probe::Cause unpack_cause(std::int64_t code);
 
 // One raw result as the schema holds it: names replaced by ids.
 struct Row {
@@ -37,15 +39,17 @@ struct Row {
   DurationUs tls_us = -1;
   DurationUs first_byte_us = -1;
   std::int64_t seq = 0;  // the commit sequence number (see Committed)
+  int cause = 0;         // probe::Cause's value
   bool operator==(const Row&) const = default;
 };
 
 // Encodes rows (sorted by started_us) into a chunk: timestamps and seqs as delta-of-delta,
-// durations as deltas from the previous row, all zigzag varints; status and error only when
-// they change.
+// durations as deltas from the previous row, all zigzag varints; status, cause and error only
+// when they change.
 std::string encode_chunk(const std::vector<Row>& rows);
 // Decodes a chunk; a malformed chunk is an error, never a crash. Chunks written before schema 4
-// carry no seqs: their rows are numbered first_seq, first_seq + 1, ... in time order.
+// carry no seqs: their rows are numbered first_seq, first_seq + 1, ... in time order. Chunks
+// written before schema 5 carry no causes: their rows have cause 0 (none).
 Result<std::vector<Row>> decode_chunk(std::string_view data, std::int64_t first_seq = 0);
 
 // A paging position: the last (started_us, location) returned.

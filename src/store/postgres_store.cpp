@@ -69,6 +69,12 @@ CREATE UNIQUE INDEX results_by_seq ON results(seq);
 CREATE TABLE seq_counter(last BIGINT NOT NULL);
 INSERT INTO seq_counter SELECT COALESCE(max(seq), 0) FROM results;
 )sql",
+    // Version 3: why a run could not reach its target (probe::Cause's value; 0: none or not
+    // known, as for every result stored before).
+    R"sql(
+ALTER TABLE results ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE latest ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
@@ -78,7 +84,7 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7461207)";
 
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error, dns_us, connect_us, tls_us, "
-    "first_byte_us";
+    "first_byte_us, cause";
 
 // Where a batch lands first. Temporary (one per connection, not WAL-logged) and emptied by
 // every commit; created by each batch, as libpqxx may quietly replace a broken connection.
@@ -87,12 +93,14 @@ constexpr const char* kCreateStaging =
     "check_name TEXT COLLATE \"C\" NOT NULL, location TEXT COLLATE \"C\" NOT NULL, "
     "started_us BIGINT NOT NULL, total_us BIGINT NOT NULL, outcome_stage INTEGER NOT NULL, "
     "http_status INTEGER NOT NULL, error TEXT NOT NULL, dns_us BIGINT NOT NULL, "
-    "connect_us BIGINT NOT NULL, tls_us BIGINT NOT NULL, first_byte_us BIGINT NOT NULL) "
+    "connect_us BIGINT NOT NULL, tls_us BIGINT NOT NULL, first_byte_us BIGINT NOT NULL, "
+    "cause SMALLINT NOT NULL) "
     "ON COMMIT DELETE ROWS";
 
 const std::vector<std::string> kStagingColumns = {
-    "ord",         "check_name", "location", "started_us", "total_us", "outcome_stage",
-    "http_status", "error",      "dns_us",   "connect_us", "tls_us",   "first_byte_us"};
+    "ord",           "check_name",    "location", "started_us", "total_us",
+    "outcome_stage", "http_status",   "error",    "dns_us",     "connect_us",
+    "tls_us",        "first_byte_us", "cause"};
 
 // New names and series of the staged batch. Rows go in key order so that concurrent writers
 // (several nodes) lock rows in the same order and cannot deadlock.
@@ -155,8 +163,8 @@ std::string merge_sql() {
          "started_us = excluded.started_us, total_us = excluded.total_us, "
          "outcome_stage = excluded.outcome_stage, http_status = excluded.http_status, "
          "error = excluded.error, dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
-         "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
-         "WHERE excluded.started_us > latest.started_us)\n"
+         "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us, "
+         "cause = excluded.cause WHERE excluded.started_us > latest.started_us)\n"
          "SELECT seq FROM fresh ORDER BY seq";
 }
 
@@ -173,6 +181,7 @@ StoredResult read_result(const pqxx::row& row, int first, std::string check, std
   s.connect_us = row[first + 6].as<std::int64_t>();
   s.tls_us = row[first + 7].as<std::int64_t>();
   s.first_byte_us = row[first + 8].as<std::int64_t>();
+  s.cause = unpack_cause(row[first + 9].as<std::int64_t>());
   return s;
 }
 
@@ -230,8 +239,10 @@ class PostgresStore final : public Store {
       pqxx::stream_to copy(txn, "leeway_staging", kStagingColumns);
       for (int ord = 0; const StoredResult& r : batch) {
         const int outcome_stage = pack_outcome_stage(r.outcome, r.stage);
+        const int cause = static_cast<int>(r.cause);
         copy << std::tie(ord, r.check, r.location, r.started_us, r.total_us, outcome_stage,
-                         r.http_status, r.error, r.dns_us, r.connect_us, r.tls_us, r.first_byte_us);
+                         r.http_status, r.error, r.dns_us, r.connect_us, r.tls_us, r.first_byte_us,
+                         cause);
         ++ord;
       }
       copy.complete();
@@ -256,7 +267,7 @@ class PostgresStore final : public Store {
       pqxx::result rows = txn.exec_params(
           std::string("SELECT c.name, l.name, r.seq, ") +
               "r.started_us, r.total_us, r.outcome_stage, r.http_status, r.error, r.dns_us, "
-              "r.connect_us, r.tls_us, r.first_byte_us FROM results r "
+              "r.connect_us, r.tls_us, r.first_byte_us, r.cause FROM results r "
               "JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
               "JOIN locations l ON l.id = x.location_id WHERE r.seq > $1 ORDER BY r.seq LIMIT $2",
           after_seq, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
@@ -288,7 +299,7 @@ class PostgresStore final : public Store {
     const std::string sql =
         std::string("SELECT l.name, ") +
         "r.started_us, r.total_us, r.outcome_stage, "
-        "r.http_status, r.error, r.dns_us, r.connect_us, r.tls_us, r.first_byte_us "
+        "r.http_status, r.error, r.dns_us, r.connect_us, r.tls_us, r.first_byte_us, r.cause "
         "FROM results r JOIN series x ON x.id = r.series JOIN checks c ON c.id = x.check_id "
         "JOIN locations l ON l.id = x.location_id "
         "WHERE c.name = $1 AND r.started_us >= $2 AND r.started_us < $3 "

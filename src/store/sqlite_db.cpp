@@ -51,6 +51,7 @@ Row read_row(const Stmt& st, int first_col) {
   r.connect_us = st.i64(first_col + 6);
   r.tls_us = st.i64(first_col + 7);
   r.first_byte_us = st.i64(first_col + 8);
+  r.cause = int(st.i64(first_col + 9));
   return r;
 }
 
@@ -63,13 +64,16 @@ void bind_row(Stmt& st, const Row& r) {
       .bind(r.dns_us)
       .bind(r.connect_us)
       .bind(r.tls_us)
-      .bind(r.first_byte_us);
+      .bind(r.first_byte_us)
+      .bind(r.cause);
 }
 
 Row to_row(const StoredResult& s, std::int64_t error_id) {
-  return Row{s.started_us,  s.total_us, pack_outcome_stage(s.outcome, s.stage),
-             s.http_status, error_id,   s.dns_us,
-             s.connect_us,  s.tls_us,   s.first_byte_us};
+  Row r{s.started_us,  s.total_us, pack_outcome_stage(s.outcome, s.stage),
+        s.http_status, error_id,   s.dns_us,
+        s.connect_us,  s.tls_us,   s.first_byte_us};
+  r.cause = static_cast<int>(s.cause);
+  return r;
 }
 
 StoredResult from_row(const Row& r, std::string check, std::string location, std::string error) {
@@ -85,6 +89,7 @@ StoredResult from_row(const Row& r, std::string check, std::string location, std
   s.connect_us = r.connect_us;
   s.tls_us = r.tls_us;
   s.first_byte_us = r.first_byte_us;
+  s.cause = unpack_cause(r.cause);
   return s;
 }
 

@@ -57,7 +57,7 @@ struct Upsert {
 // The columns of a Row (see read_row()) and of a rollup's counts, in schema order.
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
-    "first_byte_us";
+    "first_byte_us, cause";
 constexpr const char* kRollupCounts =
     "total, good, degraded, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11";
 
@@ -342,6 +342,7 @@ class SqliteStore final : public Store {
   std::vector<Pending> pending_;
   std::vector<RollupDelta> rollup_deltas_;
   std::vector<Pending> newest_;
+  std::vector<bool> stored_;  // by place in the batch: the result is new
   std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
   std::string series_key_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];

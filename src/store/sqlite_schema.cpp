@@ -115,6 +115,12 @@ INSERT INTO recent_commits SELECT * FROM (SELECT min(seq) AS first, max(seq), mi
   max(minute) FROM recent_results) WHERE first IS NOT NULL;
 CREATE INDEX chunks_by_seq ON chunks(seq_class, min_seq, max_seq);
 )sql",
+    // Version 5: why a run could not reach its target (probe::Cause's value; 0: none or not
+    // known, as for every result stored before). Chunks carry it from now on (chunk_codec.cpp).
+    R"sql(
+ALTER TABLE recent_results ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE latest ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

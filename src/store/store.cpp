@@ -18,6 +18,7 @@ StoredResult make_stored_result(std::string check, std::string location,
   s.total_us = result.timings.total_us;
   s.outcome = result.outcome;
   s.stage = result.stage;
+  s.cause = result.cause;
   s.http_status = result.http_status;
   s.error = result.error;
   s.dns_us = result.timings.dns_us;
@@ -70,6 +71,11 @@ static_assert(static_cast<int>(probe::Outcome::kUnknown) == 3, "an outcome fits 
 void unpack_outcome_stage(int packed, probe::Outcome& outcome, probe::Stage& stage) {
   outcome = static_cast<probe::Outcome>((packed >> 3) & 3);
   stage = static_cast<probe::Stage>(packed & 7);
+}
+
+probe::Cause unpack_cause(std::int64_t code) {
+  return code > 0 && code <= static_cast<int>(probe::Cause::kTls) ? static_cast<probe::Cause>(code)
+                                                                  : probe::Cause::kNone;
 }
 
 std::string encode_cursor(const Cursor& cursor) {

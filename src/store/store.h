@@ -34,6 +34,7 @@ struct StoredResult {
   DurationUs total_us = 0;
   probe::Outcome outcome = probe::Outcome::kDown;
   probe::Stage stage = probe::Stage::kNone;
+  probe::Cause cause = probe::Cause::kNone;  // kNone also for results stored before causes
   int http_status = 0;
   std::string error;
   // Stage timings as in probe::Timings; -1 when not reached or not applicable.

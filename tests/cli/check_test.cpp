@@ -112,7 +112,10 @@ TEST(CheckCommand, DownExitsTwoAndNamesTheStage) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["outcome"], "down");
   EXPECT_EQ(j["stage"], "connect");
+  EXPECT_EQ(j["cause"], "refused");
   EXPECT_NE(j["error"], "");
+  ProcessResult human = leeway({"check", "tcp://127.0.0.1:" + std::to_string(port)});
+  EXPECT_THAT(human.out, HasSubstr("at connect: refused: connect to 127.0.0.1:"));
 }
 
 TEST(CheckCommand, DegradedExitsOne) {

@@ -150,7 +150,9 @@ TEST_F(ServeTest, ReloadAppliesAGoodConfigAndRefusesABadOne) {
   HttpReply reload = http_request(api_port_, "POST", "/api/v1/reload", "", kAuth);
   EXPECT_EQ(reload.status, 200) << reload.body;
   ASSERT_TRUE(wait_until([&] { return !result_times("web%2Fteapot").empty(); })) << log();
-  EXPECT_EQ(get("/api/v1/checks/web%2Fteapot/results")["results"][0]["outcome"], "down");
+  json teapot = get("/api/v1/checks/web%2Fteapot/results")["results"][0];
+  EXPECT_EQ(teapot["outcome"], "down");
+  EXPECT_TRUE(teapot.contains("cause") && teapot["cause"].is_null()) << teapot;  // reached it
 
   // A bad file is refused with its errors; the running checks go on.
   write_config(checks_yaml("ok", "/ok") + "        interval: 90x\n");

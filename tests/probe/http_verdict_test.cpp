@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <re2/re2.h>
 
+#include <cerrno>
+
 #include "probe/http_verdict.h"
 
 namespace leeway::probe {
@@ -85,6 +87,28 @@ TEST(HttpVerdict, TransportFailuresFailAtTheStageReached) {
   EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).stage, Stage::kStatus);
   x.status = 200;
   EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).stage, Stage::kBody);
+}
+
+TEST(HttpVerdict, TheSocketsErrorIsTheCause) {
+  HttpExchange x;
+  x.rc = CURLE_COULDNT_CONNECT;
+  x.os_errno = ECONNREFUSED;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kRefused);
+  x.os_errno = ENETUNREACH;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kUnreachable);
+  x.rc = CURLE_RECV_ERROR;
+  x.connected = x.tls_done = true;
+  x.os_errno = ECONNRESET;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kReset);
+  x.rc = CURLE_PEER_FAILED_VERIFICATION;
+  x.os_errno = 0;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kTls);
+  // A timeout is a black hole only before the connection was made.
+  x.rc = CURLE_OPERATION_TIMEDOUT;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kNone);
+  x.connected = false;
+  EXPECT_EQ(judge_http(x, HttpSpec{}, nullptr).cause, Cause::kTimeout);
+  EXPECT_EQ(judge_http(answered(500), HttpSpec{}, nullptr).cause, Cause::kNone);
 }
 
 TEST(HttpVerdict, TimeoutSaysWhereItStopped) {

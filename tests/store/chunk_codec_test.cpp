@@ -30,6 +30,8 @@ TEST(ChunkCodec, RoundTripsRegularRows) {
   rows[17].http_status = 0;
   rows[17].error_id = 3;
   rows[17].first_byte_us = rows[17].tls_us = -1;
+  rows[17].cause = static_cast<int>(probe::Cause::kTimeout);
+  rows[18].cause = static_cast<int>(probe::Cause::kReset);  // the status alone stays the same
   rows[18].dns_us = rows[18].connect_us = rows[18].tls_us = rows[18].first_byte_us = -1;
   std::string data = encode_chunk(rows);
   auto back = decode_chunk(data);
@@ -56,6 +58,21 @@ TEST(ChunkCodec, RoundTripsExtremesAndEmpty) {
   EXPECT_EQ(*back, rows);
 }
 
+// Chunks of schema 4 carry seqs but no causes: their rows read as cause 0 (none).
+TEST(ChunkCodec, ReadsSchema4ChunksWithoutCauses) {
+  // One row: started_us 2, seq 5, total 100 us, up, status 200 (0xc8 0x01): the format byte 0,
+  // count 1, zigzag 4, zigzag 10, zigzag 200, flags "status changed", status.
+  const std::string data("\x00\x01\x04\x0a\xc8\x01\x20\xc8\x01", 9);
+  auto rows = decode_chunk(data);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].started_us, 2);
+  EXPECT_EQ((*rows)[0].seq, 5);
+  EXPECT_EQ((*rows)[0].total_us, 100);
+  EXPECT_EQ((*rows)[0].http_status, 200);
+  EXPECT_EQ((*rows)[0].cause, 0);
+}
+
 TEST(ChunkCodec, RoundTripsRandomRows) {
   std::mt19937_64 rng(42);
   for (int round = 0; round < 50; ++round) {
@@ -71,6 +88,7 @@ TEST(ChunkCodec, RoundTripsRandomRows) {
               -1,
               std::int64_t(rng()),
               std::int64_t(rng())};
+      r.cause = int(rng() % 8);
     }
     auto back = decode_chunk(encode_chunk(rows));
     ASSERT_TRUE(back) << back.error().message;

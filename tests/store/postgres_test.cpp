@@ -149,7 +149,8 @@ TEST_F(PostgresTest, MigrationNumbersStoredResultsInTimeOrder) {
         std::vector{make("c", "b", kT0 + 2), make("c", "a", kT0 + 1), make("d", "a", kT0 + 3)}));
   }
   // Back to schema 1, as a database written before 2026-12-01.
-  sql("DROP TABLE seq_counter; ALTER TABLE results DROP COLUMN seq; "
+  sql("ALTER TABLE results DROP COLUMN cause; ALTER TABLE latest DROP COLUMN cause; "
+      "DROP TABLE seq_counter; ALTER TABLE results DROP COLUMN seq; "
       "UPDATE schema_version SET version = 1");
   auto store = open();
   ASSERT_NE(store, nullptr);

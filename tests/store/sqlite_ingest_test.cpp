@@ -305,6 +305,8 @@ TEST_F(SqliteIngestTest, AVersion3DatabaseGetsSeqsForItsChunksAndRecentRows) {
 DROP TABLE recent_commits;
 DROP INDEX chunks_by_seq;
 DROP TABLE store_state;
+ALTER TABLE recent_results DROP COLUMN cause;
+ALTER TABLE latest DROP COLUMN cause;
 ALTER TABLE recent_results DROP COLUMN seq;
 ALTER TABLE chunks DROP COLUMN min_seq;
 ALTER TABLE chunks DROP COLUMN max_seq;

@@ -139,6 +139,8 @@ TEST_P(StoreTest, RoundTripsEveryField) {
   up.tls_us = 3'456;
   StoredResult down = make("shop-web/home", "seoul-kt", kT0 + 2, 10'000'001, Outcome::kDown);
   down.dns_us = down.connect_us = down.first_byte_us = -1;
+  down.stage = Stage::kConnect;
+  down.cause = probe::Cause::kUnreachable;
   StoredResult degraded = make("shop-web/home", "local", kT0 + 3, 900'000, Outcome::kDegraded);
   degraded.stage = Stage::kNone;
   degraded.http_status = 0;
@@ -146,12 +148,20 @@ TEST_P(StoreTest, RoundTripsEveryField) {
   write({up, down, degraded});
   EXPECT_EQ(all("shop-web/home"), (std::vector<StoredResult>{up, down, degraded}));
   EXPECT_TRUE(all("other").empty());
+  auto latest = store_->latest("shop-web/home");
+  ASSERT_TRUE(latest) << latest.error().message;
+  EXPECT_EQ(*latest, (std::vector<StoredResult>{degraded, down}));
+  auto since = store_->read_since(0, 10);
+  ASSERT_TRUE(since) << since.error().message;
+  ASSERT_EQ(since->size(), 3u);
+  EXPECT_EQ((*since)[1].result, down);
 }
 
 TEST_P(StoreTest, MakeStoredResultCopiesTheProbeFields) {
   probe::ProbeResult p;
   p.outcome = Outcome::kDown;
   p.stage = Stage::kConnect;
+  p.cause = probe::Cause::kRefused;
   p.started_us = kT0;
   p.timings = {12, 34, -1, -1, 5'000};
   p.http_status = 0;
@@ -161,6 +171,7 @@ TEST_P(StoreTest, MakeStoredResultCopiesTheProbeFields) {
   auto back = all("c");
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].stage, Stage::kConnect);
+  EXPECT_EQ(back[0].cause, probe::Cause::kRefused);
   EXPECT_EQ(back[0].dns_us, 12);
   EXPECT_EQ(back[0].connect_us, 34);
   EXPECT_EQ(back[0].tls_us, -1);
@@ -400,6 +411,8 @@ TEST_P(StoreTest, CompactionIsInvisibleToReaders) {
     StoredResult r = make("c", i % 3 ? "a" : "b", kT0 + i * 7 * kSecondUs + (i * 7919) % 100'000,
                           10'000 + (i * 31) % 5'000, i % 17 ? Outcome::kUp : Outcome::kDown);
     if (i % 50 == 0) r.error = "error " + std::to_string(i % 3);
+    // Causes change apart from the status too: both kept in chunks.
+    if (i % 17 == 0) r.cause = static_cast<probe::Cause>(i / 17 % 8);
     batch.push_back(r);
   }
   write(batch);
