@@ -92,6 +92,7 @@ json result_to_json(const store::StoredResult& r) {
             {"total_us", r.total_us},
             {"outcome", probe::to_string(r.outcome)}};
   if (r.stage != probe::Stage::kNone) j["stage"] = probe::to_string(r.stage);
+  if (r.cause != probe::Cause::kNone) j["cause"] = probe::to_string(r.cause);
   if (r.http_status != 0) j["http_status"] = r.http_status;
   if (!r.error.empty()) j["error"] = r.error;
   if (r.dns_us >= 0) j["dns_us"] = r.dns_us;
@@ -149,6 +150,14 @@ Result<store::StoredResult> result_from_json(const json& j, const std::string& l
                                 : std::nullopt;
     if (!s) return fail("stage: expected dns, connect, tls, send, status, body or timeout");
     r.stage = *s;
+  }
+  if (const json* cause = member(j, "cause")) {
+    auto c = cause->is_string() ? probe::cause_from_string(cause->get_ref<const std::string&>())
+                                : std::nullopt;
+    if (!c)
+      return fail(
+          "cause: expected refused, unreachable, reset, timeout, nxdomain, servfail or tls");
+    r.cause = *c;
   }
   if (const json* status = member(j, "http_status")) {
     if (!status->is_number_integer() || status->get<std::int64_t>() < 0 ||

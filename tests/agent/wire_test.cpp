@@ -92,6 +92,7 @@ TEST(WireTest, ResultsCrossTheWireUnchanged) {
   r.total_us = 2'000'001;
   r.outcome = probe::Outcome::kDegraded;
   r.stage = probe::Stage::kBody;
+  r.cause = probe::Cause::kReset;
   r.http_status = 200;
   r.error = "body: \"ok\" not found";
   r.dns_us = 1;
@@ -110,6 +111,15 @@ TEST(WireTest, ResultsCrossTheWireUnchanged) {
   EXPECT_EQ(*back, bare);
   EXPECT_EQ(result_from_json(json{{"check", "a"}, {"started_us", "soon"}}, "x").error().message,
             "started_us: expected a time in whole microseconds since the epoch");
+  EXPECT_EQ(result_from_json(json{{"check", "a"},
+                                  {"started_us", 5},
+                                  {"total_us", 1},
+                                  {"outcome", "down"},
+                                  {"cause", "gremlins"}},
+                             "x")
+                .error()
+                .message,
+            "cause: expected refused, unreachable, reset, timeout, nxdomain, servfail or tls");
 }
 
 }  // namespace
