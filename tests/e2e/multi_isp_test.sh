@@ -35,12 +35,16 @@ pids=()
 failures=0
 
 tb() { bash "$src/scripts/testbed.sh" "$@"; }
-# Runs a command in a node's namespace; in the background, $! is the command itself.
+# Runs a command in a node's namespace.
 in_ns() {
   local node=$1
   shift
   ip netns exec "$TESTBED-$node" "$@"
 }
+# The same, for a command put in the background: `ip netns exec` execs it, so $! is the command
+# itself (a shell function in the background would be a subshell, and killing it would not stop
+# the command).
+ns() { echo "$TESTBED-$1"; }
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -105,7 +109,7 @@ expect_healed() {
 }
 
 start_agent() {
-  in_ns "$1" "$leeway" agent --server http://10.98.0.1:8080 --location "$1" \
+  ip netns exec "$(ns "$1")" "$leeway" agent --server http://10.98.0.1:8080 --location "$1" \
     --token-file "$work/$1.token" --spool "$work/spool-$1" >>"$work/agent-$1.log" 2>&1 &
   agent_pid[$1]=$!
   pids+=($!)
@@ -113,19 +117,19 @@ start_agent() {
 
 tb up
 cd "$work"
-in_ns target "$leeway" demo-target --listen 10.99.0.1:8081 >web.log 2>&1 &
+ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >web.log 2>&1 &
 web=$!
 pids+=($web)
 start_dns() {
-  in_ns target "$leeway" demo-target --listen 10.99.0.53:8081 --dns 10.99.0.53:53 \
+  ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.53:8081 --dns 10.99.0.53:53 \
     --record shop.test=10.99.0.1 >>dns.log 2>&1 &
   dns=$!
   pids+=($dns)
 }
 start_dns
-in_ns server "$leeway" demo-target --listen 10.98.0.80:8081 >office.log 2>&1 &
+ip netns exec "$(ns server)" "$leeway" demo-target --listen 10.98.0.80:8081 >office.log 2>&1 &
 pids+=($!)
-in_ns server "$leeway" serve -c "$src/examples/multi-isp.yaml" >serve.log 2>&1 &
+ip netns exec "$(ns server)" "$leeway" serve -c "$src/examples/multi-isp.yaml" >serve.log 2>&1 &
 pids+=($!)
 declare -A agent_pid
 for v in kt-1 kt-2 skb-1 lgu-1; do
@@ -170,7 +174,7 @@ get "/api/v1/incidents/$last_incident" | jq -e '.changes.before | length == 0' >
   fail "2. web stopped: expected no change before the incident"
 get "/api/v1/incidents/$last_incident" | jq -r .summary | grep -q "nothing was deployed" ||
   fail "2. web stopped: the summary should say that nothing was deployed"
-in_ns target "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
+ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
 web=$!
 pids+=($web)
 expect_healed "2. web stopped"
@@ -181,7 +185,7 @@ kill "$web"
 expect_verdict service "$fault" "2b. web stopped after a deploy"
 get "/api/v1/incidents/$last_incident" | jq -r .summary | grep -q "shop v2.4.1" ||
   fail "2b. web stopped after a deploy: the summary should name the deploy"
-in_ns target "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
+ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
 web=$!
 pids+=($web)
 expect_healed "2b. web stopped after a deploy"
