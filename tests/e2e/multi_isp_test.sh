@@ -117,9 +117,12 @@ start_agent() {
 
 tb up
 cd "$work"
-ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >web.log 2>&1 &
-web=$!
-pids+=($web)
+start_web() {
+  ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
+  web=$!
+  pids+=($web)
+}
+start_web
 start_dns() {
   ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.53:8081 --dns 10.99.0.53:53 \
     --record shop.test=10.99.0.1 >>dns.log 2>&1 &
@@ -174,9 +177,7 @@ get "/api/v1/incidents/$last_incident" | jq -e '.changes.before | length == 0' >
   fail "2. web stopped: expected no change before the incident"
 get "/api/v1/incidents/$last_incident" | jq -r .summary | grep -q "nothing was deployed" ||
   fail "2. web stopped: the summary should say that nothing was deployed"
-ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
-web=$!
-pids+=($web)
+start_web
 expect_healed "2. web stopped"
 two_minutes_ago=$(date -u -d '-2 min' +%Y-%m-%dT%H:%M:%SZ)
 post /api/v1/changes "{\"service\":\"shop\",\"kind\":\"deploy\",\"description\":\"shop v2.4.1\",\"at\":\"$two_minutes_ago\"}" >/dev/null
@@ -185,9 +186,7 @@ kill "$web"
 expect_verdict service "$fault" "2b. web stopped after a deploy"
 get "/api/v1/incidents/$last_incident" | jq -r .summary | grep -q "shop v2.4.1" ||
   fail "2b. web stopped after a deploy: the summary should name the deploy"
-ip netns exec "$(ns target)" "$leeway" demo-target --listen 10.99.0.1:8081 >>web.log 2>&1 &
-web=$!
-pids+=($web)
+start_web
 expect_healed "2b. web stopped after a deploy"
 
 # 3. kt drops the route to the shop only.
