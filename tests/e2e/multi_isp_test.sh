@@ -4,7 +4,8 @@
 # runs examples/multi-isp.yaml, then breaks six ways. For each, the verdict of the open incident
 # and how long after the fault it appeared (checks run every 2 s; the goal is 3 intervals).
 #
-#   1. ISP kt cut entirely (its agents fall silent and spool)      network:kt
+#   1. ISP kt cut entirely (its agents fall silent and spool)      network:kt (within 4 intervals:
+#      silence is seen after 3)
 #   2. the shop's web server stopped: service, "nothing deployed"; again after a recorded deploy:
 #      the deploy is named
 #   3. kt drops only the route to the shop (its agents still reach the server and references)
@@ -30,6 +31,13 @@ for tool in ip nft jq curl; do command -v $tool >/dev/null || {
 export TESTBED=lwe$$
 interval_s=2
 goal_s=$((3 * interval_s))
+# A vantage is silent once its last result is 3 intervals old (the quorum's rule), so a verdict
+# that rests on silence (an ISP cut, a vantage unplugged) cannot come before that: those
+# scenarios are held to one interval more.
+silent_goal_s=$((4 * interval_s))
+# Polling the API every 0.25 s, an ASan build and a 2-core CI machine add up to a second to what
+# is measured: a verdict is failed only beyond the goal plus this slack (the times are printed).
+slack_s=1
 work=$(mktemp -d)
 pids=()
 failures=0
@@ -75,9 +83,10 @@ post() {
 open_incident() { get "/api/v1/incidents?service=shop&state=open" | jq -c '.incidents[0] // empty'; }
 
 # Waits until the open incident's verdict is $1; prints how long it took since $2 (a fault's
-# time) and fails the scenario when that is over the goal or nothing came within 60 s.
+# time) and fails the scenario when that is over the goal ($4, default goal_s) or nothing came
+# within 60 s.
 expect_verdict() {
-  local want=$1 fault=$2 scenario=$3 incident verdict=""
+  local want=$1 fault=$2 scenario=$3 goal_s=${4:-$goal_s} incident verdict=""
   while [ "$(since "$fault" | cut -d. -f1)" -lt 60 ]; do
     incident=$(open_incident)
     verdict=$(jq -r '.verdict // empty' <<<"$incident")
@@ -85,7 +94,7 @@ expect_verdict() {
       local took
       took=$(since "$fault")
       echo "$scenario: $want after ${took} s (goal ${goal_s} s): $(jq -r .summary <<<"$incident")"
-      awk -v t="$took" -v g="$goal_s" 'BEGIN { exit !(t <= g) }' ||
+      awk -v t="$took" -v g="$goal_s" -v s="$slack_s" 'BEGIN { exit !(t <= g + s) }' ||
         fail "$scenario: $want came after $took s, over the goal of $goal_s s"
       last_incident=$(jq -r .id <<<"$incident")
       return 0
@@ -157,7 +166,7 @@ echo "baseline: all four vantages see the shop up after $(since "$start") s"
 fault=$(now_s)
 cut_from=$(date +%s)
 tb cut kt
-expect_verdict network:kt "$fault" "1. kt cut"
+expect_verdict network:kt "$fault" "1. kt cut" "$silent_goal_s"
 sleep 4
 tb heal kt
 heal_at=$(($(date +%s) + 1))
@@ -199,7 +208,7 @@ expect_healed "3. kt blocks the shop"
 # 4. kt-2's own uplink down.
 fault=$(now_s)
 tb unplug kt-2
-expect_verdict vantage:kt-2 "$fault" "4. kt-2 unplugged"
+expect_verdict vantage:kt-2 "$fault" "4. kt-2 unplugged" "$silent_goal_s"
 tb plug kt-2
 expect_healed "4. kt-2 unplugged"
 
