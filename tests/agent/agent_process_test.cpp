@@ -22,6 +22,7 @@
 #include "support/http_server.h"
 #include "support/peers.h"
 #include "support/process.h"
+#include "support/token_hash.h"
 
 namespace leeway::testing {
 namespace {
@@ -29,16 +30,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kToken = "edge-token-5c2a";
-
-std::string hash_text(const std::string& token) {
-  std::string out = "sha256:";
-  char digits[3];
-  for (unsigned char b : http::hash_token(token)) {
-    std::snprintf(digits, sizeof digits, "%02x", b);
-    out += digits;
-  }
-  return out;
-}
 
 class AgentProcessTest : public ::testing::Test {
  protected:
@@ -59,7 +50,7 @@ class AgentProcessTest : public ::testing::Test {
     std::ofstream out(dir_ / "leeway.yaml");
     out << "server:\n  listen: 127.0.0.1:" << port_
         << "\n  store: " << (dir_ / "leeway.db").string()
-        << "\nlocations:\n  - id: edge\n    kind: agent\n    token: " << hash_text(kToken)
+        << "\nlocations:\n  - id: edge\n    kind: agent\n    token: " << token_hash_text(kToken)
         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n  locations: [edge]\n"
         << "services:\n  - id: web\n    checks:\n";
     for (int i = 0; i < checks; ++i)

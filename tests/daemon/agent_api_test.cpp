@@ -18,6 +18,7 @@
 #include "support/http_client.h"
 #include "support/peers.h"
 #include "support/process.h"
+#include "support/token_hash.h"
 
 namespace leeway::testing {
 namespace {
@@ -28,16 +29,6 @@ using ::testing::HasSubstr;
 constexpr const char* kTokenA = "token-of-seoul-kt-4b1d";
 constexpr const char* kTokenB = "token-of-busan-skb-93ce";
 
-std::string hash_text(const std::string& token) {
-  std::string out = "sha256:";
-  char digits[3];
-  for (unsigned char b : http::hash_token(token)) {
-    std::snprintf(digits, sizeof digits, "%02x", b);
-    out += digits;
-  }
-  return out;
-}
-
 HttpHeaders bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
 }
@@ -47,7 +38,7 @@ class AgentApiTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fresh_test_dir("leeway-agent-api");
     port_ = closed_port();
-    std::ofstream(dir_ / "busan.hash") << hash_text(kTokenB) << "\n";
+    std::ofstream(dir_ / "busan.hash") << token_hash_text(kTokenB) << "\n";
     write_config("");
     serve_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
@@ -65,9 +56,9 @@ class AgentApiTest : public ::testing::Test {
     std::ofstream(dir_ / "leeway.yaml")
         << "server:\n  listen: 127.0.0.1:" << port_
         << "\n  store: " << (dir_ / "leeway.db").string()
-        << "\n  api_tokens:\n    - name: ops\n      hash: " << hash_text("ops-token") << "\n"
+        << "\n  api_tokens:\n    - name: ops\n      hash: " << token_hash_text("ops-token") << "\n"
         << "locations:\n"
-        << "  - id: seoul-kt\n    isp: kt\n    token: \"" << hash_text(kTokenA) << "\"\n"
+        << "  - id: seoul-kt\n    isp: kt\n    token: \"" << token_hash_text(kTokenA) << "\"\n"
         << "  - id: busan-skb\n    isp: skb\n    token_file: busan.hash\n"
         << "defaults:\n  interval: 10s\n  timeout: 2s\n"
         << "services:\n  - id: web\n    checks:\n"
