@@ -63,6 +63,9 @@ class FdExhaustion {
 
 TEST(SelfFailure, NoFileDescriptorsLeftIsUnknownNotDown) {
   testing::HttpServer server;
+  // A server first reached while descriptors are out: curl keeps the healthy run's connection to
+  // `server` in its pool, and a run that reuses it needs no new socket (and is rightly up).
+  testing::HttpServer unvisited;
   Prober p;
   const std::string http = server.url("/ok");
   const std::string tcp = "tcp://127.0.0.1:" + std::to_string(server.port());
@@ -71,7 +74,9 @@ TEST(SelfFailure, NoFileDescriptorsLeftIsUnknownNotDown) {
   EXPECT_EQ(p.run(tcp).outcome, Outcome::kUp);
   {
     FdExhaustion exhausted;
-    for (const auto& target : {http, tcp}) {
+    const std::string fresh_http = unvisited.url("/ok");
+    const std::string fresh_tcp = "tcp://127.0.0.1:" + std::to_string(unvisited.port());
+    for (const auto& target : {fresh_http, fresh_tcp}) {
       exhausted.top_up();
       ProbeResult r = p.run(target);
       EXPECT_EQ(r.outcome, Outcome::kUnknown) << target << ": " << r.error;
