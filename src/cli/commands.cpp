@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"serve", "Run every configured check on schedule, store results, serve the API", setup_serve},
     {"status", "Show the state of every check from a running daemon", setup_status},
     {"incidents", "List incidents from a running daemon", setup_incidents},
+    {"gate", "May SERVICE ship now? go (0), hold (1) or unknown (3), with the reasons", setup_gate},
     {"incident", "Show one incident: verdict, evidence, changes before it, timeline",
      setup_incident},
     {"change", "Record a change (a deploy) with a running daemon", setup_change},

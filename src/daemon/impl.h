@@ -66,6 +66,8 @@ struct Daemon::Impl {
   void evaluate_slos_at(TimeUs due_us);
   // The SLO and gate routes (slos_api.cpp).
   std::vector<http::Route> slo_routes();
+  // The deploy gate's routes (gate.cpp).
+  std::vector<http::Route> gate_routes();
 
   // Reads and validates the config file on the calling thread, never the loop's (a 10,000-check
   // file takes up to a second to parse), then applies it on the loop and returns what that said.

@@ -63,8 +63,8 @@ slo::MinuteCounts SloState::counts(const slo::SloSpec& spec,
 Result<slo::MinuteCounts> SloState::read_minute(const slo::SloSpec& spec, TimeUs minute_us) {
   std::vector<store::MinuteRollup> all;
   for (const auto& check : spec.checks) {
-    auto rollups = store_.rollups({.check = check, .from_us = minute_us,
-                                   .to_us = minute_us + kMinuteUs});
+    auto rollups =
+        store_.rollups({.check = check, .from_us = minute_us, .to_us = minute_us + kMinuteUs});
     if (!rollups) return rollups.error();
     all.insert(all.end(), rollups->begin(), rollups->end());
   }
@@ -129,14 +129,13 @@ void SloState::evaluate(TimeUs now_us) {
     for (const auto& e : events) keep(events_, e);
   }
   for (const auto& e : events) {
-    std::cerr << fmt::format("leeway serve: SLO {}: {} alert {} at {}{}\n", e.slo,
-                             slo::to_string(e.severity), e.firing ? "fired" : "resolved",
-                             format_rfc3339(e.at_us),
-                             e.condition ? fmt::format(" (burn rate over {} in {} and {})",
-                                                       e.condition->burn_rate,
-                                                       slo::window_name(e.condition->long_us),
-                                                       slo::window_name(e.condition->short_us))
-                                         : "");
+    std::cerr << fmt::format(
+        "leeway serve: SLO {}: {} alert {} at {}{}\n", e.slo, slo::to_string(e.severity),
+        e.firing ? "fired" : "resolved", format_rfc3339(e.at_us),
+        e.condition ? fmt::format(" (burn rate over {} in {} and {})", e.condition->burn_rate,
+                                  slo::window_name(e.condition->long_us),
+                                  slo::window_name(e.condition->short_us))
+                    : "");
   }
 }
 

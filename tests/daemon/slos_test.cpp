@@ -95,7 +95,7 @@ class SlosTest : public ::testing::Test {
 };
 
 TEST_F(SlosTest, TheHistoryIsRestoredAndShownInTheApiMetricsAndCli) {
-  history("web/home", 30, 1);   // 1 bad run of 300: a third of a 1% budget of 3 runs
+  history("web/home", 30, 1);    // 1 bad run of 300: a third of a 1% budget of 3 runs
   history("api/home", 30, 300);  // every run bad: the page alert fires at start
   auto serve = start();
 
@@ -122,8 +122,9 @@ TEST_F(SlosTest, TheHistoryIsRestoredAndShownInTheApiMetricsAndCli) {
                         "\"page\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("leeway_slo_burn_rate{slo=\"api-runs\",service=\"api\",window="
                                  "\"1h\"} 1000"));
-  EXPECT_THAT(metrics,
-              HasSubstr("leeway_slo_error_budget_remaining_ratio{slo=\"web-runs\",service=\"web\"}"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("leeway_slo_error_budget_remaining_ratio{slo=\"web-runs\",service=\"web\"}"));
   EXPECT_THAT(metrics, HasSubstr("leeway_slo_slices_total{slo=\"web-runs\",service=\"web\"}"));
 
   ProcessResult list = cli({"slo", "list"});
@@ -134,6 +135,33 @@ TEST_F(SlosTest, TheHistoryIsRestoredAndShownInTheApiMetricsAndCli) {
   EXPECT_EQ(show.exit_code, 0) << show.err;
   EXPECT_THAT(show.out, HasSubstr("1 spent"));
   EXPECT_EQ(cli({"slo", "show", "nope"}).exit_code, 3);
+}
+
+TEST_F(SlosTest, TheGateHoldsADeployOnASpentBudgetAndLetsAFixGo) {
+  history("web/home", 30, 1);
+  history("api/home", 30, 300);
+  auto serve = start();
+
+  ProcessResult web = cli({"gate", "web"});
+  EXPECT_EQ(web.exit_code, 0) << web.out << web.err;
+  EXPECT_THAT(web.out, HasSubstr("go: deploy of web"));
+  ProcessResult api = cli({"gate", "api"});
+  EXPECT_EQ(api.exit_code, 1) << api.out << api.err;
+  EXPECT_THAT(api.out, HasSubstr("SLO api-runs: the error budget is spent"));
+  EXPECT_THAT(api.out, HasSubstr("its page burn-rate alert fires (the policy holds)"));
+  ProcessResult fix = cli({"gate", "api", "--kind", "fix", "--json"});
+  EXPECT_EQ(fix.exit_code, 0) << fix.out << fix.err;
+  EXPECT_EQ(json::parse(fix.out)["decision"], "go");
+
+  json decisions = get("/api/v1/services/api/gate/decisions")["decisions"];
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[0]["decision"], "hold");
+  EXPECT_EQ(decisions[1]["kind"], "fix");
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/services/nope/gate").status, 404);
+  EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/services/api/gate?kind=yolo").status, 400);
+  serve.reset();
+  // No daemon: unknown.
+  EXPECT_EQ(cli({"gate", "web"}).exit_code, 3);
 }
 
 // The subscriber itself, on a real store: a late result recomputes the minute it falls in.
