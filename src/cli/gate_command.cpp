@@ -23,8 +23,8 @@ struct GateOptions {
 };
 
 int run_gate(const GateOptions& o) {
-  auto j = get_json(o.server, "/api/v1/services/" + path_segment(o.service) + "/gate?kind=" +
-                                  o.kind);
+  auto j =
+      get_json(o.server, "/api/v1/services/" + path_segment(o.service) + "/gate?kind=" + o.kind);
   if (!j) {
     std::cerr << "leeway gate: unknown: " << j.error().message << "\n";
     return kExitUnknown;

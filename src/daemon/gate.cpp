@@ -32,27 +32,28 @@ GateDecision decide(const config::Service& service, const std::string& kind,
     }
     ++known;
     if (*ratio <= 0) {
-      d.reasons.push_back(fmt::format("SLO {}: the error budget is spent ({} remains){}",
-                                      v.spec.id, percent(*ratio),
+      d.reasons.push_back(fmt::format("SLO {}: the error budget is spent ({} remains){}", v.spec.id,
+                                      percent(*ratio),
                                       deploy ? "; only a fix or a rollback may go" : ""));
       hold = hold || deploy;
     } else if (*ratio < policy.min_budget_remaining) {
-      d.reasons.push_back(fmt::format("SLO {}: {} of the error budget remains, less than the {} "
-                                      "the policy asks for a deploy",
-                                      v.spec.id, percent(*ratio),
-                                      percent(policy.min_budget_remaining)));
+      d.reasons.push_back(
+          fmt::format("SLO {}: {} of the error budget remains, less than the {} "
+                      "the policy asks for a deploy",
+                      v.spec.id, percent(*ratio), percent(policy.min_budget_remaining)));
       hold = hold || deploy;
     } else {
-      d.reasons.push_back(fmt::format("SLO {}: {} of the error budget remains (the policy asks "
-                                      "for at least {})",
-                                      v.spec.id, percent(*ratio),
-                                      percent(policy.min_budget_remaining)));
+      d.reasons.push_back(
+          fmt::format("SLO {}: {} of the error budget remains (the policy asks "
+                      "for at least {})",
+                      v.spec.id, percent(*ratio), percent(policy.min_budget_remaining)));
     }
     for (slo::Severity severity : {slo::Severity::kPage, slo::Severity::kTicket}) {
       if (!v.status.firing[static_cast<std::size_t>(severity)]) continue;
       bool holds = deploy && severity == slo::Severity::kPage && policy.hold_on_page;
       d.reasons.push_back(fmt::format("SLO {}: its {} burn-rate alert fires{}", v.spec.id,
-                                      slo::to_string(severity), holds ? " (the policy holds)" : ""));
+                                      slo::to_string(severity),
+                                      holds ? " (the policy holds)" : ""));
       hold = hold || holds;
     }
   }
