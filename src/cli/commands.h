@@ -33,6 +33,7 @@ Runner setup_agent(CLI::App& sub);
 Runner setup_check(CLI::App& sub);
 Runner setup_config(CLI::App& sub);
 Runner setup_demo_target(CLI::App& sub);
+Runner setup_gate(CLI::App& sub);
 Runner setup_incident(CLI::App& sub);
 Runner setup_incidents(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);

@@ -4,7 +4,9 @@
 #include <curl/curl.h>
 
 #include <cstdlib>
+#include <iostream>
 
+#include "cli/commands.h"
 #include "config/config.h"
 #include "core/text.h"
 
@@ -94,6 +96,42 @@ Result<std::string> api_token(const std::string& token_file) {
   if (token.empty())
     return fail("an API token is needed: --token-file FILE or the LEEWAY_TOKEN variable");
   return token;
+}
+
+Result<nlohmann::json> get_json(const std::string& server, const std::string& path) {
+  auto body = http_get(server + path);
+  if (!body) return body.error();
+  nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(terminal_safe(server), " did not answer like a leeway daemon");
+  return j;
+}
+
+int show(const char* command, const std::string& server, const std::string& path, bool as_json,
+         const std::function<void(const nlohmann::json&)>& print) {
+  auto j = get_json(server, path);
+  if (!j) {
+    std::cerr << "leeway " << command << ": " << j.error().message << "\n";
+    return kExitUnknown;
+  }
+  try {
+    if (as_json) {
+      std::cout << j->dump(2) << "\n";
+    } else {
+      print(*j);
+    }
+    return 0;
+  } catch (const nlohmann::json::exception&) {
+    std::cerr << "leeway " << command << ": " << terminal_safe(server)
+              << " did not answer like a leeway daemon\n";
+    return kExitUnknown;
+  }
+}
+
+std::string field(const nlohmann::json& j, const char* name) {
+  const nlohmann::json& v = j.at(name);
+  if (v.is_null()) return "-";
+  return terminal_safe(v.is_string() ? v.get<std::string>() : v.dump());
 }
 
 }  // namespace leeway::cli

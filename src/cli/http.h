@@ -2,6 +2,8 @@
 // one-shot command has nothing else to do meanwhile.
 #pragma once
 
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/result.h"
@@ -21,5 +23,17 @@ std::string path_segment(const std::string& text);
 
 // The API token for a write: the first line of `token_file` when given, else $LEEWAY_TOKEN.
 Result<std::string> api_token(const std::string& token_file);
+
+// GETs `path` from the daemon at `server` and parses its JSON answer; the error says what
+// went wrong in words for the command's user.
+Result<nlohmann::json> get_json(const std::string& server, const std::string& path);
+
+// Prints the daemon's answer at `path` as JSON, or as `print` makes it; exit 0, or 3 with the
+// reason on stderr when it cannot be had.
+int show(const char* command, const std::string& server, const std::string& path, bool as_json,
+         const std::function<void(const nlohmann::json&)>& print);
+
+// A text field of the daemon's answer, escaped for the terminal; "-" when null.
+std::string field(const nlohmann::json& j, const char* name);
 
 }  // namespace leeway::cli

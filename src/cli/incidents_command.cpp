@@ -16,39 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// A text field of the daemon's answer, escaped for the terminal; "-" when null.
-std::string field(const json& j, const char* name) {
-  const json& v = j.at(name);
-  if (v.is_null()) return "-";
-  return terminal_safe(v.is_string() ? v.get<std::string>() : v.dump());
-}
-
-// Prints what `print` makes of the daemon's answer at `path`; exit 3 when it cannot be had.
-int show(const char* command, const std::string& server, const std::string& path, bool as_json,
-         void (*print)(const json&)) {
-  auto body = http_get(server + path);
-  if (!body) {
-    std::cerr << "leeway " << command << ": " << body.error().message << "\n";
-    return kExitUnknown;
-  }
-  const json j = json::parse(*body, nullptr, false);
-  try {
-    if (!j.is_discarded()) {
-      if (as_json) {
-        std::cout << j.dump(2) << "\n";
-      } else {
-        print(j);
-      }
-      return 0;
-    }
-  } catch (const json::exception&) {
-    // below
-  }
-  std::cerr << "leeway " << command << ": " << terminal_safe(server)
-            << " did not answer like a leeway daemon\n";
-  return kExitUnknown;
-}
-
 void print_list(const json& j) {
   const json& incidents = j.at("incidents");
   if (incidents.empty()) {

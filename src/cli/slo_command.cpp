@@ -1,10 +1,14 @@
 // `leeway slo rules [-c FILE]`: the Prometheus recording and alerting rules for every SLO in
-// the config, so that Prometheus can alert as leeway does.
+// the config, so that Prometheus can alert as leeway does. `leeway slo list` and `leeway slo show
+// ID`: the SLOs' budgets, burn rates and alerts from a running daemon's API.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/http.h"
 #include "config/config.h"
 #include "slo/rules.h"
 
@@ -25,6 +29,64 @@ int run_slo_rules(const std::string& path) {
   return 0;
 }
 
+using nlohmann::json;
+
+// A fraction as a percentage, "-" when unknown.
+std::string percent(const json& v) {
+  if (!v.is_number()) return "-";
+  return fmt::format("{:.2f}%", v.get<double>() * 100);
+}
+
+// The alerts firing, "none" when none is.
+std::string firing(const json& slo) {
+  std::string out;
+  for (const json& a : slo.at("alerts"))
+    if (a.at("firing").get<bool>()) out += (out.empty() ? "" : ",") + field(a, "severity");
+  return out.empty() ? "none" : out;
+}
+
+// A number as people read it: "3", "0.5".
+std::string number(const json& v) {
+  return v.is_number() ? fmt::format("{:g}", v.get<double>()) : "-";
+}
+
+void print_list(const json& j) {
+  const json& slos = j.at("slos");
+  if (slos.empty()) {
+    std::cout << "no SLOs in the daemon's config\n";
+    return;
+  }
+  std::cout << fmt::format("{:<24} {:<16} {:<9} {:<10} {:<12} {}\n", "ID", "SERVICE", "OBJECTIVE",
+                           "REMAINING", "FIRING", "WINDOW");
+  for (const json& s : slos)
+    std::cout << fmt::format("{:<24} {:<16} {:<9} {:<10} {:<12} {}\n", field(s, "id"),
+                             field(s, "service"), field(s, "objective") + "%",
+                             percent(s.at("budget").at("remaining_ratio")), firing(s),
+                             field(s, "window"));
+}
+
+void print_one(const json& s) {
+  const json& b = s.at("budget");
+  std::cout << fmt::format(
+      "SLO {} of {}: {} {}% over {} ({})\nevaluated at {}\n"
+      "budget: {} {} in total, {} spent, {} remaining ({})\n"
+      "minutes: {} in the window so far, {} without data (left out)\n"
+      "budget runs out: {}\nburn rates:",
+      field(s, "id"), field(s, "service"), field(s, "sli"), field(s, "objective"),
+      field(s, "window"), field(s, "method"), field(s, "evaluated_at"), number(b.at("total")),
+      field(s, "unit"), number(b.at("spent")), number(b.at("remaining")),
+      percent(b.at("remaining_ratio")), b.at("minutes").dump(), b.at("minutes_without_data").dump(),
+      s.at("exhausted_at").is_null() ? "not at the current rate" : field(s, "exhausted_at"));
+  for (const json& r : s.at("burn_rates"))
+    std::cout << fmt::format(
+        " {}={}", field(r, "window"),
+        r.at("rate").is_null() ? "unknown" : fmt::format("{:.3g}", r.at("rate").get<double>()));
+  std::cout << "\nalerts firing: " << firing(s) << "\n";
+  for (const json& e : s.at("alert_events"))
+    std::cout << fmt::format("  {} {} {}\n", field(e, "at"), field(e, "severity"),
+                             field(e, "state"));
+}
+
 }  // namespace
 
 Runner setup_slo(CLI::App& sub) {
@@ -37,8 +99,22 @@ Runner setup_slo(CLI::App& sub) {
       "The rules read the counters of leeway's /metrics and fire the alerts leeway's engine\n"
       "fires, at the same evaluations (see the file's header for where they differ).\n"
       "Exit codes: 0 printed; 2 the config has errors (printed to stderr); 3 bad usage.");
-  return [rules, path]() -> int {
+  auto server = std::make_shared<std::string>("http://127.0.0.1:8080");
+  auto as_json = std::make_shared<bool>(false);
+  auto* list = sub.add_subcommand("list", "List the SLOs of a running daemon with their budgets");
+  auto* show_one = sub.add_subcommand(
+      "show", "Show one SLO: budget, minutes without data, burn rates, alerts, exhaustion time");
+  auto id = std::make_shared<std::string>();
+  show_one->add_option("id", *id, "the SLO's id, as `leeway slo list` lists it")->required();
+  for (auto* c : {list, show_one}) {
+    c->add_option("--server", *server, "the daemon's base URL")->capture_default_str();
+    c->add_flag("--json", *as_json, "print the daemon's JSON answer");
+  }
+  return [rules, path, list, show_one, server, as_json, id]() -> int {
     if (rules->parsed()) return run_slo_rules(*path);
+    if (list->parsed()) return show("slo list", *server, "/api/v1/slos", *as_json, print_list);
+    if (show_one->parsed())
+      return show("slo show", *server, "/api/v1/slos/" + path_segment(*id), *as_json, print_one);
     return kExitUnknown;
   };
 }

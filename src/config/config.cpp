@@ -765,6 +765,7 @@ class Loader {
           build_slo(service, Entry{slos->key, slo, slos->file});
         }
       }
+      build_gate(service, nested(fields, "gate", "services.gate"));
       config.services.push_back(std::move(service));
     }
   }
@@ -954,6 +955,26 @@ class Loader {
       service->checks.push_back(std::move(check));
     else
       config.references.push_back(std::move(check));
+  }
+
+  // A service's gate policy; its keys' values were checked against the schema.
+  void build_gate(Service& service, const Fields& fields) {
+    constexpr std::string_view kSection = "services.gate";
+    GatePolicy& gate = service.gate;
+    gate.hold_on_page = text(fields, kSection, "hold_on_page") == "true";
+    gate.hold_while_incident = text(fields, kSection, "hold_while_incident") == "true";
+    const std::string share = text(fields, kSection, "min_budget_remaining");
+    DownWhen parsed;
+    if (parse_down_when(share, parsed) && !parsed.is_count) {
+      gate.min_budget_remaining = parsed.fraction;
+    } else if (share == "0" || share == "0%") {
+      gate.min_budget_remaining = 0;
+    } else {
+      error(where(*find(fields, "min_budget_remaining")),
+            fmt::format("min_budget_remaining: expected a share of the budget like 10% or 0.1 "
+                        "(0 to below 100%), got {}",
+                        in_quotes(share)));
+    }
   }
 
   // ---- SLOs (slos: under a service; the vocabulary is src/slo/spec.h).

@@ -39,6 +39,14 @@ struct Check {
 };
 
 // Something people depend on, watched by its checks.
+// The deploy gate's policy for a service (`gate:`): what holds a deploy. When the budget is
+// spent, only fixes and rollbacks go.
+struct GatePolicy {
+  double min_budget_remaining = 0.10;  // hold a deploy below this share of the budget left
+  bool hold_on_page = true;            // hold a deploy while a page alert fires
+  bool hold_while_incident = true;     // hold a deploy while an incident is open
+};
+
 struct Service {
   std::string id;
   std::string name;   // for people; the id when not given
@@ -46,6 +54,7 @@ struct Service {
   int tier = 2;       // 1 is the most critical
   std::vector<Check> checks;
   std::vector<slo::SloSpec> slos;  // checks hold check ids; alerts are never empty
+  GatePolicy gate;
 };
 
 // A token that may write through the API: who holds it and the SHA-256 of the token (the token

@@ -111,6 +111,16 @@ constexpr SchemaKey kSchema[] = {
     {"incidents", "reopen_within", V::kDuration, "5m", "", false,
      "failing again this soon after resolving reopens the incident (flapping) instead of "
      "opening a new one"},
+    // The deploy gate's policy for a service (`leeway gate`).
+    {"services", "gate", V::kMap, "", "", false,
+     "what holds a deploy of the service (`leeway gate`); when the budget is spent only "
+     "fixes and rollbacks go"},
+    {"services.gate", "min_budget_remaining", V::kString, "10%", "", false,
+     "hold a deploy when less than this share of an SLO's error budget remains, e.g. 10%"},
+    {"services.gate", "hold_on_page", V::kChoice, "true", "true,false", false,
+     "hold a deploy while a page burn-rate alert of the service's SLOs fires"},
+    {"services.gate", "hold_while_incident", V::kChoice, "true", "true,false", false,
+     "hold a deploy while an incident of the service is open"},
     // SLOs of a service: error budgets and burn-rate alerts (src/slo/spec.h).
     {"services", "slos", V::kMapList, "", "", false,
      "service level objectives: error budgets and burn-rate alerts"},

@@ -235,6 +235,8 @@ std::vector<http::Route> Daemon::Impl::routes() {
        http::Access::kWrite},
   };
   for (auto& route : incident_routes()) all.push_back(std::move(route));
+  for (auto& route : slo_routes()) all.push_back(std::move(route));
+  for (auto& route : gate_routes()) all.push_back(std::move(route));
   return all;
 }
 

@@ -155,6 +155,7 @@ void Daemon::Impl::wait_for_signals() {
     }
     std::cerr << "leeway serve: stopping; writing pending results\n";
     driver.stop();
+    if (slo_timer) slo_timer->cancel();
     server->stop();
     io.stop();
   });
@@ -199,6 +200,10 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
     return nullptr;
   }
   if (Status s = impl->subscribe_incidents(); !s) {
+    failure.errors.push_back(s.error().message);
+    return nullptr;
+  }
+  if (Status s = impl->subscribe_slos(); !s) {
     failure.errors.push_back(s.error().message);
     return nullptr;
   }

@@ -16,6 +16,7 @@
 #include "daemon/availability.h"
 #include "daemon/current_state.h"
 #include "daemon/daemon.h"
+#include "daemon/slos.h"
 #include "http/server.h"
 #include "incident/tracker.h"
 #include "ingest/ingest.h"
@@ -60,6 +61,15 @@ struct Daemon::Impl {
   // The tracker now; thread-safe.
   std::shared_ptr<incident::Tracker> current_tracker() const;
 
+  // SLOs (slos.cpp): restores them from the store, subscribes them to the results stream and
+  // arms their evaluation every 10 s of the clock.
+  Status subscribe_slos();
+  void evaluate_slos_at(TimeUs due_us);
+  // The SLO and gate routes (slos_api.cpp).
+  std::vector<http::Route> slo_routes();
+  // The deploy gate's routes (gate.cpp).
+  std::vector<http::Route> gate_routes();
+
   // Reads and validates the config file on the calling thread, never the loop's (a 10,000-check
   // file takes up to a second to parse), then applies it on the loop and returns what that said.
   // REQUIRES: not called on the loop's thread.
@@ -99,6 +109,8 @@ struct Daemon::Impl {
   mutable std::mutex tracker_mutex;
   std::shared_ptr<incident::Tracker> tracker;            // under tracker_mutex
   std::shared_ptr<const config::Config> tracker_config;  // a reload's, under tracker_mutex
+  std::unique_ptr<SloState> slos;    // set by subscribe_slos(); its SLOs are the start config's
+  std::unique_ptr<Timer> slo_timer;  // evaluates the SLOs every 10 s
   ingest::Ingest ingest;
   AvailabilityCache availability;
   probe::ProbeEngine engine;

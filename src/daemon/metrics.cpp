@@ -35,6 +35,7 @@ struct MetricsSnapshot {
   std::uint64_t http_refused = 0, http_accept_errors = 0;
   incident::TrackerStatus incidents;
   std::string locations;  // the leeway_location_* families, rendered by the agent API
+  std::vector<SloView> slos;
 };
 
 // What the detector says: incidents open and their verdicts, services and locations up.
@@ -205,6 +206,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
       m.store_healthy ? 1 : 0, m.offloaded);
   out += render_subscribers(m.subscribers);
   out += render_incidents(m.incidents);
+  out += render_slo_metrics(m.slos);
   out += fmt::format(
       "# HELP leeway_http_connections HTTP connections open.\n"
       "# TYPE leeway_http_connections gauge\nleeway_http_connections {}\n"
@@ -242,6 +244,7 @@ http::Work Daemon::Impl::metrics_text() {
   m.http_accept_errors = server->accept_errors_total();
   m.incidents = current_tracker()->status();
   m.locations = agents.metrics_text();
+  m.slos = slos->views();
   m.series.reserve(state.series().size());
   for (const auto& [key, s] : state.series()) m.series.push_back(s);
   return [m = std::move(m)] {

@@ -192,6 +192,26 @@ TEST(ConfigLoader, ServiceNameDefaultsToItsId) {
   EXPECT_EQ(loaded(result).services.at(0).name, "api");
 }
 
+TEST(ConfigLoader, GatePolicyUnderAService) {
+  const GatePolicy defaults = loaded(load("services: [{id: api}]")).services.at(0).gate;
+  EXPECT_DOUBLE_EQ(defaults.min_budget_remaining, 0.10);
+  EXPECT_TRUE(defaults.hold_on_page);
+  EXPECT_TRUE(defaults.hold_while_incident);
+  const GatePolicy set =
+      loaded(load("services: [{id: api, gate: {min_budget_remaining: 25%, hold_on_page: false, "
+                  "hold_while_incident: false}}]"))
+          .services.at(0)
+          .gate;
+  EXPECT_DOUBLE_EQ(set.min_budget_remaining, 0.25);
+  EXPECT_FALSE(set.hold_on_page);
+  EXPECT_FALSE(set.hold_while_incident);
+  LoadResult bad = load("services: [{id: api, gate: {min_budget_remaining: lots}}]");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(bad.errors[0].message.find("min_budget_remaining: expected a share of the budget"),
+            std::string::npos)
+      << bad.errors[0].message;
+}
+
 TEST(ConfigLoader, RepeatableOptionsTakeAScalarOrAList) {
   LoadResult result = load(R"(
 services:
