@@ -107,8 +107,8 @@ struct Run : std::enable_shared_from_this<Run> {
     stream.lowest_layer().close(ignored);
   }
 
-  void start(Resolver& resolver) {
-    deadline.expires_after(std::chrono::microseconds(spec.timeout_us));
+  void start(Resolver& resolver, SteadyClock::time_point started) {
+    deadline.expires_at(started + std::chrono::microseconds(spec.timeout_us));
     deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
       if (self->finished) return self->close();
@@ -191,6 +191,8 @@ class TlsProber final : public Prober {
   explicit TlsProber(ProbeContext& ctx) : ctx_(ctx) {}
 
   void start(const CheckSpec& spec, ProbeCallback done) override {
+    // The timeout counts from here: reading a CA bundle the first time is part of the run.
+    const SteadyClock::time_point started = SteadyClock::now();
     auto context = context_for(spec.tls.ca_file);
     if (!context) {
       ProbeResult result;
@@ -200,7 +202,7 @@ class TlsProber final : public Prober {
       asio::post(ctx_.io, [done = std::move(done), result]() mutable { done(std::move(result)); });
       return;
     }
-    std::make_shared<Run>(ctx_.io, **context, spec, std::move(done))->start(ctx_.resolver);
+    std::make_shared<Run>(ctx_.io, **context, spec, std::move(done))->start(ctx_.resolver, started);
   }
 
  private:
