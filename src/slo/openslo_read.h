@@ -62,6 +62,23 @@ std::optional<Shorthand> parse_shorthand(std::string_view text);
 // text or more than 9 decimals.
 std::optional<Ratio> parse_fraction(std::string_view text);
 
+// Whether `text` is a leeway id: letters, digits, '-', '_' or '.'.
+bool is_id(std::string_view text);
+
+// What an SLO's SLI reads: the leeway SLI and the checks ("SERVICE/NAME", of one service).
+struct Binding {
+  Sli sli = Sli::kAvailabilityRuns;
+  std::vector<std::string> checks;
+  bool foreign = false;  // bound by --check: a threshold's unit is leeway's, not the source's
+};
+
+// The SLI of an SLO's `spec` (inline `indicator` or `indicatorRef`), bound to leeway checks by
+// its leeway metric sources or, when they are all foreign, by `check` (--check: NAME of
+// `service`, or SERVICE/NAME); nullopt after an error.
+std::optional<Binding> read_indicator(const Field& spec, const std::string& service,
+                                      const Documents& documents, const std::string& check,
+                                      Messages& messages);
+
 // The short window leeway pairs with `long_us` in its default conditions (1h/5m, 6h/30m, 1d/2h,
 // 3d/6h), or 0: an export names any other in kShortWindowAnnotation.
 DurationUs paired_short_window(DurationUs long_us);
