@@ -19,14 +19,15 @@ std::string slo_text(const SloSpec& s) {
     out += fmt::format("        window: {}\n", window_name(s.window.rolling_us));
   out += fmt::format("        method: {}\n", to_string(s.method));
   if (s.method == Method::kTimeslices && s.sli != Sli::kAvailabilityMinutes)
-    out += fmt::format("        slice_target: {}\n",
-                       s.slice_target.billionths == 1'000'000'000 ? "100"
-                                                                  : s.slice_target.percent_text());
+    out += fmt::format("        slice_target: {}\n", s.slice_target.billionths == 1'000'000'000
+                                                         ? "100"
+                                                         : s.slice_target.percent_text());
   // Every latency bound is whole milliseconds (5ms ... 10s).
   if (s.sli == Sli::kLatency)
     out += fmt::format("        threshold: {}ms\n", s.threshold_us / kMillisecondUs);
   std::string names;
-  for (const auto& id : s.checks) names += (names.empty() ? "" : ", ") + id.substr(id.find('/') + 1);
+  for (const auto& id : s.checks)
+    names += (names.empty() ? "" : ", ") + id.substr(id.find('/') + 1);
   out += fmt::format("        checks: [{}]\n", names);
   if (s.alerts == default_burn_conditions()) return out;
   out += "        alerts:\n";

@@ -24,7 +24,8 @@ std::optional<DurationUs> fixed_window(const YAML::Node& at, std::string_view ke
   auto shorthand = parse_shorthand(text);
   auto us = shorthand ? shorthand->fixed_us() : std::nullopt;
   if (!us || *us <= 0) {
-    messages.error(at, fmt::format("{}: expected a duration like 1h or 30m, got \"{}\"", key, text));
+    messages.error(at,
+                   fmt::format("{}: expected a duration like 1h or 30m, got \"{}\"", key, text));
     return std::nullopt;
   }
   return us;
@@ -48,8 +49,9 @@ std::optional<BurnCondition> read_condition(const YAML::Node& document, Messages
   if (auto s = severity_from_string(lower(severity.text())))
     out.severity = *s;
   else
-    wrong(severity ? severity.key : spec.key,
-          fmt::format("severity: leeway raises page or ticket alerts, got \"{}\"", severity.text()));
+    wrong(
+        severity ? severity.key : spec.key,
+        fmt::format("severity: leeway raises page or ticket alerts, got \"{}\"", severity.text()));
   const YAML::Node& c = condition.value;
   Field kind = field(c, "kind"), op = field(c, "op"), threshold = field(c, "threshold");
   Field lookback = field(c, "lookbackWindow"), after = field(c, "alertAfter");
@@ -99,11 +101,11 @@ std::optional<BurnCondition> read_condition(const YAML::Node& document, Messages
   }
   auto after_us = after ? parse_shorthand(after.text()) : std::nullopt;
   if (after && (!after_us || after_us->fixed_us().value_or(1) != 0))
-    messages.warning(after.key,
-                     fmt::format("alertAfter {} is not kept: leeway fires as soon as the burn rate "
-                                 "is over {} in both {} and {}",
-                                 after.text(), rate, window_name(out.long_us),
-                                 window_name(out.short_us)));
+    messages.warning(
+        after.key,
+        fmt::format("alertAfter {} is not kept: leeway fires as soon as the burn rate "
+                    "is over {} in both {} and {}",
+                    after.text(), rate, window_name(out.long_us), window_name(out.short_us)));
   return out;
 }
 
@@ -138,7 +140,8 @@ std::optional<std::vector<BurnCondition>> read_policy(const YAML::Node& policy,
     std::string name = reference(c, "conditionRef");
     auto it = alerts.conditions.find(name);
     if (it == alerts.conditions.end())
-      messages.error(c, fmt::format("conditions: no AlertCondition named \"{}\" in the file", name));
+      messages.error(c,
+                     fmt::format("conditions: no AlertCondition named \"{}\" in the file", name));
     else if (it->second)
       out.push_back(*it->second);
     else
@@ -182,8 +185,10 @@ std::optional<std::vector<BurnCondition>> read_alert_policies(const Field& polic
       messages.error(item, fmt::format("alertPolicies: no AlertPolicy named \"{}\" in the file",
                                        reference(item, "alertPolicyRef")));
     }
-    if (!conditions) ok = false;
-    else out.insert(out.end(), conditions->begin(), conditions->end());
+    if (!conditions)
+      ok = false;
+    else
+      out.insert(out.end(), conditions->begin(), conditions->end());
   }
   if (!ok) return std::nullopt;
   return out;

@@ -35,8 +35,8 @@ std::string_view method_name(Method method) {
 
 // The metric source of every part of the SLI: leeway's, naming the checks.
 std::string metric_source(const SloSpec& s, int indent) {
-  std::string checks =
-      s.checks.size() == 1 ? fmt::format("check: {}", s.checks.front())
+  std::string checks = s.checks.size() == 1
+                           ? fmt::format("check: {}", s.checks.front())
                            : fmt::format("checks: [{}]", fmt::join(s.checks, ", "));
   std::string pad(indent, ' ');
   return fmt::format("{0}metricSource:\n{0}  type: {1}\n{0}  spec: {{{2}, sli: {3}}}\n", pad,
@@ -44,7 +44,8 @@ std::string metric_source(const SloSpec& s, int indent) {
 }
 
 std::string indicator(const SloSpec& s) {
-  std::string out = fmt::format("  indicator:\n    metadata:\n      name: {}-sli\n    spec:\n", s.id);
+  std::string out =
+      fmt::format("  indicator:\n    metadata:\n      name: {}-sli\n    spec:\n", s.id);
   if (s.sli == Sli::kLatency) return out + "      thresholdMetric:\n" + metric_source(s, 8);
   out += "      ratioMetric:\n        counter: true\n";
   for (const char* part : {"good", "total"})
@@ -71,9 +72,8 @@ std::string objective(const SloSpec& s) {
   }
   out += fmt::format("      target: {}\n", fraction_text(s.objective));
   if (s.method == Method::kTimeslices)
-    out += fmt::format("      timeSliceTarget: {}\n", s.sli == Sli::kAvailabilityMinutes
-                                                          ? "1"
-                                                          : fraction_text(s.slice_target));
+    out += fmt::format("      timeSliceTarget: {}\n",
+                       s.sli == Sli::kAvailabilityMinutes ? "1" : fraction_text(s.slice_target));
   if (s.method != Method::kOccurrences) out += "      timeSliceWindow: 1m\n";
   return out;
 }
@@ -109,9 +109,10 @@ std::string export_openslo(const std::vector<SloSpec>& slos) {
     if (std::find(services.begin(), services.end(), s.service) == services.end())
       services.push_back(s.service);
   for (const auto& service : services)
-    out += fmt::format("---\napiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: {}\n"
-                       "spec:\n  description: the leeway service {}\n",
-                       service, service);
+    out += fmt::format(
+        "---\napiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: {}\n"
+        "spec:\n  description: the leeway service {}\n",
+        service, service);
   for (const auto& s : slos) {
     out += fmt::format(
         "---\napiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: {}\nspec:\n  service: {}\n",

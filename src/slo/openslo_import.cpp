@@ -79,9 +79,9 @@ class SloReader {
     Field calendar = field(w, "calendar");
     auto shorthand = openslo::parse_shorthand(duration.text());
     if (!shorthand) {
-      error(duration ? duration.key : w,
-            fmt::format("duration: expected a duration like 30d or 1M, got \"{}\"",
-                        duration.text()));
+      error(
+          duration ? duration.key : w,
+          fmt::format("duration: expected a duration like 30d or 1M, got \"{}\"", duration.text()));
       return std::nullopt;
     }
     if (shorthand->unit == 'm' && shorthand->count == 1)
@@ -109,8 +109,8 @@ class SloReader {
     Field zone = field(calendar.value, "timeZone");
     std::string zone_name = zone ? zone.text() : "UTC";
     if (!known_time_zone(zone_name)) {
-      error(zone.key, fmt::format("timeZone: unknown time zone \"{}\"; expected an IANA name",
-                                  zone_name));
+      error(zone.key,
+            fmt::format("timeZone: unknown time zone \"{}\"; expected an IANA name", zone_name));
       return std::nullopt;
     }
     read_start(field(calendar.value, "startTime"));
@@ -174,8 +174,10 @@ class SloReader {
     std::string slug;
     for (char c : name) {
       bool keep = std::isalnum(static_cast<unsigned char>(c));
-      if (keep) slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      else if (!slug.empty() && slug.back() != '-') slug += '-';
+      if (keep)
+        slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      else if (!slug.empty() && slug.back() != '-')
+        slug += '-';
     }
     while (!slug.empty() && slug.back() == '-') slug.pop_back();
     return slug.empty() ? std::to_string(index) : slug;
@@ -248,8 +250,9 @@ class SloReader {
     bool sliced = s.method == Method::kTimeslices;
     if (!target) {
       if (sliced && s.sli != Sli::kAvailabilityMinutes)
-        error(o, "timeSliceTarget: required for Timeslices: the share of good runs that makes a "
-                 "minute good, like 0.95");
+        error(o,
+              "timeSliceTarget: required for Timeslices: the share of good runs that makes a "
+              "minute good, like 0.95");
       return;
     }
     auto fraction = openslo::parse_fraction(target.text());
@@ -257,8 +260,9 @@ class SloReader {
       error(target.key, "timeSliceTarget: applies to budgetingMethod Timeslices only");
     } else if (s.sli == Sli::kAvailabilityMinutes) {
       if (!fraction || fraction->billionths != 1'000'000'000)
-        error(target.key, "timeSliceTarget: an availability_minutes minute is good or bad as a "
-                          "whole: expected 1");
+        error(target.key,
+              "timeSliceTarget: an availability_minutes minute is good or bad as a "
+              "whole: expected 1");
     } else if (!fraction || fraction->billionths <= 0) {
       error(target.key, fmt::format("timeSliceTarget: expected a fraction above 0 and at most 1, "
                                     "got \"{}\"",

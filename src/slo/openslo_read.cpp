@@ -74,7 +74,7 @@ Field field(const YAML::Node& map, std::string_view name) {
   for (const auto& entry : map)
     if (entry.first.IsScalar() && entry.first.Scalar() == name) {
       // A key without a value ("spec:") is a null node with no position: keep the key's.
-      return Field{entry.first, entry.second};
+      return Field{entry.first, entry.second, true};
     }
   return {};
 }
@@ -160,8 +160,7 @@ std::optional<Shorthand> parse_shorthand(std::string_view text) {
   if (std::string_view("mhdwMQY").find(s.unit) == std::string_view::npos) return std::nullopt;
   auto digits = text.substr(0, text.size() - 1);
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), s.count);
-  if (ec != std::errc() || end != digits.data() + digits.size() || s.count < 0)
-    return std::nullopt;
+  if (ec != std::errc() || end != digits.data() + digits.size() || s.count < 0) return std::nullopt;
   return s;
 }
 

@@ -29,7 +29,8 @@ struct Messages {
 struct Field {
   YAML::Node key;
   YAML::Node value;
-  explicit operator bool() const { return value.IsDefined(); }
+  bool found = false;  // a default YAML::Node is a defined null: it cannot say "absent"
+  explicit operator bool() const { return found; }
   // The value's text, "" when it is not a scalar.
   std::string text() const;
 };

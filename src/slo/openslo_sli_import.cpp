@@ -28,7 +28,6 @@ std::string qualify(const std::string& check, const std::string& service) {
   return id;
 }
 
-
 class SliReader {
  public:
   SliReader(const Documents& documents, Messages& messages, const std::string& check)
@@ -51,8 +50,9 @@ class SliReader {
     if (objectives.value.IsSequence())
       for (const auto& o : objectives.value)
         if (field(o, "indicator") || field(o, "indicatorRef")) {
-          error(o, "objectives: a composite SLO (an indicator per objective) has no leeway "
-                   "equivalent: import each part as its own SLO");
+          error(o,
+                "objectives: a composite SLO (an indicator per objective) has no leeway "
+                "equivalent: import each part as its own SLO");
           return std::nullopt;
         }
     error(spec ? spec.key : YAML::Node(), "spec: an SLO needs an indicator or an indicatorRef");
@@ -102,8 +102,8 @@ class SliReader {
     // Every source is foreign, and --check binds them.
     std::string id = qualify(check_, service);
     if (id.empty()) {
-      error(sources.front().key, fmt::format("--check: expected NAME or SERVICE/NAME, got \"{}\"",
-                                             check_));
+      error(sources.front().key,
+            fmt::format("--check: expected NAME or SERVICE/NAME, got \"{}\"", check_));
       return std::nullopt;
     }
     return Binding{natural, {id}, true};
@@ -141,8 +141,9 @@ class SliReader {
     if (Field many = field(spec.value, "checks"); many.value.IsSequence())
       for (const auto& n : many.value) names.push_back(n);
     if (names.empty()) {
-      error(spec ? spec.key : source.key, "spec: a leeway metric source names its check: "
-                                          "{check: SERVICE/NAME} or {checks: [...]}");
+      error(spec ? spec.key : source.key,
+            "spec: a leeway metric source names its check: "
+            "{check: SERVICE/NAME} or {checks: [...]}");
       return std::nullopt;
     }
     for (const auto& n : names) {

@@ -62,7 +62,8 @@ TEST(SloExport, ImportsBackToTheSameConfig) {
 TEST(SloExport, AConfigWithErrorsExits2) {
   auto dir = fresh_test_dir("slo-openslo");
   std::ofstream(dir / "bad.yaml") << "services: 3\n";
-  ProcessResult r = run_process({LEEWAY_BINARY, "slo", "export", "-c", (dir / "bad.yaml").string()});
+  ProcessResult r =
+      run_process({LEEWAY_BINARY, "slo", "export", "-c", (dir / "bad.yaml").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, HasSubstr("bad.yaml:1:"));

@@ -63,7 +63,7 @@ TEST(OpenSloImport, AForeignMetricSourceWithoutACheckIsAnErrorAtItsLine) {
                           "the SLI to a leeway check with --check ID, or write metricSource: "
                           "{type: leeway, spec: {check: ID}}"));
   auto multi = import_fixture("oslo-multi.yaml");
-  EXPECT_THAT(multi.errors, ElementsAre(HasSubstr("oslo-multi.yaml:28: metricSource: type "
+  EXPECT_THAT(multi.errors, ElementsAre(HasSubstr("oslo-multi.yaml:29: metricSource: type "
                                                   "CloudWatch is not leeway's")));
 }
 
@@ -119,7 +119,8 @@ spec:
   objectives: [{target: 0.99}]
 )",
                           "up.yaml");
-  EXPECT_THAT(r.warnings, ElementsAre(HasSubstr("up.yaml:12: warning: duration: 1m is one minute")));
+  EXPECT_THAT(r.warnings,
+              ElementsAre(HasSubstr("up.yaml:12: warning: duration: 1m is one minute")));
   EXPECT_THAT(r.errors, ElementsAre("up.yaml:12: duration: a rolling window in leeway is whole "
                                     "minutes from 1h to 400d, like 28d; got 1m"));
 }
@@ -132,7 +133,7 @@ TEST(OpenSloImport, CalendarWindowsOtherThanAMonthAreErrors) {
   EXPECT_THAT(rolling_month.errors,
               ElementsAre("oslo-slo-no-indicatorref-rolling-alerts.yaml:29: duration: a rolling "
                           "window in leeway is whole minutes from 1h to 400d, like 28d; got 1M",
-                          "oslo-slo-no-indicatorref-rolling-alerts.yaml:35: alertPolicies: no "
+                          "oslo-slo-no-indicatorref-rolling-alerts.yaml:36: alertPolicies: no "
                           "AlertPolicy named \"FooAlertPolicy\" in the file"));
 }
 
@@ -175,9 +176,9 @@ TEST(OpenSloImport, ReferencedSliAndAlertPoliciesOfLeewayChecks) {
   EXPECT_EQ(s.objective, percent("99.9"));
   EXPECT_EQ(s.window, (Window{28 * kDayUs, ""}));
   EXPECT_THAT(s.checks, ElementsAre("shop/home", "shop/api"));
-  EXPECT_THAT(s.alerts, ElementsAre(BurnCondition{Severity::kPage, 14.4, kHourUs, 5 * kMinuteUs},
-                                    BurnCondition{Severity::kTicket, 2, 18 * kHourUs,
-                                                  90 * kMinuteUs}));
+  EXPECT_THAT(s.alerts,
+              ElementsAre(BurnCondition{Severity::kPage, 14.4, kHourUs, 5 * kMinuteUs},
+                          BurnCondition{Severity::kTicket, 2, 18 * kHourUs, 90 * kMinuteUs}));
 }
 
 TEST(OpenSloImport, CheckNamesAServiceOrTheSlosOwn) {
