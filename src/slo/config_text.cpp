@@ -42,8 +42,9 @@ std::string slo_text(const SloSpec& s) {
 
 std::string slos_config_yaml(const std::vector<SloSpec>& slos, std::string_view source) {
   std::string out = fmt::format(
-      "# The SLOs of {} as leeway config: merge each service's slos into the service of that\n"
-      "# id in your config, which defines the checks they read.\nservices:\n",
+      "# leeway config of the SLOs in {} (leeway slo import).\n"
+      "# Merge each service's slos into the service of that id in your config, which defines\n"
+      "# the checks they read.\nservices:\n",
       source);
   std::vector<std::string> services;
   for (const auto& s : slos)
