@@ -74,6 +74,10 @@ class SliReader {
       error(spec ? spec.key : at, "spec: an SLI needs a thresholdMetric or a ratioMetric");
       return std::nullopt;
     }
+    if (sources.empty()) {
+      error(ratio.key, "ratioMetric: expected good (or bad) and total, each with a metricSource");
+      return std::nullopt;
+    }
     Sli natural = threshold ? Sli::kLatency : Sli::kAvailabilityRuns;
     std::optional<Binding> found;
     for (const Field& source : sources) {
