@@ -1,9 +1,10 @@
 // OpenSLO v1 SLOs read as leeway SLOs: the time window, the budgeting method and one SloSpec
 // per objective, with the SLI of openslo_sli_import.cpp and the alerts of
 // openslo_alert_import.cpp.
-#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -287,10 +288,10 @@ OpenSloImport import_openslo(std::string_view text, const std::string& file,
   OpenSloImport out;
   openslo::Alerts alerts = openslo::read_alerts(documents, messages);
   SloReader reader(documents, alerts, messages, check);
-  std::map<std::string, YAML::Node> ids;
+  std::set<std::string> ids;
   for (const auto& document : documents.slos)
     for (auto& spec : reader.read(document)) {
-      if (auto [it, added] = ids.emplace(spec.id, document); !added) {
+      if (!ids.insert(spec.id).second) {
         messages.error(document, fmt::format("metadata.name: a second SLO with id {}", spec.id));
         continue;
       }
