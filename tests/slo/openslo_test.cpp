@@ -157,6 +157,47 @@ TEST(OpenSloImport, ABurnRateConditionWithoutOpIsAnErrorAtItsLine) {
                                     "each long window with a short one")));
 }
 
+TEST(OpenSloImport, AlertAfterIsNotKeptAndSaysSo) {
+  auto r = import_openslo(R"(apiVersion: openslo/v1
+kind: SLO
+metadata: {name: up}
+spec:
+  service: shop
+  indicatorRef: runs
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.999}]
+  alertPolicies: [fast]
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: runs}
+spec:
+  ratioMetric:
+    good: {metricSource: {type: leeway, spec: {check: home}}}
+    total: {metricSource: {type: leeway, spec: {check: home}}}
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: {name: fast}
+spec:
+  alertWhenNoData: false
+  conditions:
+    - kind: AlertCondition
+      metadata: {name: fast}
+      spec:
+        severity: page
+        condition: {kind: burnrate, op: gt, threshold: 6, lookbackWindow: 6h, alertAfter: 5m}
+)",
+                          "after.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  EXPECT_THAT(r.slos.at(0).alerts,
+              ElementsAre(BurnCondition{Severity::kPage, 6, 6 * kHourUs, 30 * kMinuteUs}));
+  EXPECT_THAT(r.warnings,
+              ElementsAre("after.yaml:30: warning: alertAfter 5m is not kept: leeway fires as "
+                          "soon as the burn rate is over 6 in both 6h and 30m"));
+}
+
 TEST(OpenSloImport, AForeignThresholdThatIsNotALatencyBoundIsAnError) {
   auto r = import_fixture("oslo-multi.yaml", "home");
   EXPECT_THAT(r.errors, ElementsAre(HasSubstr("oslo-multi.yaml:17: op: a latency objective "
