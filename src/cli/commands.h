@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -39,6 +40,10 @@ Runner setup_incidents(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
 Runner setup_slo(CLI::App& sub);
 Runner setup_status(CLI::App& sub);
+
+// `leeway slo import` and `leeway slo export` (openslo_command.cpp), exit codes as `slo rules`.
+int run_slo_import(const std::string& path, const std::string& check);
+int run_slo_export(const std::string& config_path);
 
 // Parses argv, runs the chosen subcommand and returns the process exit code.
 int main(int argc, char** argv);

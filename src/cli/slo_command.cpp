@@ -1,5 +1,6 @@
 // `leeway slo rules [-c FILE]`: the Prometheus recording and alerting rules for every SLO in
-// the config, so that Prometheus can alert as leeway does. `leeway slo list` and `leeway slo show
+// the config, so that Prometheus can alert as leeway does. `leeway slo import|export`: OpenSLO
+// (openslo_command.cpp). `leeway slo list` and `leeway slo show
 // ID`: the SLOs' budgets, burn rates and alerts from a running daemon's API.
 #include <fmt/format.h>
 
@@ -99,6 +100,20 @@ Runner setup_slo(CLI::App& sub) {
       "The rules read the counters of leeway's /metrics and fire the alerts leeway's engine\n"
       "fires, at the same evaluations (see the file's header for where they differ).\n"
       "Exit codes: 0 printed; 2 the config has errors (printed to stderr); 3 bad usage.");
+  auto* import = sub.add_subcommand(
+      "import", "Print the leeway config of OpenSLO v1 documents (SLO, SLI, AlertPolicy, ...)");
+  auto file = std::make_shared<std::string>();
+  auto check = std::make_shared<std::string>();
+  import->add_option("file", *file, "a YAML file of OpenSLO v1 documents")->required();
+  import->add_option("--check", *check,
+                     "bind SLIs whose metricSource is not leeway's to this check: NAME (of the "
+                     "SLO's service) or SERVICE/NAME");
+  import->footer(
+      "Warnings (a 1m window where 1M was likely meant, what is not kept) go to stderr.\n"
+      "Exit codes: 0 printed; 2 the file has errors (file:line, on stderr); 3 bad usage.");
+  auto* export_ = sub.add_subcommand("export", "Print every SLO of the config as OpenSLO v1");
+  export_->add_option("-c,--config", *path, "the YAML config file")->capture_default_str();
+  export_->footer("Exit codes: 0 printed; 2 the config has errors (on stderr); 3 bad usage.");
   auto server = std::make_shared<std::string>("http://127.0.0.1:8080");
   auto as_json = std::make_shared<bool>(false);
   auto* list = sub.add_subcommand("list", "List the SLOs of a running daemon with their budgets");
@@ -110,8 +125,10 @@ Runner setup_slo(CLI::App& sub) {
     c->add_option("--server", *server, "the daemon's base URL")->capture_default_str();
     c->add_flag("--json", *as_json, "print the daemon's JSON answer");
   }
-  return [rules, path, list, show_one, server, as_json, id]() -> int {
+  return [=]() -> int {
     if (rules->parsed()) return run_slo_rules(*path);
+    if (import->parsed()) return run_slo_import(*file, *check);
+    if (export_->parsed()) return run_slo_export(*path);
     if (list->parsed()) return show("slo list", *server, "/api/v1/slos", *as_json, print_list);
     if (show_one->parsed())
       return show("slo show", *server, "/api/v1/slos/" + path_segment(*id), *as_json, print_one);
