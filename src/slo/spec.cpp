@@ -1,7 +1,6 @@
 // SLO definitions: names, exact percentages, windows and the checks a spec must pass.
 #include "slo/spec.h"
 
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
