@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/calendar.h"
+#include "sla/report.h"
 
 namespace leeway::sla {
 
@@ -21,11 +22,10 @@ std::string GradeRule::describe() const {
     for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
     return out;
   };
-  if (min_duration_us) parts.push_back("duration >= " + format_duration(*min_duration_us));
-  if (max_duration_us) parts.push_back("duration < " + format_duration(*max_duration_us));
+  if (min_duration_us) parts.push_back("duration >= " + duration_text(*min_duration_us));
+  if (max_duration_us) parts.push_back("duration < " + duration_text(*max_duration_us));
   if (outcome) parts.push_back(std::string(outcome_name(*outcome)));
-  if (min_location_share)
-    parts.push_back("locations >= " + format_percentage(*min_location_share));
+  if (min_location_share) parts.push_back("locations >= " + format_percentage(*min_location_share));
   if (min_check_share) parts.push_back("checks >= " + format_percentage(*min_check_share));
   if (!services.empty()) parts.push_back("service in [" + list(services) + "]");
   if (!checks.empty()) parts.push_back("check in [" + list(checks) + "]");

@@ -37,8 +37,8 @@ struct Measurement {
 // Working hours in the contract's zone, for grade rules that depend on them.
 struct BusinessHours {
   std::array<bool, 7> days{false, true, true, true, true, true, false};  // Sunday first
-  int start_minute = 9 * 60;  // minutes since local midnight, inclusive
-  int end_minute = 18 * 60;   // exclusive
+  int start_minute = 9 * 60;          // minutes since local midnight, inclusive
+  int end_minute = 18 * 60;           // exclusive
   std::vector<std::string> holidays;  // local dates "2026-10-03", not business days
 };
 
@@ -50,9 +50,9 @@ struct GradeRule {
   std::optional<Outcome> outcome;             // none: down or degraded
   std::optional<Percentage> min_location_share;
   std::optional<Percentage> min_check_share;
-  std::vector<std::string> services;  // any of them (none: any service)
-  std::vector<std::string> checks;    // the incident hit any of these checks
-  std::vector<std::string> tags;      // the incident carries any of these tags
+  std::vector<std::string> services;   // any of them (none: any service)
+  std::vector<std::string> checks;     // the incident hit any of these checks
+  std::vector<std::string> tags;       // the incident carries any of these tags
   std::optional<bool> business_hours;  // it opened inside (true) or outside (false) them
 
   // "duration >= 30m and locations >= 100% and down", or "any incident".
@@ -84,9 +84,9 @@ struct CreditTier {
 
 // What leaves the accounting, each with its reason in the report.
 struct Exclusions {
-  bool maintenance = true;           // announced maintenance windows are excluded
+  bool maintenance = true;               // announced maintenance windows are excluded
   DurationUs maintenance_notice_us = 0;  // announced at least this long before they start
-  bool network = false;              // incidents attributed to a carrier (`network:*`)
+  bool network = false;                  // incidents attributed to a carrier (`network:*`)
   // Attributions the customer owns ("dependency:customer-db", "location:*"): a trailing '*'
   // matches any rest.
   std::vector<std::string> customer_attributions;

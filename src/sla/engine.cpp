@@ -47,14 +47,14 @@ void decide_maintenance(Work& w) {
     if (!ex.maintenance) {
       line.note = "the contract does not exclude maintenance";
     } else if (notice < ex.maintenance_notice_us) {
-      line.note = fmt::format("not excluded: announced {} before it started{}; the contract "
-                              "needs {}",
-                              format_duration(std::max<DurationUs>(notice, 0)),
-                              notice < 0 ? " (after it started)" : "",
-                              format_duration(ex.maintenance_notice_us));
+      line.note = fmt::format(
+          "not excluded: announced {} before it started{}; the contract "
+          "needs {}",
+          duration_text(std::max<DurationUs>(notice, 0)), notice < 0 ? " (after it started)" : "",
+          duration_text(ex.maintenance_notice_us));
     } else {
       line.honoured = true;
-      line.note = fmt::format("excluded: announced {} before it started", format_duration(notice));
+      line.note = fmt::format("excluded: announced {} before it started", duration_text(notice));
     }
     w.report.maintenance.push_back(std::move(line));
   }
@@ -104,29 +104,31 @@ void decide_exclusion(const Work& w, IncidentLine& line, const Reclassification*
   if (reclassified != nullptr) {
     if (reclassified->value == "excluded") {
       line.excluded = ExclusionReason::kReclassified;
-      line.exclusion_note = fmt::format("excluded by {}: {}", reclassified->by, reclassified->reason);
+      line.exclusion_note =
+          fmt::format("excluded by {}: {}", reclassified->by, reclassified->reason);
     } else {
-      line.exclusion_note = fmt::format("counted by {}: {}", reclassified->by, reclassified->reason);
+      line.exclusion_note =
+          fmt::format("counted by {}: {}", reclassified->by, reclassified->reason);
     }
     return;
   }
   if (ex.network && attribution_matches("network:*", line.attribution)) {
     line.excluded = ExclusionReason::kNetwork;
-    line.exclusion_note = fmt::format("a carrier fault ({}), which the contract excludes",
-                                      line.attribution);
+    line.exclusion_note =
+        fmt::format("a carrier fault ({}), which the contract excludes", line.attribution);
     return;
   }
   for (const auto& pattern : ex.customer_attributions) {
     if (!attribution_matches(pattern, line.attribution)) continue;
     line.excluded = ExclusionReason::kCustomer;
-    line.exclusion_note = fmt::format("a cause the customer owns ({} matches {})",
-                                      line.attribution, pattern);
+    line.exclusion_note =
+        fmt::format("a cause the customer owns ({} matches {})", line.attribution, pattern);
     return;
   }
   if (auto window = inside_window(w, line.incident.service, line.incident.opened_us, end_us)) {
     line.excluded = window->first;
-    line.exclusion_note = fmt::format("wholly inside {} window {}", reason_name(window->first),
-                                      window->second);
+    line.exclusion_note =
+        fmt::format("wholly inside {} window {}", reason_name(window->first), window->second);
   }
 }
 
@@ -271,7 +273,8 @@ void sweep(Work& w) {
       if (r.excluded) {
         by_reason[r.reason] += range.minutes();
         for (const auto& source : r.sources)
-          if (source.starts_with("maintenance:")) window_minutes[source.substr(12)] += range.minutes();
+          if (source.starts_with("maintenance:"))
+            window_minutes[source.substr(12)] += range.minutes();
         w.report.excluded.push_back(ExcludedRange{service, range, r.reason, r.sources});
       } else {
         for (const auto& id : r.sources) incident_minutes[id] += range.minutes();
@@ -285,9 +288,11 @@ void sweep(Work& w) {
     total.unavailable += swept.counts.unavailable;
     w.report.services.push_back(ServiceMinutes{service, swept.counts});
   }
-  for (auto& line : w.report.incidents) line.unavailable_minutes = incident_minutes[line.incident.id];
+  for (auto& line : w.report.incidents)
+    line.unavailable_minutes = incident_minutes[line.incident.id];
   for (auto& line : w.report.maintenance) line.excluded_minutes = window_minutes[line.window.id];
-  for (const auto& [reason, minutes] : by_reason) w.report.excluded_by_reason.emplace_back(reason, minutes);
+  for (const auto& [reason, minutes] : by_reason)
+    w.report.excluded_by_reason.emplace_back(reason, minutes);
 }
 
 void account_money(Work& w) {

@@ -26,7 +26,6 @@ namespace leeway::sla {
 //   extras, charged in the month the contract says; the total is capped.
 //
 // REQUIRES: validate(contract) holds; month is in the contract's zone.
-Report compute_report(const Contract& contract, const ReportMonth& month,
-                      const Evidence& evidence);
+Report compute_report(const Contract& contract, const ReportMonth& month, const Evidence& evidence);
 
 }  // namespace leeway::sla

@@ -29,9 +29,8 @@ bool rule_holds(const GradeRule& r, const Contract& contract, const Incident& in
     return false;
   if (!r.checks.empty() && !any_of_in(r.checks, incident.checks_hit)) return false;
   if (!r.tags.empty() && !any_of_in(r.tags, incident.tags)) return false;
-  if (r.business_hours &&
-      in_business_hours(contract.business_hours, contract.time_zone, incident.opened_us) !=
-          *r.business_hours)
+  if (r.business_hours && in_business_hours(contract.business_hours, contract.time_zone,
+                                            incident.opened_us) != *r.business_hours)
     return false;
   return true;
 }
@@ -62,8 +61,7 @@ bool in_business_hours(const BusinessHours& hours, std::string_view zone, TimeUs
   return std::find(hours.holidays.begin(), hours.holidays.end(), date) == hours.holidays.end();
 }
 
-GradeMatch match_grade(const Contract& contract, const Incident& incident,
-                       DurationUs duration_us) {
+GradeMatch match_grade(const Contract& contract, const Incident& incident, DurationUs duration_us) {
   for (const auto& grade : contract.grades)
     for (std::size_t i = 0; i < grade.rules.size(); ++i)
       if (rule_holds(grade.rules[i], contract, incident, duration_us))

@@ -12,9 +12,9 @@
 namespace leeway::sla::detail {
 
 struct Span {
-  std::int64_t first = 0;  // minute index, inclusive
-  std::int64_t last = 0;   // exclusive
-  bool exclusion = false;  // else downtime
+  std::int64_t first = 0;                                  // minute index, inclusive
+  std::int64_t last = 0;                                   // exclusive
+  bool exclusion = false;                                  // else downtime
   ExclusionReason reason = ExclusionReason::kMaintenance;  // exclusions only
   std::string source;  // exclusion: "maintenance:mw-1"; downtime: the incident id
 };

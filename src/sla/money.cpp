@@ -124,8 +124,8 @@ std::string_view rounding_name(Rounding rounding) {
 Result<Rounding> parse_rounding(std::string_view text) {
   for (Rounding r : {Rounding::kHalfUp, Rounding::kHalfEven, Rounding::kDown, Rounding::kUp})
     if (rounding_name(r) == text) return r;
-  return fail(fmt::format("expected a rounding rule: half_up, half_even, down or up, got \"{}\"",
-                          text));
+  return fail(
+      fmt::format("expected a rounding rule: half_up, half_even, down or up, got \"{}\"", text));
 }
 
 std::int64_t divide_rounded(__int128 numerator, __int128 denominator, Rounding rounding) {

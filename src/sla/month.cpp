@@ -12,9 +12,7 @@ std::string ReportMonth::label() const {
 }
 
 Result<YearMonth> parse_year_month(std::string_view text) {
-  auto bad = [&] {
-    return fail(fmt::format("expected a month like 2026-10, got \"{}\"", text));
-  };
+  auto bad = [&] { return fail(fmt::format("expected a month like 2026-10, got \"{}\"", text)); };
   if (text.size() != 7 || text[4] != '-') return bad();
   YearMonth m;
   auto y = std::from_chars(text.data(), text.data() + 4, m.year);

@@ -6,6 +6,17 @@
 
 namespace leeway::sla {
 
+std::string duration_text(DurationUs us) {
+  if (us < 0) return "-" + duration_text(-us);
+  std::string out;
+  std::int64_t seconds = us / kSecondUs;
+  for (auto [unit, size] : {std::pair{"d", 86'400}, {"h", 3'600}, {"m", 60}, {"s", 1}}) {
+    if (seconds >= size) out += fmt::format("{}{}", seconds / size, unit);
+    seconds %= size;
+  }
+  return out.empty() ? "0s" : out;
+}
+
 bool Share::at_least(Percentage p) const {
   if (whole <= 0) return false;
   return static_cast<__int128>(part) * kWholeMillionths >=
@@ -61,8 +72,8 @@ bool Availability::at_least(Percentage p) const {
 std::string Availability::text() const {
   if (!known()) return "unknown";
   // Percent with four decimals is millionths of the whole, rounded down.
-  std::int64_t millionths = divide_rounded(static_cast<__int128>(available) * kWholeMillionths,
-                                           counted, Rounding::kDown);
+  std::int64_t millionths =
+      divide_rounded(static_cast<__int128>(available) * kWholeMillionths, counted, Rounding::kDown);
   return fmt::format("{}.{:04}", millionths / 10'000, millionths % 10'000);
 }
 

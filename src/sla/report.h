@@ -16,6 +16,9 @@
 
 namespace leeway::sla {
 
+// A duration for a report: its non-zero parts, "2d", "1h30m", "45s", "0s".
+std::string duration_text(DurationUs us);
+
 // Why minutes left the accounting. When reasons overlap a minute is counted once, under the
 // first reason in this order.
 enum class ExclusionReason { kMaintenance, kNetwork, kCustomer, kManual, kReclassified };
@@ -96,7 +99,7 @@ struct IncidentLine {
   std::optional<ExclusionReason> excluded;  // why its minutes and penalty left the accounting
   std::string exclusion_note;
   bool counts_as_downtime = false;  // its outcome and scope make minutes unavailable
-  bool charged = false;  // its penalty belongs to this month (else note says which)
+  bool charged = false;             // its penalty belongs to this month (else note says which)
   std::string charge_note;
   std::int64_t unavailable_minutes = 0;  // in this month, shared minutes counted for each
   std::int64_t penalty_minor_units = 0;  // the grade's, when charged and not excluded
