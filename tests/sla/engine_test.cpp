@@ -227,24 +227,28 @@ TEST(Engine, OverlappingExclusionsCountOnce) {
   Contract c = base_contract();
   c.exclusions.maintenance_notice_us = 5 * kDayUs;
   Evidence e;
-  e.maintenance = {MaintenanceWindow{"mw", at("2026-10-05T02:00:00Z"), at("2026-10-05T04:00:00Z"),
-                                     {"web"}, at("2026-09-28T02:00:00Z")}};
-  e.manual_exclusions = {ManualExclusion{"ex", at("2026-10-05T03:00:00Z"),
-                                         at("2026-10-05T05:00:00Z"), {}, "customer's DNS move",
+  e.maintenance = {MaintenanceWindow{"mw",
+                                     at("2026-10-05T02:00:00Z"),
+                                     at("2026-10-05T04:00:00Z"),
+                                     {"web"},
+                                     at("2026-09-28T02:00:00Z")}};
+  e.manual_exclusions = {ManualExclusion{"ex",
+                                         at("2026-10-05T03:00:00Z"),
+                                         at("2026-10-05T05:00:00Z"),
+                                         {},
+                                         "customer's DNS move",
                                          "kim"}};
   e.incidents = {down("i", "2026-10-05T03:30:00Z", "2026-10-05T06:00:00Z")};
   Report r = run(c, 2026, 10, e);
   EXPECT_EQ(r.minutes.excluded, 180);
   ASSERT_EQ(r.excluded_by_reason.size(), 2u);
-  EXPECT_EQ(r.excluded_by_reason[0],
-            (std::pair{ExclusionReason::kMaintenance, std::int64_t{120}}));
+  EXPECT_EQ(r.excluded_by_reason[0], (std::pair{ExclusionReason::kMaintenance, std::int64_t{120}}));
   EXPECT_EQ(r.excluded_by_reason[1], (std::pair{ExclusionReason::kManual, std::int64_t{60}}));
   EXPECT_EQ(r.minutes.unavailable, 60);
   EXPECT_EQ(r.minutes.counted(), 44'460);
   EXPECT_EQ(r.availability.text(), "99.8650");
   ASSERT_EQ(r.excluded.size(), 3u);  // 02-03 mw; 03-04 mw and ex; 04-05 ex
-  EXPECT_EQ(r.excluded[1].sources,
-            (std::vector<std::string>{"maintenance:mw", "manual:ex"}));
+  EXPECT_EQ(r.excluded[1].sources, (std::vector<std::string>{"maintenance:mw", "manual:ex"}));
   EXPECT_EQ(r.excluded[1].reason, ExclusionReason::kMaintenance);
   EXPECT_EQ(r.unavailable.at(0).range.start_us, at("2026-10-05T05:00:00Z"));
   EXPECT_EQ(r.incidents.at(0).unavailable_minutes, 60);
@@ -259,8 +263,11 @@ TEST(Engine, ALateAnnouncedWindowIsNotExcluded) {
   Contract c = base_contract();
   c.exclusions.maintenance_notice_us = 5 * kDayUs;
   Evidence e;
-  e.maintenance = {MaintenanceWindow{"mw", at("2026-10-05T02:00:00Z"), at("2026-10-05T04:00:00Z"),
-                                     {}, at("2026-10-03T02:00:00Z")}};
+  e.maintenance = {MaintenanceWindow{"mw",
+                                     at("2026-10-05T02:00:00Z"),
+                                     at("2026-10-05T04:00:00Z"),
+                                     {},
+                                     at("2026-10-03T02:00:00Z")}};
   e.incidents = {down("i", "2026-10-05T02:00:00Z", "2026-10-05T03:00:00Z")};
   Report r = run(c, 2026, 10, e);
   EXPECT_EQ(r.minutes.excluded, 0);
@@ -299,8 +306,8 @@ TEST(Engine, AGradeRuleThatDependsOnBusinessHours) {
   Report r = run(c, 2026, 10, e);
   std::map<std::string, std::string> grades;
   for (const auto& line : r.incidents) grades[line.incident.id] = line.grade;
-  EXPECT_EQ(grades, (std::map<std::string, std::string>{
-                        {"a", "1"}, {"b", "2"}, {"c", "2"}, {"d", "2"}}));
+  EXPECT_EQ(grades,
+            (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}, {"c", "2"}, {"d", "2"}}));
   EXPECT_EQ(r.incidents[0].rule_text, "duration >= 10m and opened in business hours");
   EXPECT_EQ(r.penalties_minor_units, 1'900'000);
 }
@@ -316,8 +323,9 @@ TEST(Engine, AGradeRuleThatDependsOnBusinessHours) {
 TEST(Engine, NetworkExclusionReclassificationAndTargets) {
   Contract c = base_contract();
   c.exclusions.network = true;
-  Grade g1{"1", {GradeRule{.min_duration_us = kHourUs}}, 1'000'000, 15 * kMinuteUs, 100'000,
-           kHourUs, 200'000};
+  Grade g1{
+      "1",    {GradeRule{.min_duration_us = kHourUs}}, 1'000'000, 15 * kMinuteUs, 100'000, kHourUs,
+      200'000};
   Grade g2{"2", {GradeRule{.min_duration_us = kMinuteUs}}, 300'000};
   c.grades = {g1, g2};
   Evidence e;
