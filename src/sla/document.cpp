@@ -44,8 +44,8 @@ std::string target_text(const Report& r, const TargetCheck& t) {
   if (t.result == TargetResult::kNone)
     return t.actual_us ? duration_text(*t.actual_us) : std::string("-");
   std::string actual = t.actual_us ? duration_text(*t.actual_us) : std::string("none");
-  std::string text = fmt::format("{} / {} {}", actual, duration_text(*t.target_us),
-                                 target_result_name(t.result));
+  std::string text =
+      fmt::format("{} / {} {}", actual, duration_text(*t.target_us), target_result_name(t.result));
   if (t.extra_minor_units != 0) text += " +" + format_money(r.money(t.extra_minor_units));
   return text;
 }
@@ -63,23 +63,23 @@ std::string attribution_text(const IncidentLine& line) {
 }
 
 Table incidents_table(const Report& r) {
-  Table t{"Incidents",
-          {"id", "service", "opened", "resolved", "duration", "worst", "grade (rule)",
-           "attribution", "excluded", "unavailable min", "response", "recovery", "penalty",
-           "total", "charged"}};
+  Table t{
+      "Incidents",
+      {"id", "service", "opened", "resolved", "duration", "worst", "grade (rule)", "attribution",
+       "excluded", "unavailable min", "response", "recovery", "penalty", "total", "charged"}};
   for (const auto& line : r.incidents) {
     const Incident& in = line.incident;
-    std::string excluded = line.excluded ? fmt::format("{}: {}", reason_name(*line.excluded),
-                                                       line.exclusion_note)
-                                         : line.exclusion_note.empty() ? "no" : line.exclusion_note;
-    t.rows.push_back({in.id, in.service, local(r, in.opened_us),
-                      optional_local(r, in.resolved_us, "open"), duration_text(line.duration_us),
-                      std::string(outcome_name(in.worst)), grade_text(line),
-                      attribution_text(line), excluded, count(line.unavailable_minutes),
-                      target_text(r, line.response), target_text(r, line.recovery),
-                      format_money(r.money(line.penalty_minor_units)),
-                      format_money(r.money(line.total_minor_units)),
-                      line.charged ? "yes" : line.charge_note});
+    std::string excluded =
+        line.excluded ? fmt::format("{}: {}", reason_name(*line.excluded), line.exclusion_note)
+        : line.exclusion_note.empty() ? "no"
+                                      : line.exclusion_note;
+    t.rows.push_back(
+        {in.id, in.service, local(r, in.opened_us), optional_local(r, in.resolved_us, "open"),
+         duration_text(line.duration_us), std::string(outcome_name(in.worst)), grade_text(line),
+         attribution_text(line), excluded, count(line.unavailable_minutes),
+         target_text(r, line.response), target_text(r, line.recovery),
+         format_money(r.money(line.penalty_minor_units)),
+         format_money(r.money(line.total_minor_units)), line.charged ? "yes" : line.charge_note});
   }
   return t;
 }
@@ -97,21 +97,19 @@ std::vector<Table> evidence_tables(const Report& r) {
   Table maintenance{"Maintenance windows",
                     {"id", "from", "to", "announced", "services", "minutes excluded", "decision"}};
   for (const auto& m : r.maintenance)
-    maintenance.rows.push_back({m.window.id, local(r, m.window.start_us),
-                                local(r, m.window.end_us), local(r, m.window.announced_us),
-                                join(m.window.services, "all"), count(m.excluded_minutes),
-                                m.note});
+    maintenance.rows.push_back({m.window.id, local(r, m.window.start_us), local(r, m.window.end_us),
+                                local(r, m.window.announced_us), join(m.window.services, "all"),
+                                count(m.excluded_minutes), m.note});
   Table manual{"Manual exclusions", {"id", "from", "to", "services", "reason", "by"}};
   for (const auto& m : r.manual_exclusions)
-    manual.rows.push_back({m.id, local(r, m.start_us), local(r, m.end_us),
-                           join(m.services, "all"), m.reason, m.by});
+    manual.rows.push_back(
+        {m.id, local(r, m.start_us), local(r, m.end_us), join(m.services, "all"), m.reason, m.by});
   Table trail{"Reclassifications", {"incident", "field", "new value", "by", "reason", "at"}};
   for (const auto& line : r.incidents)
     for (const auto& c : line.trail)
       trail.rows.push_back({c.incident_id, std::string(field_name(c.field)), c.value, c.by,
                             c.reason, local(r, c.at_us)});
-  Table services{"Services",
-                 {"service", "measured", "excluded", "unavailable", "availability"}};
+  Table services{"Services", {"service", "measured", "excluded", "unavailable", "availability"}};
   for (const auto& s : r.services)
     services.rows.push_back({s.service, count(s.minutes.measured), count(s.minutes.excluded),
                              count(s.minutes.unavailable),
@@ -131,12 +129,11 @@ Document build_document(const Report& r) {
     d.summary.emplace_back(std::move(label), std::move(value));
   };
   if (r.as_of_us)
-    add("Provisional", fmt::format("as of {}; later minutes are not measured yet",
-                                   local(r, *r.as_of_us)));
+    add("Provisional",
+        fmt::format("as of {}; later minutes are not measured yet", local(r, *r.as_of_us)));
   add("Monthly fee", format_money(r.money(r.fee_minor_units)));
-  add("Minutes in the month",
-      fmt::format("{} ({} services x {} minutes)", count(r.minutes.month), r.services.size(),
-                  count(r.month.minutes())));
+  add("Minutes in the month", fmt::format("{} ({} services x {} minutes)", count(r.minutes.month),
+                                          r.services.size(), count(r.month.minutes())));
   add("Not measured", fmt::format("{} (before a service existed, or after the as-of time)",
                                   count(r.minutes.not_measured)));
   add("Measured", count(r.minutes.measured));
@@ -153,17 +150,15 @@ Document build_document(const Report& r) {
                                         r.availability.text(), count(r.availability.available),
                                         count(r.availability.counted))
                           : "unknown: no minute was counted");
-  add("Target", fmt::format("{} ({})", format_percentage(r.target),
-                            r.target_met ? "met" : "missed"));
-  add("Credit tier",
-      r.credit.tier ? fmt::format("{} -> {} (rounded {})", r.credit.text,
-                                  format_money(r.money(r.credit.amount_minor_units)),
-                                  rounding_name(r.rounding))
-                    : r.credit.text);
+  add("Target",
+      fmt::format("{} ({})", format_percentage(r.target), r.target_met ? "met" : "missed"));
+  add("Credit tier", r.credit.tier ? fmt::format("{} -> {} (rounded {})", r.credit.text,
+                                                 format_money(r.money(r.credit.amount_minor_units)),
+                                                 rounding_name(r.rounding))
+                                   : r.credit.text);
   add("Penalties", fmt::format("{} (graded incidents charged this month)",
                                format_money(r.money(r.penalties_minor_units))));
-  add("Missed response and recovery targets",
-      format_money(r.money(r.missed_targets_minor_units)));
+  add("Missed response and recovery targets", format_money(r.money(r.missed_targets_minor_units)));
   add("Total before the cap", format_money(r.money(r.total_before_cap_minor_units)));
   if (r.cap_minor_units)
     add("Cap", fmt::format("{}{}", format_money(r.money(*r.cap_minor_units)),

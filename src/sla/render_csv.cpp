@@ -20,7 +20,8 @@ constexpr std::string_view kHeader =
 // rather than running a formula.
 std::string field(std::string_view text) {
   std::string value(text);
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '@')) value = "'" + value;
+  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '@'))
+    value = "'" + value;
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string out = "\"";
   for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -43,32 +44,78 @@ std::string render_csv(const Report& r) {
   std::string month = r.month.label();
   for (const auto& line : r.incidents) {
     const Incident& in = line.incident;
-    add_row(out, {"incident", r.contract_id, month, in.id, in.service, format_rfc3339(in.opened_us),
-                  time_field(in.acknowledged_us), time_field(in.resolved_us),
-                  std::to_string(line.duration_us / kSecondUs), std::string(outcome_name(in.worst)),
-                  line.grade_auto, line.rule_index >= 0 ? std::to_string(line.rule_index) : "",
-                  line.grade_reclassified.value_or(""), line.grade, in.attribution,
-                  line.attribution, line.excluded ? std::string(reason_name(*line.excluded)) : "",
+    add_row(out, {"incident",
+                  r.contract_id,
+                  month,
+                  in.id,
+                  in.service,
+                  format_rfc3339(in.opened_us),
+                  time_field(in.acknowledged_us),
+                  time_field(in.resolved_us),
+                  std::to_string(line.duration_us / kSecondUs),
+                  std::string(outcome_name(in.worst)),
+                  line.grade_auto,
+                  line.rule_index >= 0 ? std::to_string(line.rule_index) : "",
+                  line.grade_reclassified.value_or(""),
+                  line.grade,
+                  in.attribution,
+                  line.attribution,
+                  line.excluded ? std::string(reason_name(*line.excluded)) : "",
                   std::to_string(line.unavailable_minutes),
                   std::string(target_result_name(line.response.result)),
                   std::string(target_result_name(line.recovery.result)),
                   std::to_string(line.penalty_minor_units),
-                  std::to_string(line.response.extra_minor_units +
-                                 line.recovery.extra_minor_units),
-                  std::to_string(line.total_minor_units), line.charged ? "yes" : "no", "", "", "",
-                  "", "", "", "", "", "", "", r.currency});
+                  std::to_string(line.response.extra_minor_units + line.recovery.extra_minor_units),
+                  std::to_string(line.total_minor_units),
+                  line.charged ? "yes" : "no",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  "",
+                  r.currency});
   }
   const MinuteCounts& m = r.minutes;
-  add_row(out, {"summary", r.contract_id, month, "", "", "", "", "", "", "", "", "", "", "", "",
-                "", "", "", "", "", std::to_string(r.penalties_minor_units),
-                std::to_string(r.missed_targets_minor_units), std::to_string(r.total_minor_units),
-                "", std::to_string(m.month), std::to_string(m.measured),
-                std::to_string(m.excluded), std::to_string(m.counted()),
-                std::to_string(m.unavailable), r.availability.text(),
+  add_row(out, {"summary",
+                r.contract_id,
+                month,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                std::to_string(r.penalties_minor_units),
+                std::to_string(r.missed_targets_minor_units),
+                std::to_string(r.total_minor_units),
+                "",
+                std::to_string(m.month),
+                std::to_string(m.measured),
+                std::to_string(m.excluded),
+                std::to_string(m.counted()),
+                std::to_string(m.unavailable),
+                r.availability.text(),
                 r.credit.tier ? std::to_string(*r.credit.tier) : "",
                 std::to_string(r.credit.amount_minor_units),
                 std::to_string(r.total_before_cap_minor_units),
-                r.cap_minor_units ? std::to_string(*r.cap_minor_units) : "", r.currency});
+                r.cap_minor_units ? std::to_string(*r.cap_minor_units) : "",
+                r.currency});
   return out;
 }
 

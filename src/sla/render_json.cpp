@@ -24,8 +24,9 @@ json money_json(const Report& r, std::int64_t minor_units) {
 }
 
 json minutes_json(const MinuteCounts& m) {
-  return {{"month", m.month},       {"not_measured", m.not_measured}, {"measured", m.measured},
-          {"excluded", m.excluded}, {"counted", m.counted()},         {"unavailable", m.unavailable},
+  return {{"month", m.month},          {"not_measured", m.not_measured},
+          {"measured", m.measured},    {"excluded", m.excluded},
+          {"counted", m.counted()},    {"unavailable", m.unavailable},
           {"available", m.available()}};
 }
 
@@ -102,7 +103,8 @@ json services_json(const std::vector<std::string>& services) {
 std::string render_json(const Report& r) {
   json minutes = minutes_json(r.minutes);
   json by_reason = json::object();
-  for (const auto& [reason, n] : r.excluded_by_reason) by_reason[std::string(reason_name(reason))] = n;
+  for (const auto& [reason, n] : r.excluded_by_reason)
+    by_reason[std::string(reason_name(reason))] = n;
   minutes["excluded_by_reason"] = by_reason;
 
   json services = json::array();

@@ -28,17 +28,39 @@ Report sample() {
   Grade g{"1", {GradeRule{}}, 500'000, 10 * kMinuteUs, 50'000};
   c.grades = {g};
   Evidence e;
-  Incident a{"a,1", "web", at("2026-10-05T01:00:00Z"), at("2026-10-05T01:30:00Z"),
-             at("2026-10-05T01:05:00Z"), {3, 3}, {1, 2}, {"web/home"}, {}, Outcome::kDown,
+  Incident a{"a,1",
+             "web",
+             at("2026-10-05T01:00:00Z"),
+             at("2026-10-05T01:30:00Z"),
+             at("2026-10-05T01:05:00Z"),
+             {3, 3},
+             {1, 2},
+             {"web/home"},
+             {},
+             Outcome::kDown,
              "service"};
-  Incident b{"=b", "pay", at("2026-10-06T01:00:00Z"), at("2026-10-06T02:00:00Z"), std::nullopt,
-             {1, 3}, {1, 1}, {"pay/api"}, {}, Outcome::kDown, "network:kt"};
+  Incident b{"=b",
+             "pay",
+             at("2026-10-06T01:00:00Z"),
+             at("2026-10-06T02:00:00Z"),
+             std::nullopt,
+             {1, 3},
+             {1, 1},
+             {"pay/api"},
+             {},
+             Outcome::kDown,
+             "network:kt"};
   e.incidents = {a, b};
-  e.maintenance = {
-      MaintenanceWindow{"mw-late", at("2026-10-10T00:00:00Z"), at("2026-10-10T01:00:00Z"), {},
-                        at("2026-10-09T00:00:00Z")},
-      MaintenanceWindow{"mw-ok", at("2026-10-11T00:00:00Z"), at("2026-10-11T01:00:00Z"), {"web"},
-                        at("2026-10-01T00:00:00Z")}};
+  e.maintenance = {MaintenanceWindow{"mw-late",
+                                     at("2026-10-10T00:00:00Z"),
+                                     at("2026-10-10T01:00:00Z"),
+                                     {},
+                                     at("2026-10-09T00:00:00Z")},
+                   MaintenanceWindow{"mw-ok",
+                                     at("2026-10-11T00:00:00Z"),
+                                     at("2026-10-11T01:00:00Z"),
+                                     {"web"},
+                                     at("2026-10-01T00:00:00Z")}};
   e.reclassifications = {Reclassification{"=b", ReclassifiedField::kAttribution, "service", "park",
                                           "the carrier was fine", at("2026-10-07T00:00:00Z")}};
   return compute_report(c, report_month(c.time_zone, YearMonth{2026, 10}).value(), e);
