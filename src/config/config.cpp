@@ -1173,6 +1173,7 @@ class Loader {
         }
       }
     }
+    bool times_ok = true;
     for (auto [key, out] : {std::pair{"start", &hours.start_minute}, {"end", &hours.end_minute}}) {
       std::string value = text(fields, kSection, key);
       if (auto minutes = clock_minutes(value)) {
@@ -1180,10 +1181,10 @@ class Loader {
       } else {
         error(where(*find(fields, key)),
               fmt::format("{}: expected a time of day like 09:00, got {}", key, in_quotes(value)));
-        ok = false;
+        times_ok = ok = false;
       }
     }
-    if (ok && hours.start_minute >= hours.end_minute) {
+    if (times_ok && hours.start_minute >= hours.end_minute) {
       const Entry* at = find(fields, "end") ? find(fields, "end") : find(fields, "start");
       error(where(*at), "end: expected a time after `start`");
       ok = false;

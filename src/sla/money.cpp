@@ -159,10 +159,16 @@ Money percent_of(const Money& amount, Percentage percent, Rounding rounding) {
 
 Result<Money> parse_money(std::string_view amount, const Currency& currency) {
   auto scaled = parse_scaled(amount, currency.digits);
+  if (!scaled && currency.digits == 0)
+    return fail(
+        fmt::format("expected a whole amount of {} (it has no minor unit), like 1500000, "
+                    "got \"{}\"",
+                    currency.code, amount));
   if (!scaled)
     return fail(fmt::format(
-        "expected an amount of {} in major units with at most {} decimals, like {}, got \"{}\"",
-        currency.code, currency.digits, currency.digits == 0 ? "1500000" : "1500.00", amount));
+        "expected an amount of {} in major units with at most {} decimals, like 1500.{}, got "
+        "\"{}\"",
+        currency.code, currency.digits, std::string(std::size_t(currency.digits), '0'), amount));
   return Money{*scaled, std::string(currency.code)};
 }
 

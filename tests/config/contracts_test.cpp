@@ -74,7 +74,8 @@ TEST(Contracts, KoreanOperationsExample) {
 }
 
 TEST(Contracts, ErrorsNameTheFieldAndPlace) {
-  LoadResult result = load_config_text(R"(services:
+  LoadResult result = load_config_text(
+      R"(services:
   - id: web
 contracts:
   - id: c
@@ -90,9 +91,7 @@ contracts:
     grades:
       - {name: "1", penalty: "5", when: [{outcome: sideways}]}
 )",
-                                       "c.yaml", [](const std::string&) -> Result<std::string> {
-                                         return fail("no includes");
-                                       });
+      "c.yaml", [](const std::string&) -> Result<std::string> { return fail("no includes"); });
   std::string errors;
   for (const auto& e : result.errors) errors += e.to_string() + "\n";
   EXPECT_EQ(errors,
@@ -102,7 +101,8 @@ contracts:
             "c.yaml:13:29: start: expected a time of day like 09:00, got \"9am\"\n"
             "c.yaml:15:52: outcome: expected down or degraded, got \"sideways\"\n");
 
-  result = load_config_text(R"(services:
+  result = load_config_text(
+      R"(services:
   - id: web
 contracts:
   - id: c
@@ -115,9 +115,7 @@ contracts:
       - {below: 99.9, at_least: 99, credit: 10}
       - {below: 99.5, credit: 25}
 )",
-                            "c.yaml", [](const std::string&) -> Result<std::string> {
-                              return fail("no includes");
-                            });
+      "c.yaml", [](const std::string&) -> Result<std::string> { return fail("no includes"); });
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].to_string(),
             "c.yaml:4:5: contract \"c\": credits: less than 99.9% but at least 99%: 10% of the "
