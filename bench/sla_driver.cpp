@@ -46,12 +46,18 @@ Contract make_contract(const Scale& s) {
            {GradeRule{.min_duration_us = 30 * kMinuteUs,
                       .min_location_share = parse_percentage("100").value()},
             critical},
-           3'000'000, 10 * kMinuteUs, 500'000, 2 * kHourUs, 1'000'000};
+           3'000'000,
+           10 * kMinuteUs,
+           500'000,
+           2 * kHourUs,
+           1'000'000};
   Grade g2{"2",
            {GradeRule{.outcome = Outcome::kDown, .business_hours = true},
             GradeRule{.min_duration_us = 10 * kMinuteUs,
                       .min_location_share = parse_percentage("50").value()}},
-           1'000'000, 30 * kMinuteUs, 200'000};
+           1'000'000,
+           30 * kMinuteUs,
+           200'000};
   Grade g3{"3", {GradeRule{.min_duration_us = kMinuteUs}}, 300'000};
   c.grades = {g1, g2, g3};
   c.credits = {{parse_percentage("99.9").value(), parse_percentage("99").value(),
@@ -93,16 +99,19 @@ Evidence make_evidence(const Scale& s, const ReportMonth& month) {
   for (int i = 0; i < 100; ++i) {
     TimeUs start = uniform(month.start_us, month.end_us - kHourUs) / kMinuteUs * kMinuteUs;
     std::vector<std::string> services;
-    for (int k = 0; k < 5; ++k) services.push_back(fmt::format("svc{}", uniform(0, s.services - 1)));
+    for (int k = 0; k < 5; ++k)
+      services.push_back(fmt::format("svc{}", uniform(0, s.services - 1)));
     e.maintenance.push_back(MaintenanceWindow{fmt::format("mw{}", i), start,
                                               start + uniform(1, 4) * kHourUs, services,
                                               start - uniform(1, 6) * kDayUs});
   }
   for (int i = 0; i < 20; ++i) {
     TimeUs start = uniform(month.start_us, month.end_us - kHourUs);
-    e.manual_exclusions.push_back(ManualExclusion{fmt::format("ex{}", i), start,
+    e.manual_exclusions.push_back(ManualExclusion{fmt::format("ex{}", i),
+                                                  start,
                                                   start + uniform(10, 120) * kMinuteUs,
-                                                  {fmt::format("svc{}", i)}, "customer asked",
+                                                  {fmt::format("svc{}", i)},
+                                                  "customer asked",
                                                   "ops"});
   }
   for (int i = 0; i < 100; ++i) {
@@ -110,9 +119,9 @@ Evidence make_evidence(const Scale& s, const ReportMonth& month) {
     std::string value = field == ReclassifiedField::kGrade         ? "2"
                         : field == ReclassifiedField::kAttribution ? "service"
                                                                    : "excluded";
-    e.reclassifications.push_back(Reclassification{fmt::format("inc{}", uniform(0, s.incidents - 1)),
-                                                   field, value, "lee", "reviewed",
-                                                   month.end_us + kDayUs});
+    e.reclassifications.push_back(
+        Reclassification{fmt::format("inc{}", uniform(0, s.incidents - 1)), field, value, "lee",
+                         "reviewed", month.end_us + kDayUs});
   }
   return e;
 }
@@ -154,18 +163,22 @@ int main(int argc, char** argv) {
 
   Report report;
   auto [wall, cpu] = median_ms(passes, [&] { report = compute_report(contract, month, evidence); });
-  fmt::print("{} services x {} checks, {} incidents, {} windows, {} manual exclusions, {} "
-             "reclassifications; month {} in {}\n",
-             scale.services, scale.checks_per_service, scale.incidents, evidence.maintenance.size(),
-             evidence.manual_exclusions.size(), evidence.reclassifications.size(), month.label(),
-             month.time_zone);
+  fmt::print(
+      "{} services x {} checks, {} incidents, {} windows, {} manual exclusions, {} "
+      "reclassifications; month {} in {}\n",
+      scale.services, scale.checks_per_service, scale.incidents, evidence.maintenance.size(),
+      evidence.manual_exclusions.size(), evidence.reclassifications.size(), month.label(),
+      month.time_zone);
   fmt::print("report: median {:.2f} ms, cpu {:.2f} ms per report ({} passes)\n", wall, cpu, passes);
-  fmt::print("  {} incidents listed, {} unavailable and {} excluded ranges, availability {}%, "
-             "total {}\n",
-             report.incidents.size(), report.unavailable.size(), report.excluded.size(),
-             report.availability.text(), format_money(report.money(report.total_minor_units)));
-  for (auto [name, format] : {std::pair{"md", Format::kMarkdown}, {"html", Format::kHtml},
-                              {"csv", Format::kCsv}, {"json", Format::kJson}}) {
+  fmt::print(
+      "  {} incidents listed, {} unavailable and {} excluded ranges, availability {}%, "
+      "total {}\n",
+      report.incidents.size(), report.unavailable.size(), report.excluded.size(),
+      report.availability.text(), format_money(report.money(report.total_minor_units)));
+  for (auto [name, format] : {std::pair{"md", Format::kMarkdown},
+                              {"html", Format::kHtml},
+                              {"csv", Format::kCsv},
+                              {"json", Format::kJson}}) {
     std::size_t bytes = 0;
     auto [w, c] = median_ms(passes, [&] { bytes = render(report, format).size(); });
     fmt::print("render {}: median {:.2f} ms, cpu {:.2f} ms, {} KiB\n", name, w, c, bytes / 1024);
