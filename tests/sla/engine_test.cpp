@@ -392,3 +392,52 @@ TEST(Engine, DenominatorOfExistingMinutesAndAnAsOfTime) {
 
 }  // namespace
 }  // namespace leeway::sla
+
+namespace leeway::sla {
+namespace {
+
+// What makes a minute unavailable, and grade conditions over checks, tags and shares (UTC,
+// October, 44,640 minutes):
+//   d  degraded 30 min, 3 of 3 locations      unavailable only when degraded counts
+//   p  down 40 min, 1 of 4 locations (25%)     unavailable only without a 50% location rule
+//   k  down 10 min, hit web/pay, tag "db"      grade "crit" (check web/pay)
+//   t  down 10 min, tag "db", 2 of 4 checks    grade "data" (tag db and checks >= 50%)
+//   o  down 10 min, 1 of 4 checks              no grade
+//   penalties: crit 100 + data 10 = 110
+//   down only, min 50% locations: 10 + 10 + 10 = 30 unavailable
+//   down or degraded, no location rule: 30 + 40 + 30 = 100 unavailable
+TEST(Engine, MeasurementRulesAndGradeConditions) {
+  Contract c = base_contract();
+  c.measurement.min_location_share = pct("50");
+  c.grades = {Grade{"crit", {GradeRule{.checks = {"web/pay"}}}, 100},
+              Grade{"data", {GradeRule{.min_check_share = pct("50"), .tags = {"db"}}}, 10}};
+  Incident d = down("d", "2026-10-02T00:00:00Z", "2026-10-02T00:30:00Z");
+  d.worst = Outcome::kDegraded;
+  Incident p = down("p", "2026-10-03T00:00:00Z", "2026-10-03T00:40:00Z");
+  p.locations = {1, 4};
+  Incident k = down("k", "2026-10-04T00:00:00Z", "2026-10-04T00:10:00Z");
+  k.checks_hit = {"web/home", "web/pay"};
+  k.tags = {"db"};
+  Incident t = down("t", "2026-10-05T00:00:00Z", "2026-10-05T00:10:00Z");
+  t.tags = {"db"};
+  t.checks = {2, 4};
+  Incident o = down("o", "2026-10-06T00:00:00Z", "2026-10-06T00:10:00Z");
+  o.checks = {1, 4};
+  Evidence e;
+  e.incidents = {d, p, k, t, o};
+  Report r = run(c, 2026, 10, e);
+  EXPECT_EQ(r.minutes.unavailable, 30);
+  std::map<std::string, std::string> grades;
+  for (const auto& line : r.incidents) grades[line.incident.id] = line.grade;
+  EXPECT_EQ(grades["k"], "crit");
+  EXPECT_EQ(grades["t"], "data");
+  EXPECT_EQ(grades["o"], "");
+  EXPECT_EQ(r.penalties_minor_units, 100 + 10);  // k and t
+
+  c.measurement.min_location_share.reset();
+  c.measurement.degraded_counts = true;
+  EXPECT_EQ(run(c, 2026, 10, e).minutes.unavailable, 100);
+}
+
+}  // namespace
+}  // namespace leeway::sla
