@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "sla/engine.h"
 
 namespace leeway::config {
 namespace {
@@ -120,6 +121,61 @@ contracts:
   EXPECT_EQ(result.errors[0].to_string(),
             "c.yaml:4:5: contract \"c\": credits: less than 99.9% but at least 99%: 10% of the "
             "fee overlaps less than 99.5%: 25% of the fee");
+}
+
+}  // namespace
+}  // namespace leeway::config
+
+namespace leeway::config {
+namespace {
+
+// The seed's story under the Korean example: October 2026 in Seoul (44,640 minutes a service,
+// two services: 89,280).
+//   isp   shop-web, network:kt, 2h, every location of that ISP: excluded (carrier), no penalty;
+//         120 minutes excluded
+//   pay   payments down 5 min, 4 of 4 locations: grade 1 (payments down at all): 3,000,000;
+//         acknowledged after 15 min against 10 min: +500,000; resolved in 5 min: met
+//   availability (89,160 - 5) / 89,160 = 99.9943%: no credit tier; total 3,500,000
+//   cap 30% of 15,000,000 = 4,500,000: does not bind
+TEST(Contracts, KoreanExampleChargesTheSeedsMonth) {
+  sla::Contract c = load_example("korean-ops.yaml");
+  auto at = [](std::string_view text) { return parse_rfc3339(text).value(); };
+  sla::Evidence e;
+  sla::Incident isp{"isp",
+                    "shop-web",
+                    at("2026-10-25T02:00:00Z"),
+                    at("2026-10-25T04:00:00Z"),
+                    std::nullopt,
+                    {2, 4},
+                    {2, 2},
+                    {"shop-web/home"},
+                    {},
+                    sla::Outcome::kDown,
+                    "network:kt"};
+  sla::Incident pay{"pay",
+                    "payments",
+                    at("2026-10-26T01:00:00Z"),
+                    at("2026-10-26T01:05:00Z"),
+                    at("2026-10-26T01:15:00Z"),
+                    {4, 4},
+                    {1, 1},
+                    {"payments/api"},
+                    {},
+                    sla::Outcome::kDown,
+                    "service"};
+  e.incidents = {isp, pay};
+  sla::Report r = sla::compute_report(c, sla::report_month(c.time_zone, {2026, 10}).value(), e);
+  EXPECT_EQ(r.minutes.month, 89'280);
+  EXPECT_EQ(r.minutes.excluded, 120);
+  EXPECT_EQ(r.minutes.unavailable, 5);
+  EXPECT_EQ(r.availability.text(), "99.9943");
+  EXPECT_EQ(r.incidents[0].excluded, sla::ExclusionReason::kNetwork);
+  EXPECT_EQ(r.incidents[1].grade, "1");
+  EXPECT_EQ(r.incidents[1].rule_index, 1);
+  EXPECT_FALSE(r.credit.tier);
+  EXPECT_EQ(r.total_minor_units, 3'500'000);
+  EXPECT_FALSE(r.cap_binds);
+  EXPECT_EQ(sla::format_money(r.money(r.total_minor_units), true), "₩3,500,000");
 }
 
 }  // namespace
