@@ -37,6 +37,7 @@ bench: build
 	@bash bench/agent_memory.sh
 	@bash bench/scale.sh
 	@bash bench/slo.sh
+	@bash bench/sla.sh
 
 # Each fuzz/<name>_fuzz target under libFuzzer for FUZZ_SECONDS (default 60); new inputs go to
 # build/fuzz/corpus/<name>, crashes to build/fuzz/crash-*. Save a crash under fuzz/corpus/<name>/

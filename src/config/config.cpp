@@ -39,6 +39,12 @@ const Location* Config::find_location(std::string_view id) const {
   return nullptr;
 }
 
+const sla::Contract* Config::find_contract(std::string_view id) const {
+  for (const auto& contract : contracts)
+    if (contract.id == id) return &contract;
+  return nullptr;
+}
+
 std::vector<slo::SloSpec> Config::slos() const {
   std::vector<slo::SloSpec> out;
   for (const auto& service : services)
@@ -318,7 +324,7 @@ class Loader {
     bool list;
     void (Loader::*build)(Config&);
   };
-  static const SectionRow kSections[6];
+  static const SectionRow kSections[7];
 
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
@@ -481,14 +487,18 @@ class Loader {
       case ValueType::kMapList:
         return value.IsSequence() || value.IsNull() || expected(value);
       case ValueType::kIdList:
-      case ValueType::kPathList: {
+      case ValueType::kPathList:
+      case ValueType::kTextList: {
         if (!value.IsSequence() && !value.IsScalar()) return expected(value);
         bool ids = key.type == ValueType::kIdList;
         bool ok = true;
         for (const auto& item : items(value)) {
           if (item.IsScalar() && (ids ? is_id(item.Scalar()) : !item.Scalar().empty())) continue;
           error(where(entry, item), fmt::format("{}: expected {} in the list, got {}", key.key,
-                                                ids ? kIdText : "a file path", got(item)));
+                                                ids                                ? kIdText
+                                                : key.type == ValueType::kPathList ? "a file path"
+                                                                                   : "text",
+                                                got(item)));
           ok = false;
         }
         return ok;
@@ -977,6 +987,269 @@ class Loader {
     }
   }
 
+  // ---- Contracts (contracts:; the vocabulary is src/sla/contract.h). REQUIRES: services built.
+
+  void build_contracts(Config& config) {
+    std::map<std::string, Position, std::less<>> contract_at;
+    for (const auto& item : sections_["contracts"]) {
+      if (full()) break;
+      if (!item.value.IsMap()) {
+        error(where(item),
+              fmt::format("contracts: expected a map of keys, got {}", got(item.value)));
+        continue;
+      }
+      if (auto contract = build_contract(config, item)) {
+        if (auto [it, added] = contract_at.emplace(contract->id, where(item)); !added)
+          error(where(item), fmt::format("id: duplicate contract id {}; first defined at {}",
+                                         in_quotes(contract->id), place(it->second)));
+        else
+          config.contracts.push_back(std::move(*contract));
+      }
+    }
+  }
+
+  // Reads a percentage field; false (and reported) when it is not one.
+  bool percentage(const Fields& fields, std::string_view key, std::optional<sla::Percentage>& out) {
+    const Entry* entry = find(fields, key);
+    if (entry == nullptr) return true;
+    auto parsed = sla::parse_percentage(entry->value.Scalar());
+    if (!parsed) {
+      error(where(*entry), fmt::format("{}: {}", key, parsed.error().message));
+      return false;
+    }
+    out = *parsed;
+    return true;
+  }
+
+  // Reads an amount in major units of `currency`; false (and reported) when it is not one.
+  bool amount(const Fields& fields, std::string_view key,
+              const std::optional<sla::Currency>& currency, std::int64_t& out) {
+    const Entry* entry = find(fields, key);
+    if (entry == nullptr || !currency) return true;
+    auto parsed = sla::parse_money(entry->value.Scalar(), *currency);
+    if (!parsed) {
+      error(where(*entry), fmt::format("{}: {}", key, parsed.error().message));
+      return false;
+    }
+    out = parsed->minor_units;
+    return true;
+  }
+
+  static std::vector<std::string> strings(const Fields& fields, std::string_view key) {
+    std::vector<std::string> out;
+    if (const Entry* entry = find(fields, key))
+      for (const auto& item : items(entry->value)) out.push_back(item.Scalar());
+    return out;
+  }
+
+  // "09:00" as minutes since midnight, 0 to 1440.
+  static std::optional<int> clock_minutes(std::string_view text) {
+    int h = 0, m = 0;
+    if (text.size() != 5 || text[2] != ':') return std::nullopt;
+    if (!parse_int(text.substr(0, 2), h) || !parse_int(text.substr(3, 2), m)) return std::nullopt;
+    if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+    return h * 60 + m;
+  }
+
+  std::optional<sla::Contract> build_contract(const Config& config, const Entry& item) {
+    constexpr std::string_view kSection = "contracts";
+    Fields fields = check_map(item, kSection);
+    bool ok = find(fields, "id") && find(fields, "customer") && find(fields, "services") &&
+              find(fields, "fee") && find(fields, "currency") && find(fields, "target");
+    auto fault = [&](const Entry& at, std::string message) {
+      error(where(at), std::move(message));
+      ok = false;
+    };
+    sla::Contract c;
+    c.id = text(fields, kSection, "id");
+    c.customer = text(fields, kSection, "customer");
+    if (const Entry* services = find(fields, "services")) {
+      std::vector<std::string_view> known;
+      for (const auto& s : config.services) known.push_back(s.id);
+      for (const auto& node : items(services->value)) {
+        const std::string& id = node.Scalar();
+        Entry at{services->key, node, services->file};
+        if (std::find(known.begin(), known.end(), id) == known.end()) {
+          std::string hint = closest(id, known);
+          fault(at, fmt::format("services: unknown service {}{}", in_quotes(id),
+                                hint.empty() ? "" : fmt::format("; did you mean `{}`?", hint)));
+        } else if (std::find(c.services.begin(), c.services.end(), id) != c.services.end()) {
+          fault(at, fmt::format("services: {} listed twice", in_quotes(id)));
+        }
+        c.services.push_back(id);
+      }
+    }
+    std::optional<sla::Currency> currency;
+    if (const Entry* code = find(fields, "currency")) {
+      auto found = sla::find_currency(code->value.Scalar());
+      if (found)
+        currency = *found;
+      else
+        fault(*code, fmt::format("currency: {}", found.error().message));
+    }
+    c.fee.currency = currency ? std::string(currency->code) : "";
+    ok = amount(fields, "fee", currency, c.fee.minor_units) && ok;
+    c.rounding = *sla::parse_rounding(text(fields, kSection, "rounding"));
+    c.time_zone = text(fields, kSection, "time_zone");
+    if (!known_time_zone(c.time_zone)) {
+      if (const Entry* zone = find(fields, "time_zone"))
+        fault(*zone, fmt::format("time_zone: unknown time zone {}; expected an IANA name like "
+                                 "Asia/Seoul or UTC",
+                                 in_quotes(c.time_zone)));
+    }
+    std::optional<sla::Percentage> target;
+    ok = percentage(fields, "target", target) && ok;
+    if (target) c.measurement.target = *target;
+    std::optional<sla::Percentage> cap;
+    ok = percentage(fields, "cap", cap) && ok;
+    c.cap = cap;
+    c.charge_in = text(fields, kSection, "charge_in") == "resolved_month"
+                      ? sla::ChargeIn::kResolvedMonth
+                      : sla::ChargeIn::kOpenedMonth;
+
+    Fields measurement = nested(fields, "measurement", "contracts.measurement");
+    auto m_text = [&](std::string_view key) {
+      return text(measurement, "contracts.measurement", key);
+    };
+    c.measurement.degraded_counts = m_text("unavailable") == "down_or_degraded";
+    c.measurement.partial_minutes_count = m_text("partial_minutes") == "count";
+    c.measurement.only_existing_minutes = m_text("denominator") == "existing_minutes";
+    ok = percentage(measurement, "min_locations", c.measurement.min_location_share) && ok;
+
+    ok = build_business_hours(fields, c.business_hours) && ok;
+    if (const Entry* grades = find(fields, "grades"))
+      for (const auto& grade : items(grades->value))
+        ok = build_grade(Entry{grades->key, grade, grades->file}, currency, c) && ok;
+    if (const Entry* credits = find(fields, "credits"))
+      for (const auto& tier : items(credits->value)) {
+        Entry at{credits->key, tier, credits->file};
+        if (!tier.IsMap()) {
+          fault(at, fmt::format("credits: expected a map of keys, got {}", got(tier)));
+          continue;
+        }
+        Fields t = check_map(at, "contracts.credits");
+        std::optional<sla::Percentage> below, at_least, credit;
+        bool tier_ok = percentage(t, "below", below) && percentage(t, "at_least", at_least) &&
+                       percentage(t, "credit", credit) && below && credit;
+        if (tier_ok)
+          c.credits.push_back({*below, at_least.value_or(sla::Percentage{}), *credit});
+        else
+          ok = false;
+      }
+
+    Fields exclusions = nested(fields, "exclusions", "contracts.exclusions");
+    c.exclusions.maintenance = text(exclusions, "contracts.exclusions", "maintenance") == "true";
+    if (find(exclusions, "maintenance_notice"))
+      c.exclusions.maintenance_notice_us =
+          duration(exclusions, "contracts.exclusions", "maintenance_notice");
+    c.exclusions.network = text(exclusions, "contracts.exclusions", "network") == "true";
+    c.exclusions.customer_attributions = strings(exclusions, "customer");
+
+    if (!ok) return std::nullopt;
+    if (auto valid = sla::validate(c); !valid) {
+      error(where(item), fmt::format("contract {}: {}", in_quotes(c.id), valid.error().message));
+      return std::nullopt;
+    }
+    return c;
+  }
+
+  bool build_business_hours(const Fields& contract, sla::BusinessHours& hours) {
+    constexpr std::string_view kSection = "contracts.business_hours";
+    Fields fields = nested(contract, "business_hours", kSection);
+    bool ok = true;
+    static constexpr std::array<std::string_view, 7> kDays = {"sun", "mon", "tue", "wed",
+                                                              "thu", "fri", "sat"};
+    if (const Entry* days = find(fields, "days")) {
+      hours.days.fill(false);
+      for (const auto& node : items(days->value)) {
+        auto day = std::find(kDays.begin(), kDays.end(), node.Scalar());
+        if (day == kDays.end()) {
+          error(where(*days, node), fmt::format("days: expected mon, tue, wed, thu, fri, sat or "
+                                                "sun, got {}",
+                                                got(node)));
+          ok = false;
+        } else {
+          hours.days[static_cast<std::size_t>(day - kDays.begin())] = true;
+        }
+      }
+    }
+    bool times_ok = true;
+    for (auto [key, out] : {std::pair{"start", &hours.start_minute}, {"end", &hours.end_minute}}) {
+      std::string value = text(fields, kSection, key);
+      if (auto minutes = clock_minutes(value)) {
+        *out = *minutes;
+      } else {
+        error(where(*find(fields, key)),
+              fmt::format("{}: expected a time of day like 09:00, got {}", key, in_quotes(value)));
+        times_ok = ok = false;
+      }
+    }
+    if (times_ok && hours.start_minute >= hours.end_minute) {
+      const Entry* at = find(fields, "end") ? find(fields, "end") : find(fields, "start");
+      error(where(*at), "end: expected a time after `start`");
+      ok = false;
+    }
+    for (const auto& date : strings(fields, "holidays")) {
+      if (date.size() != 10 || date[4] != '-' || date[7] != '-') {
+        error(where(*find(fields, "holidays")),
+              fmt::format("holidays: expected dates like 2026-10-09, got {}", in_quotes(date)));
+        ok = false;
+      }
+      hours.holidays.push_back(date);
+    }
+    return ok;
+  }
+
+  bool build_grade(const Entry& item, const std::optional<sla::Currency>& currency,
+                   sla::Contract& c) {
+    constexpr std::string_view kSection = "contracts.grades";
+    if (!item.value.IsMap()) {
+      error(where(item), fmt::format("grades: expected a map of keys, got {}", got(item.value)));
+      return false;
+    }
+    Fields fields = check_map(item, kSection);
+    bool ok = find(fields, "name") != nullptr;
+    sla::Grade g;
+    g.name = text(fields, kSection, "name");
+    ok = amount(fields, "penalty", currency, g.penalty_minor_units) && ok;
+    ok = amount(fields, "missed_response", currency, g.missed_response_minor_units) && ok;
+    ok = amount(fields, "missed_recovery", currency, g.missed_recovery_minor_units) && ok;
+    if (find(fields, "respond_within"))
+      g.respond_within_us = duration(fields, kSection, "respond_within");
+    if (find(fields, "recover_within"))
+      g.recover_within_us = duration(fields, kSection, "recover_within");
+    if (const Entry* when = find(fields, "when")) {
+      for (const auto& node : items(when->value)) {
+        Entry at{when->key, node, when->file};
+        if (!node.IsMap()) {
+          error(where(at), fmt::format("when: expected a map of keys, got {}", got(node)));
+          ok = false;
+          continue;
+        }
+        constexpr std::string_view kRule = "contracts.grades.when";
+        Fields r = check_map(at, kRule);
+        sla::GradeRule rule;
+        if (find(r, "min_duration")) rule.min_duration_us = duration(r, kRule, "min_duration");
+        if (find(r, "max_duration")) rule.max_duration_us = duration(r, kRule, "max_duration");
+        if (const Entry* outcome = find(r, "outcome"))
+          rule.outcome =
+              outcome->value.Scalar() == "down" ? sla::Outcome::kDown : sla::Outcome::kDegraded;
+        ok = percentage(r, "min_locations", rule.min_location_share) && ok;
+        ok = percentage(r, "min_checks", rule.min_check_share) && ok;
+        rule.services = strings(r, "services");
+        rule.checks = strings(r, "checks");
+        rule.tags = strings(r, "tags");
+        if (const Entry* hours = find(r, "business_hours"))
+          rule.business_hours = hours->value.Scalar() == "true";
+        g.rules.push_back(std::move(rule));
+      }
+    } else {
+      g.rules.push_back(sla::GradeRule{});
+    }
+    if (ok) c.grades.push_back(std::move(g));
+    return ok;
+  }
+
   // ---- SLOs (slos: under a service; the vocabulary is src/slo/spec.h).
 
   // One of a service's slos. REQUIRES: the service's checks are built (an SLO names them).
@@ -1156,10 +1429,11 @@ class Loader {
   std::map<std::string, Position, std::less<>> slo_at_;       // where each SLO id is defined
 };
 
-const Loader::SectionRow Loader::kSections[6] = {
+const Loader::SectionRow Loader::kSections[7] = {
     {"server", false, &Loader::build_server},        {"locations", true, &Loader::build_locations},
     {"defaults", false, &Loader::build_defaults},    {"services", true, &Loader::build_services},
     {"references", true, &Loader::build_references}, {"incidents", false, &Loader::build_incidents},
+    {"contracts", true, &Loader::build_contracts},
 };
 
 }  // namespace

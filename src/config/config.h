@@ -13,6 +13,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "probe/types.h"
+#include "sla/contract.h"
 #include "slo/spec.h"
 
 namespace leeway::config {
@@ -115,12 +116,15 @@ struct Config {
   // results tell a vantage that cannot reach anything from one that cannot reach a service. Their
   // ids are "reference:<name>"; service_id is empty.
   std::vector<Check> references;
-  std::vector<std::string> files;  // every file read, the main one first, named as in errors
+  std::vector<sla::Contract> contracts;  // valid by sla::validate, over known services
+  std::vector<std::string> files;        // every file read, the main one first, named as in errors
 
   // Checks across all services.
   std::size_t check_count() const;
   // The location with this id, or nullptr.
   const Location* find_location(std::string_view id) const;
+  // The contract with this id, or nullptr.
+  const sla::Contract* find_contract(std::string_view id) const;
   // Every service's SLOs, in config order.
   std::vector<slo::SloSpec> slos() const;
 };

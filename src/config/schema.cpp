@@ -161,6 +161,101 @@ constexpr SchemaKey kSchema[] = {
      "the long window: whole minutes, at most 30d"},
     {"services.slos.alerts", "short", V::kDuration, "", "", true,
      "the short window: whole minutes, shorter than the long one"},
+
+    // SLA contracts (src/sla/contract.h): what a month of incidents costs under each.
+    {"", "contracts", V::kMapList, "", "", false,
+     "SLA contracts: what each covers, how its minutes are measured, how incidents are graded and "
+     "charged, its credit tiers, cap and exclusions (`leeway report`)"},
+    {"contracts", "id", V::kId, "", "", true, "unique among contracts"},
+    {"contracts", "customer", V::kString, "", "", true, "who buys the service level"},
+    {"contracts", "services", V::kIdList, "", "", true,
+     "the services it covers; its minutes are these services' minutes, summed"},
+    {"contracts", "fee", V::kString, "", "", true,
+     "the monthly fee in major units, no more decimals than the currency has: 1500000 (KRW), "
+     "1500.00 (USD)"},
+    {"contracts", "currency", V::kString, "", "", true, "ISO 4217 code, e.g. KRW, USD, EUR"},
+    {"contracts", "rounding", V::kChoice, "half_up", "half_up,half_even,down,up", false,
+     "how a percentage of the fee is rounded to a minor unit"},
+    {"contracts", "time_zone", V::kString, "UTC", "", false,
+     "the IANA time zone of its calendar months and business hours, e.g. Asia/Seoul"},
+    {"contracts", "target", V::kString, "", "", true,
+     "the monthly availability it promises, a percentage like 99.9"},
+    {"contracts", "measurement", V::kMap, "", "", false, "what makes a minute count"},
+    {"contracts.measurement", "unavailable", V::kChoice, "down", "down,down_or_degraded", false,
+     "the incidents whose minutes are unavailable: down only, or degraded too"},
+    {"contracts.measurement", "partial_minutes", V::kChoice, "count", "count,ignore", false,
+     "count: a minute any downtime touches is unavailable; ignore: only whole minutes of "
+     "downtime are (a downtime under a minute costs none)"},
+    {"contracts.measurement", "denominator", V::kChoice, "all_minutes",
+     "all_minutes,existing_minutes", false,
+     "every minute of the month, or only those a service existed in"},
+    {"contracts.measurement", "min_locations", V::kString, "", "", false,
+     "an incident's minutes count only when at least this share of the locations saw it, e.g. "
+     "50%; unset: every incident"},
+    {"contracts", "business_hours", V::kMap, "", "", false,
+     "working hours in the contract's time zone, for grades that depend on them"},
+    {"contracts.business_hours", "days", V::kIdList, "mon,tue,wed,thu,fri", "", false,
+     "the working days: mon, tue, wed, thu, fri, sat, sun"},
+    {"contracts.business_hours", "start", V::kString, "09:00", "", false,
+     "when working hours start, HH:MM local time"},
+    {"contracts.business_hours", "end", V::kString, "18:00", "", false,
+     "when they end, HH:MM local time (24:00 for midnight)"},
+    {"contracts.business_hours", "holidays", V::kIdList, "", "", false,
+     "local dates that are not working days, like 2026-10-09"},
+    {"contracts", "grades", V::kMapList, "", "", false,
+     "incident grades, first match wins; an incident that matches none costs nothing"},
+    {"contracts.grades", "name", V::kId, "", "", true, "unique within the contract, e.g. 1"},
+    {"contracts.grades", "when", V::kMapList, "(any incident)", "", false,
+     "rules; the grade matches when any rule holds, and a rule holds when all its conditions do"},
+    {"contracts.grades.when", "min_duration", V::kDuration, "", "", false,
+     "lasted at least this long"},
+    {"contracts.grades.when", "max_duration", V::kDuration, "", "", false, "lasted less than this"},
+    {"contracts.grades.when", "outcome", V::kChoice, "", "down,degraded", false,
+     "its worst state; unset: either"},
+    {"contracts.grades.when", "min_locations", V::kString, "", "", false,
+     "at least this share of the locations saw it, e.g. 100%"},
+    {"contracts.grades.when", "min_checks", V::kString, "", "", false,
+     "at least this share of the service's checks failed, e.g. 50%"},
+    {"contracts.grades.when", "services", V::kIdList, "", "", false, "of any of these services"},
+    {"contracts.grades.when", "checks", V::kTextList, "", "", false,
+     "hit any of these checks, by id: `service/check`"},
+    {"contracts.grades.when", "tags", V::kIdList, "", "", false, "carries any of these tags"},
+    {"contracts.grades.when", "business_hours", V::kChoice, "", "true,false", false,
+     "opened inside (true) or outside (false) business hours"},
+    {"contracts.grades", "penalty", V::kString, "0", "", false,
+     "the fixed amount each incident of this grade costs, in major units"},
+    {"contracts.grades", "respond_within", V::kDuration, "", "", false,
+     "acknowledged within this long, or `missed_response` is owed"},
+    {"contracts.grades", "missed_response", V::kString, "0", "", false,
+     "owed when the response target is missed, in major units"},
+    {"contracts.grades", "recover_within", V::kDuration, "", "", false,
+     "resolved within this long, or `missed_recovery` is owed"},
+    {"contracts.grades", "missed_recovery", V::kString, "0", "", false,
+     "owed when the recovery target is missed, in major units"},
+    {"contracts", "credits", V::kMapList, "", "", false,
+     "credit tiers by monthly availability; the tier the exact figure falls in applies"},
+    {"contracts.credits", "below", V::kString, "", "", true,
+     "availability less than this percentage, e.g. 99.99"},
+    {"contracts.credits", "at_least", V::kString, "0", "", false,
+     "and at least this one, e.g. 99.0"},
+    {"contracts.credits", "credit", V::kString, "", "", true,
+     "earns this share of the monthly fee, e.g. 10"},
+    {"contracts", "cap", V::kString, "", "", false,
+     "the month's total is at most this share of the fee, e.g. 30; unset: no cap"},
+    {"contracts", "exclusions", V::kMap, "", "", false,
+     "what leaves the accounting: its minutes leave both sides of the availability, its "
+     "incidents cost nothing"},
+    {"contracts.exclusions", "maintenance", V::kChoice, "true", "true,false", false,
+     "exclude maintenance windows announced in time"},
+    {"contracts.exclusions", "maintenance_notice", V::kDuration, "(any notice)", "", false,
+     "a window counts as announced in time when announced at least this long before it starts"},
+    {"contracts.exclusions", "network", V::kChoice, "false", "true,false", false,
+     "exclude incidents attributed to a carrier (`network:*`), beyond the provider's edge"},
+    {"contracts.exclusions", "customer", V::kTextList, "", "", false,
+     "attributions the customer owns, e.g. `dependency:customer-db`; a trailing `*` matches any "
+     "rest"},
+    {"contracts", "charge_in", V::kChoice, "opened_month", "opened_month,resolved_month", false,
+     "the month whose report charges an incident that crosses a month boundary"},
 };
 
 std::string_view type_name(const SchemaKey& key) {
@@ -183,6 +278,8 @@ std::string_view type_name(const SchemaKey& key) {
       return "list of ids";
     case V::kPathList:
       return "list of paths";
+    case V::kTextList:
+      return "list of text";
     case V::kMap:
       return "section";
     case V::kMapList:
@@ -314,6 +411,8 @@ std::string describe(const SchemaKey& key) {
       return "a list of ids";
     case V::kPathList:
       return "a list of file paths";
+    case V::kTextList:
+      return "a list of text values";
     case V::kMap:
       return "a map of keys";
     case V::kMapList:

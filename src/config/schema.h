@@ -20,6 +20,7 @@ enum class ValueType {
   kTarget,    // a check URL as for `leeway check` (probe::parse_target)
   kIdList,    // a list of ids; a single id may be written alone
   kPathList,  // a list of file paths; a single path may be written alone
+  kTextList,  // a list of non-empty text values; a single one may be written alone
   kMap,       // a section of keys: its keys are the rows whose section is this key's path
   kMapList,   // a list of such sections
 };

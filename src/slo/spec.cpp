@@ -1,8 +1,6 @@
 // SLO definitions: names, exact percentages, windows and the checks a spec must pass.
 #include "slo/spec.h"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -134,15 +132,6 @@ std::string Window::to_string() const {
   return window_name(rolling_us);
 }
 
-bool known_time_zone(std::string_view name) {
-  try {
-    date::locate_zone(name);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 Result<Window> parse_window(std::string_view text, std::string_view time_zone) {
   if (text == "month") {
     if (!known_time_zone(time_zone))
@@ -165,17 +154,8 @@ Result<Window> parse_window(std::string_view text, std::string_view time_zone) {
 Period budget_period(const Window& window, TimeUs now_us) {
   TimeUs minute = evaluation_minute(now_us);
   if (!window.calendar()) return Period{minute - window.rolling_us, minute};
-  using Us = std::chrono::microseconds;
-  const date::time_zone* zone = date::locate_zone(window.time_zone);
-  auto local = zone->to_local(date::sys_time<Us>(Us(now_us)));
-  date::year_month_day day{date::floor<date::days>(local)};
-  date::year_month first = day.year() / day.month();
-  date::year_month next = first + date::months(1);
-  // A local midnight that a clock change skips maps to the moment of the change.
-  auto start = zone->to_sys(date::local_days(first / 1), date::choose::earliest);
-  auto end = zone->to_sys(date::local_days(next / 1), date::choose::earliest);
-  return Period{std::chrono::duration_cast<Us>(start.time_since_epoch()).count(),
-                std::chrono::duration_cast<Us>(end.time_since_epoch()).count()};
+  MonthSpan month = month_span(window.time_zone, month_at(window.time_zone, now_us));
+  return Period{month.start_us, month.end_us};
 }
 
 std::vector<BurnCondition> default_burn_conditions() {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/calendar.h"
 #include "core/result.h"
 #include "core/time.h"
 
@@ -71,9 +72,6 @@ inline constexpr DurationUs kMaxRollingWindowUs = 400 * kDayUs;
 // "30d" (a rolling window of whole minutes, 1h to 400d) or "month" (a calendar month in
 // `time_zone`, an IANA name). Errors say what was expected.
 Result<Window> parse_window(std::string_view text, std::string_view time_zone);
-
-// Whether `name` is a time zone in the system's IANA database.
-bool known_time_zone(std::string_view name);
 
 // [start, end) in UTC microseconds.
 struct Period {
