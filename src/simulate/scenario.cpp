@@ -255,6 +255,7 @@ class Parser {
         error(f->key, fmt::format("{}: not with `config:`; give the config's file or its "
                                   "sections inline, not both",
                                   f->name()));
+      if (!inline_sections.empty()) return;
       if (!named->value.IsScalar() || named->value.Scalar().empty()) {
         error(*named,
               fmt::format("expected the path of a leeway config, got {}", shown(named->value)));
