@@ -3,8 +3,6 @@
 // inline, the scenario's own keys are blanked out line for line, so its errors keep their lines.
 #include "simulate/scenario.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -12,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "config/yaml_document.h"
 #include "core/text.h"
 
 namespace leeway::simulate {
@@ -57,11 +56,8 @@ class Parser {
 
   LoadResult parse(std::string_view text) {
     YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      errors_.push_back({file_, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.column + 1,
-                         "invalid YAML: " + e.msg});
+    if (auto problem = config::load_document(std::string(text), root)) {
+      errors_.push_back({file_, problem->line, problem->column, problem->message});
       return finish();
     }
     if (!root.IsMap() || root.Style() == YAML::EmitterStyle::Flow) {

@@ -53,7 +53,7 @@ TEST(SimulateCommand, TextShowsTheDeployAndTheMaintenanceWindow) {
   ProcessResult late = leeway({"simulate", scenario("maintenance-late.yaml")});
   EXPECT_THAT(late.out,
               HasSubstr("maintenance: 2026-10-11T02:00:00.000000Z to 2026-10-11T03:00:00.000000Z, "
-                        "announced 2026-10-11T00:00:00.000000Z (2h before it started): database "
+                        "announced 2026-10-11T00:00:00.000000Z (2h0m before it started): database "
                         "upgrade (short notice)\n"));
 }
 

@@ -204,6 +204,14 @@ TEST(Scenario, NoConfigAtAll) {
                                      "inline (locations, services, references, incidents, ...)"});
 }
 
+TEST(Scenario, YamlThatYamlCppWouldNeverFinish) {
+  // Read as the config loader reads (config/yaml_document.h): an error, not a hang.
+  EXPECT_EQ(errors_of(",x").size(), 1u);
+  EXPECT_EQ(errors_of("from: 2026-10-05T11:00:00Z\n---\nto: +1h\n"),
+            std::vector<std::string>{"s.yaml:2:1: expected one YAML document per file; use "
+                                     "include: for more"});
+}
+
 TEST(Scenario, BrokenYamlAndNotAMap) {
   EXPECT_EQ(errors_of("from: [2026\n"),
             std::vector<std::string>{"s.yaml:2:1: invalid YAML: end of sequence flow not found"});
