@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
     {"change", "Record a change (a deploy) with a running daemon", setup_change},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
+    {"simulate", "Replay a scenario through the detector: the incidents and verdicts it gives",
+     setup_simulate},
     {"slo",
      "SLOs: list and show them from a running daemon, print Prometheus rules, OpenSLO in and out",
      setup_slo},

@@ -38,6 +38,7 @@ Runner setup_gate(CLI::App& sub);
 Runner setup_incident(CLI::App& sub);
 Runner setup_incidents(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
+Runner setup_simulate(CLI::App& sub);
 Runner setup_slo(CLI::App& sub);
 Runner setup_status(CLI::App& sub);
 

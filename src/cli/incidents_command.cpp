@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/http.h"
+#include "cli/incident_view.h"
 #include "core/text.h"
 
 namespace leeway::cli {
@@ -29,29 +30,6 @@ void print_list(const json& j) {
                              field(i, "opened"), field(i, "verdict"),
                              i.at("acknowledged").get<bool>() ? "yes" : "no", field(i, "id"),
                              field(i, "summary"));
-  }
-}
-
-void print_one(const json& i) {
-  std::cout << fmt::format("{}  {}  opened {}  resolved {}\n", field(i, "id"), field(i, "state"),
-                           field(i, "opened"), field(i, "resolved"));
-  const json& v = i.at("verdict");
-  std::cout << fmt::format("verdict: {} (confidence {:.2f})\n  {}\n", field(v, "name"),
-                           v.at("confidence").get<double>(), field(i, "summary"));
-  if (!v.at("reason").is_null()) std::cout << "reason: " << field(v, "reason") << "\n";
-  for (const json& e : v.at("evidence"))
-    std::cout << "  - " << terminal_safe(e.get<std::string>()) << "\n";
-  const json& c = i.at("changes");
-  std::cout << "changes: " << field(c, "text") << "\n";
-  for (const json& change : c.at("before")) {
-    std::cout << fmt::format("  - {} {} \"{}\"{}\n", field(change, "at"), field(change, "kind"),
-                             field(change, "description"),
-                             change.at("improvement").get<bool>() ? " (improvement)" : "");
-  }
-  std::cout << "timeline:\n";
-  for (const json& e : i.at("timeline")) {
-    std::cout << fmt::format("  {}  {:<20} {}\n", field(e, "at"), field(e, "kind"),
-                             field(e, "text"));
   }
 }
 
@@ -90,7 +68,8 @@ Runner setup_incident(CLI::App& sub) {
   sub.add_option("--server", *server, "the daemon's base URL")->capture_default_str();
   sub.add_flag("--json", *as_json, "print the daemon's answer as JSON");
   return [server, id, as_json] {
-    return show("incident", *server, "/api/v1/incidents/" + path_segment(*id), *as_json, print_one);
+    return show("incident", *server, "/api/v1/incidents/" + path_segment(*id), *as_json,
+                print_incident);
   };
 }
 

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "config/schema.h"
+#include "config/yaml_document.h"
 #include "core/text.h"
 #include "probe/options.h"
 
@@ -274,43 +274,6 @@ std::vector<YAML::Node> items(const YAML::Node& value) {
   return out;
 }
 
-// Notes where each document starts; ignores the rest.
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// A file must hold one YAML document. The documents are counted with a bounded number of parser
-// passes because yaml-cpp 0.7 stops making progress on some malformed input (",x" alone), where
-// YAML::LoadAll loops forever (found by fuzzing). Throws YAML::Exception on a syntax error.
-std::optional<std::pair<YAML::Mark, std::string>> check_documents(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentStarts documents;
-  for (int pass = 0; pass < 3 && parser.HandleNextDocument(documents); ++pass) {
-    const auto& starts = documents.starts;
-    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos)
-      return std::pair{starts.back(), std::string("invalid YAML: unexpected text")};
-  }
-  if (documents.starts.size() > 1)
-    return std::pair{documents.starts[1],
-                     std::string("expected one YAML document per file; use include: for more")};
-  return std::nullopt;
-}
-
 class Loader {
  public:
   explicit Loader(const FileReader& read) : read_(read) {}
@@ -387,16 +350,8 @@ class Loader {
     int file = static_cast<int>(files_.size());
     files_.push_back(name);
     YAML::Node document;
-    try {
-      std::string source(text);
-      if (auto problem = check_documents(source)) {
-        error(Position{file, problem->first.line + 1, problem->first.column + 1}, problem->second);
-        return;
-      }
-      document = YAML::Load(source);
-    } catch (const YAML::Exception& e) {
-      Position at{file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.column + 1};
-      error(at, fmt::format("invalid YAML: {}", e.msg));
+    if (auto problem = load_document(std::string(text), document)) {
+      error(Position{file, problem->line, problem->column}, problem->message);
       return;
     }
     if (document.IsNull()) return;
