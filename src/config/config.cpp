@@ -318,7 +318,7 @@ class Loader {
     bool list;
     void (Loader::*build)(Config&);
   };
-  static const SectionRow kSections[6];
+  static const SectionRow kSections[7];
 
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
@@ -509,6 +509,8 @@ class Loader {
         return is_choice(key.allowed, text) || expected(value);
       case ValueType::kAddress:
         return is_address(text) || expected(value);
+      case ValueType::kTime:
+        return parse_rfc3339_offset(text).has_value() || expected(value);
       case ValueType::kTarget: {
         auto spec = probe::parse_target(text);
         if (!spec) error(where(entry), fmt::format("{}: {}", key.key, spec.error().message));
@@ -856,6 +858,57 @@ class Loader {
     }
   }
 
+  // One of `maintenance:`. REQUIRES: build_services has run (a window names services).
+  void build_maintenance(Config& config) {
+    for (const auto& item : sections_["maintenance"]) {
+      if (full()) break;
+      if (!item.value.IsMap()) {
+        error(where(item),
+              fmt::format("maintenance: expected a map of keys, got {}", got(item.value)));
+        continue;
+      }
+      Fields fields = check_map(item, "maintenance");
+      const Entry* start = find(fields, "start");
+      const Entry* end = find(fields, "end");
+      const Entry* services = find(fields, "services");
+      const Entry* announced = find(fields, "announced");
+      if (!start || !end || !services || !announced) continue;
+      Maintenance window{*parse_rfc3339_offset(start->value.Scalar()),
+                         *parse_rfc3339_offset(end->value.Scalar()),
+                         {},
+                         *parse_rfc3339_offset(announced->value.Scalar()),
+                         text(fields, "maintenance", "description")};
+      bool ok = true;
+      if (window.end_us <= window.start_us) {
+        error(where(*end), fmt::format("end: {} is not after start {}", end->value.Scalar(),
+                                       start->value.Scalar()));
+        ok = false;
+      }
+      std::vector<std::string_view> known;
+      for (const auto& service : config.services) known.push_back(service.id);
+      for (const auto& node : items(services->value)) {
+        const std::string& id = node.Scalar();
+        if (std::find(known.begin(), known.end(), id) == known.end()) {
+          std::string hint = closest(id, known);
+          error(where(*services, node),
+                fmt::format("services: unknown service {}{}", in_quotes(id),
+                            hint.empty() ? "" : fmt::format("; did you mean `{}`?", hint)));
+          ok = false;
+        } else if (std::find(window.services.begin(), window.services.end(), id) !=
+                   window.services.end()) {
+          error(where(*services, node), fmt::format("services: {} listed twice", in_quotes(id)));
+          ok = false;
+        }
+        window.services.push_back(id);
+      }
+      if (window.services.empty()) {
+        error(where(*services), "services: expected at least one service");
+        ok = false;
+      }
+      if (ok) config.maintenance.push_back(std::move(window));
+    }
+  }
+
   // An agent location's `token` or `token_file` (a file holding the same text, read as includes
   // are, relative to the file that names it).
   void build_location_token(Location& location, const Fields& fields) {
@@ -1156,10 +1209,14 @@ class Loader {
   std::map<std::string, Position, std::less<>> slo_at_;       // where each SLO id is defined
 };
 
-const Loader::SectionRow Loader::kSections[6] = {
-    {"server", false, &Loader::build_server},        {"locations", true, &Loader::build_locations},
-    {"defaults", false, &Loader::build_defaults},    {"services", true, &Loader::build_services},
-    {"references", true, &Loader::build_references}, {"incidents", false, &Loader::build_incidents},
+const Loader::SectionRow Loader::kSections[7] = {
+    {"server", false, &Loader::build_server},
+    {"locations", true, &Loader::build_locations},
+    {"defaults", false, &Loader::build_defaults},
+    {"services", true, &Loader::build_services},
+    {"references", true, &Loader::build_references},
+    {"incidents", false, &Loader::build_incidents},
+    {"maintenance", true, &Loader::build_maintenance},
 };
 
 }  // namespace
