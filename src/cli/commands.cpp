@@ -53,9 +53,8 @@ bool known_commands(CLI::App& app, int argc, char** argv) {
     auto it = std::find_if(subs.begin(), subs.end(),
                            [&](CLI::App* sub) { return sub->get_name() == word; });
     // A command that takes a word of its own (`leeway incident ID`) reads it as that.
-    if (it == subs.end() && !at->get_options([](const CLI::Option* o) {
-                               return o->get_positional();
-                             }).empty())
+    if (it == subs.end() &&
+        !at->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty())
       return true;
     if (it == subs.end()) {
       std::cerr << path << ": unknown command \"" << terminal_safe(word) << "\"; see " << path

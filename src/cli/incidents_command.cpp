@@ -58,8 +58,7 @@ void print_one(const json& i) {
     if (manual.is_null()) continue;
     std::cout << fmt::format("{}: {} (automatic: {}), set by {} at {}: {}\n", name,
                              field(manual, "value"), field(values, "automatic"),
-                             field(manual, "author"), field(manual, "at"),
-                             field(manual, "reason"));
+                             field(manual, "author"), field(manual, "at"), field(manual, "reason"));
   }
   std::cout << "timeline:\n";
   for (const json& e : i.at("timeline")) {
@@ -113,9 +112,10 @@ Runner setup_incident(CLI::App& sub) {
   reclassify->add_option("--field", r->field, "what to correct")
       ->required()
       ->check(CLI::IsMember({"grade", "attribution", "exclusion"}));
-  reclassify->add_option("--value", r->value,
-                         "the grade's name, the attribution (e.g. network:kt), or "
-                         "excluded|counted")
+  reclassify
+      ->add_option("--value", r->value,
+                   "the grade's name, the attribution (e.g. network:kt), or "
+                   "excluded|counted")
       ->required();
   reclassify->add_option("--reason", r->reason, "why; kept in the audit trail")->required();
   reclassify->add_option("--server", *server, "the daemon's base URL")->capture_default_str();

@@ -33,8 +33,7 @@ void add_range_options(CLI::App* add, Options& o, const char* what) {
       ->required();
   add->add_option("--end", o.end, fmt::format("when {} ends (RFC 3339 with an offset)", what))
       ->required();
-  add->add_option("--service", o.services, "a service it covers (repeat for several)")
-      ->required();
+  add->add_option("--service", o.services, "a service it covers (repeat for several)")->required();
   add->add_option("--token-file", o.token_file,
                   "a file holding an API token; default: the LEEWAY_TOKEN variable");
   add_server_options(add, o);
@@ -52,8 +51,8 @@ CLI::App* add_list(CLI::App& sub, Options& o, const char* help) {
 
 std::string list_query(const Options& o) {
   std::string query;
-  for (auto [name, value] : {std::pair{"service", &o.service}, std::pair{"from", &o.from},
-                             std::pair{"to", &o.to}}) {
+  for (auto [name, value] :
+       {std::pair{"service", &o.service}, std::pair{"from", &o.from}, std::pair{"to", &o.to}}) {
     if (!value->empty())
       query += (query.empty() ? "?" : "&") + std::string(name) + "=" + path_segment(*value);
   }
@@ -110,17 +109,18 @@ Runner setup_maintenance(CLI::App& sub) {
   CLI::App* list = add_list(sub, *o, "List maintenance windows");
   return [o, list] {
     if (list->parsed())
-      return show("maintenance list", o->server, "/api/v1/maintenance" + list_query(*o),
-                  o->as_json, print_windows);
+      return show("maintenance list", o->server, "/api/v1/maintenance" + list_query(*o), o->as_json,
+                  print_windows);
     json body = {{"start", o->start}, {"end", o->end}, {"services", o->services}};
     if (!o->announced.empty()) body["announced"] = o->announced;
     if (!o->description.empty()) body["description"] = o->description;
     return post("maintenance add", o->server, "/api/v1/maintenance", body, o->token_file,
                 [](const json& w) {
-                  std::cout << fmt::format("recorded maintenance window {} for {}: {} to {}, "
-                                           "announced {}\n",
-                                           field(w, "id"), services_text(w), field(w, "start"),
-                                           field(w, "end"), field(w, "announced"));
+                  std::cout << fmt::format(
+                      "recorded maintenance window {} for {}: {} to {}, "
+                      "announced {}\n",
+                      field(w, "id"), services_text(w), field(w, "start"), field(w, "end"),
+                      field(w, "announced"));
                 });
   };
 }
@@ -138,12 +138,11 @@ Runner setup_exclusion(CLI::App& sub) {
                   print_exclusions);
     json body = {
         {"start", o->start}, {"end", o->end}, {"services", o->services}, {"reason", o->reason}};
-    return post("exclusion add", o->server, "/api/v1/exclusions", body, o->token_file,
-                [](const json& e) {
-                  std::cout << fmt::format("recorded exclusion {} for {}: {} to {}\n",
-                                           field(e, "id"), services_text(e), field(e, "start"),
-                                           field(e, "end"));
-                });
+    return post(
+        "exclusion add", o->server, "/api/v1/exclusions", body, o->token_file, [](const json& e) {
+          std::cout << fmt::format("recorded exclusion {} for {}: {} to {}\n", field(e, "id"),
+                                   services_text(e), field(e, "start"), field(e, "end"));
+        });
   };
 }
 

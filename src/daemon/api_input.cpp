@@ -37,7 +37,8 @@ Status time_range(const http::Request& r, TimeUs& from_us, TimeUs& to_us) {
 
 // A request body that must be a JSON object (or empty, when `empty_ok`).
 Result<nlohmann::json> body_object(const http::Request& r, bool empty_ok) {
-  if (empty_ok && r.body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  if (empty_ok && r.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return nlohmann::json::object();
   nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
     return fail_as(ErrorKind::kInvalidArgument, "body: expected a JSON object");

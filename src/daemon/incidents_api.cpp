@@ -58,15 +58,15 @@ http::Work Daemon::Impl::incidents_json(const http::Request& r) {
 }
 
 http::Work Daemon::Impl::incident_json(const http::Request& r) {
-  return [id = r.params.at(0), now_us = clock.now_us(), &db = *incident_store,
-          &sla = *sla_store] {
+  return [id = r.params.at(0), now_us = clock.now_us(), &db = *incident_store, &sla = *sla_store] {
     auto found = db.incident(id);
     if (!found) return error_response(found.error());
     json document = json::parse(found->document, nullptr, false);
     if (document.is_discarded())
       return http::Response::error(500, "incident " + id + ": its stored document is not JSON");
     json shown = incident::with_notes(std::move(document), found->notes);
-    if (Status s = add_sla_records(shown, *found, sla, now_us); !s) return error_response(s.error());
+    if (Status s = add_sla_records(shown, *found, sla, now_us); !s)
+      return error_response(s.error());
     return http::Response::json(shown);
   };
 }

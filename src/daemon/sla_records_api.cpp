@@ -40,8 +40,12 @@ json exclusion_json(const store::ManualExclusion& e) {
 }
 
 json reclassification_json(const store::Reclassification& r) {
-  return {{"id", r.id},         {"incident", r.incident_id}, {"field", r.field},
-          {"value", r.value},   {"author", r.author},        {"reason", r.reason},
+  return {{"id", r.id},
+          {"incident", r.incident_id},
+          {"field", r.field},
+          {"value", r.value},
+          {"author", r.author},
+          {"reason", r.reason},
           {"at", format_rfc3339(r.at_us)}};
 }
 
@@ -81,17 +85,19 @@ Status add_sla_records(json& incident, const store::StoredIncident& stored, stor
 
   auto trail = sla.reclassifications(stored.id);
   if (!trail) return trail.error();
-  const json automatic = {{"grade", incident.value("grade", json())},
-                          {"attribution", incident.contains("verdict") && incident["verdict"].is_object()
-                                              ? incident["verdict"].value("name", json())
-                                              : json()},
-                          {"exclusion", json()}};
+  const json automatic = {
+      {"grade", incident.value("grade", json())},
+      {"attribution", incident.contains("verdict") && incident["verdict"].is_object()
+                          ? incident["verdict"].value("name", json())
+                          : json()},
+      {"exclusion", json()}};
   json reclassified = json::object();
   for (std::string_view field : store::kReclassifiableFields) {
     const std::string name(field);
     reclassified[name] = {{"automatic", automatic[name]}, {"manual", json()}};
   }
-  for (const auto& r : store::in_force(*trail)) reclassified[r.field]["manual"] = reclassification_json(r);
+  for (const auto& r : store::in_force(*trail))
+    reclassified[r.field]["manual"] = reclassification_json(r);
   incident["reclassified"] = std::move(reclassified);
   json all = json::array();
   for (const auto& r : *trail) all.push_back(reclassification_json(r));
@@ -185,7 +191,8 @@ http::Work Daemon::Impl::reclassify(const http::Request& r) {
   }
   if (Status s = store::validate(c); !s) return answer(error_response(s.error()));
   return [c = std::move(c), &incidents = *incident_store, &db = *sla_store] {
-    if (auto found = incidents.incident(c.incident_id); !found) return error_response(found.error());
+    if (auto found = incidents.incident(c.incident_id); !found)
+      return error_response(found.error());
     auto stored = db.reclassify(c);
     if (!stored) return error_response(stored.error());
     return http::Response::json(reclassification_json(*stored), 201);

@@ -115,8 +115,8 @@ bool idle_and_open(const pqxx::connection& conn) {
   return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
 }
 
-Status migrate(pqxx::work& txn, const Target& target, const char* schema_table,
-               const char* tables, std::span<const char* const> migrations) {
+Status migrate(pqxx::work& txn, const Target& target, const char* schema_table, const char* tables,
+               std::span<const char* const> migrations) {
   // Any constant works; it only has to be the same for every leeway node.
   txn.exec("SELECT pg_advisory_xact_lock(7461208)");
   const std::string table(schema_table);

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <memory>
-#include <span>
 #include <pqxx/pqxx>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -39,8 +39,8 @@ bool idle_and_open(const pqxx::connection& conn);
 // Brings the tables whose version `schema_table` holds (e.g. "incident_schema") to the version
 // migrations.size() in `txn`; migration i takes them to version i + 1. Nodes starting together
 // migrate one at a time. A database of a newer version is refused, naming `tables`.
-Status migrate(pqxx::work& txn, const Target& target, const char* schema_table,
-               const char* tables, std::span<const char* const> migrations);
+Status migrate(pqxx::work& txn, const Target& target, const char* schema_table, const char* tables,
+               std::span<const char* const> migrations);
 
 // What a body's return value becomes: a Result of it, unless it is one already.
 template <typename T>

@@ -59,8 +59,8 @@ std::int64_t insert(pqxx::work& txn, const MaintenanceWindow& w) {
       .exec_params1(
           "INSERT INTO maintenance_windows(start_us, end_us, services, announced_us, author, "
           "description, source) VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-          w.start_us, w.end_us, join_services(w.services), w.announced_us, w.author,
-          w.description, std::string(to_string(w.source)))[0]
+          w.start_us, w.end_us, join_services(w.services), w.announced_us, w.author, w.description,
+          std::string(to_string(w.source)))[0]
       .as<std::int64_t>();
 }
 
@@ -173,10 +173,10 @@ class PostgresSlaStore final : public SlaStore {
     return with_connection("reading exclusions from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<ManualExclusion> out;
-      for (const auto& r : txn.exec_params(
-               overlapping("id, start_us, end_us, services, reason, author, at_us",
-                           "manual_exclusions"),
-               q.service, q.to_us, q.from_us, limit_of(q.limit))) {
+      for (const auto& r :
+           txn.exec_params(overlapping("id, start_us, end_us, services, reason, author, at_us",
+                                       "manual_exclusions"),
+                           q.service, q.to_us, q.from_us, limit_of(q.limit))) {
         out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
                        split_services(r[3].as<std::string>()), r[4].as<std::string>(),
                        r[5].as<std::string>(), r[6].as<std::int64_t>()});

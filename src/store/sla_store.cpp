@@ -40,7 +40,8 @@ Status validate(const Reclassification& r) {
     return invalid("field", "expected grade, attribution or exclusion, got \"" + r.field + "\"");
   if (r.value.empty()) return invalid("value", "must not be empty");
   if (r.field == "exclusion" && r.value != "excluded" && r.value != "counted")
-    return invalid("value", "expected excluded or counted for an exclusion, got \"" + r.value + "\"");
+    return invalid("value",
+                   "expected excluded or counted for an exclusion, got \"" + r.value + "\"");
   if (r.reason.empty()) return invalid("reason", "required: say why");
   return {};
 }

@@ -71,9 +71,10 @@ class SqliteIncidentStore final : public IncidentStore {
         if (auto s = q.run(); !s) return s;
       }
       for (const IncidentRetirement& r : retired) {
-        Query notes(conn_.db(), r.to_id.empty()
-                             ? "DELETE FROM incident_notes WHERE incident_id = ?2"
-                             : "UPDATE incident_notes SET incident_id = ?1 WHERE incident_id = ?2");
+        Query notes(conn_.db(),
+                    r.to_id.empty()
+                        ? "DELETE FROM incident_notes WHERE incident_id = ?2"
+                        : "UPDATE incident_notes SET incident_id = ?1 WHERE incident_id = ?2");
         if (auto s = notes.bind(r.to_id).bind(r.id).run(); !s) return s;
         Query gone(conn_.db(), "DELETE FROM incidents WHERE id = ?");
         if (auto s = gone.bind(r.id).run(); !s) return s;
@@ -84,11 +85,12 @@ class SqliteIncidentStore final : public IncidentStore {
 
   Result<std::vector<StoredIncident>> incidents(const IncidentQuery& query) override {
     std::lock_guard lock(mutex_);
-    Query q(conn_.db(), (std::string("SELECT ") + kIncidentColumns +
-                  " FROM incidents i WHERE (?1 IS NULL OR service = ?1) AND "
-                  "(?2 IS NULL OR state = ?2) AND opened_us < ?3 AND "
-                  "(resolved_us IS NULL OR resolved_us >= ?4) ORDER BY opened_us DESC, id LIMIT ?5")
-                     .c_str());
+    Query q(conn_.db(),
+            (std::string("SELECT ") + kIncidentColumns +
+             " FROM incidents i WHERE (?1 IS NULL OR service = ?1) AND "
+             "(?2 IS NULL OR state = ?2) AND opened_us < ?3 AND "
+             "(resolved_us IS NULL OR resolved_us >= ?4) ORDER BY opened_us DESC, id LIMIT ?5")
+                .c_str());
     q.bind(query.service).bind(query.state).bind(query.to_us).bind(query.from_us);
     q.bind(limit_of(query.limit));
     std::vector<StoredIncident> out;

@@ -3,11 +3,12 @@
 
 namespace leeway::store::detail {
 
-Status SqliteConnection::open(const std::string& path, const char* schema_table,
-                              const char* tables, std::span<const char* const> migrations) {
+Status SqliteConnection::open(const std::string& path, const char* schema_table, const char* tables,
+                              std::span<const char* const> migrations) {
   path_ = path;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     return fail("store: cannot open sqlite:", path, ": ",
                 db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
@@ -18,7 +19,8 @@ Status SqliteConnection::open(const std::string& path, const char* schema_table,
   const int latest = int(migrations.size());
   return in_transaction([&]() -> Status {
     const std::string table(schema_table);
-    if (auto s = exec(("CREATE TABLE IF NOT EXISTS " + table + "(version INTEGER NOT NULL)").c_str());
+    if (auto s =
+            exec(("CREATE TABLE IF NOT EXISTS " + table + "(version INTEGER NOT NULL)").c_str());
         !s)
       return s;
     Query q(db_, ("SELECT max(version) FROM " + table).c_str());

@@ -39,10 +39,15 @@ constexpr const char* kWindowColumns =
     "id, start_us, end_us, services, announced_us, author, description, source";
 
 MaintenanceWindow read_window(const Query& q) {
-  return {q.i64(0),    q.i64(1),  q.i64(2),
-          split_services(q.text(3)), q.i64(4), q.text(5), q.text(6),
-          q.text(7) == "config" ? MaintenanceWindow::Source::kConfig
-                                : MaintenanceWindow::Source::kApi};
+  return {
+      q.i64(0),
+      q.i64(1),
+      q.i64(2),
+      split_services(q.text(3)),
+      q.i64(4),
+      q.text(5),
+      q.text(6),
+      q.text(7) == "config" ? MaintenanceWindow::Source::kConfig : MaintenanceWindow::Source::kApi};
 }
 
 class SqliteSlaStore final : public SlaStore {
@@ -142,12 +147,12 @@ class SqliteSlaStore final : public SlaStore {
                             .c_str());
     q.bind(query.service).bind(query.to_us).bind(query.from_us).bind(limit_of(query.limit));
     std::vector<ManualExclusion> out;
-    if (Status s = each_row(q,
-                            [&] {
-                              out.push_back({q.i64(0), q.i64(1), q.i64(2),
-                                             split_services(q.text(3)), q.text(4), q.text(5),
-                                             q.i64(6)});
-                            });
+    if (Status s =
+            each_row(q,
+                     [&] {
+                       out.push_back({q.i64(0), q.i64(1), q.i64(2), split_services(q.text(3)),
+                                      q.text(4), q.text(5), q.i64(6)});
+                     });
         !s)
       return conn_.failed(s.error());
     return out;

@@ -44,12 +44,12 @@ class SlaRecordsTest : public ::testing::Test {
     api_port_ = closed_port();
     // A config window around now, written with an offset; a second one next week.
     const TimeUs now = now_us();
-    write_config({"  - start: " + format_rfc3339(now - kHourUs) + "\n    end: " +
-                      format_rfc3339(now + kHourUs) +
+    write_config({"  - start: " + format_rfc3339(now - kHourUs) +
+                      "\n    end: " + format_rfc3339(now + kHourUs) +
                       "\n    services: web\n    announced: 2026-01-01T09:00:00+09:00\n"
                       "    description: database upgrade\n",
-                  "  - start: " + format_rfc3339(now + 7 * kDayUs) + "\n    end: " +
-                      format_rfc3339(now + 7 * kDayUs + kHourUs) +
+                  "  - start: " + format_rfc3339(now + 7 * kDayUs) +
+                      "\n    end: " + format_rfc3339(now + 7 * kDayUs + kHourUs) +
                       "\n    services: [web, api]\n    announced: 2026-01-02T00:00:00Z\n"});
     std::ofstream(dir_ / "token") << kToken << "\n";
   }
@@ -135,31 +135,30 @@ TEST_F(SlaRecordsTest, MaintenanceWindowsFromTheConfigAndTheApi) {
   EXPECT_EQ(first["announced"], "2026-01-01T00:00:00.000000Z");  // +09:00 read as UTC
 
   // Writes need the token; the window is stored with the token's name.
-  json window = {{"start", "2026-12-01T02:00:00+09:00"},
-                 {"end", "2026-12-01T04:00:00+09:00"},
+  json window = {{"start", "2031-12-01T02:00:00+09:00"},
+                 {"end", "2031-12-01T04:00:00+09:00"},
                  {"services", {"api"}},
-                 {"announced", "2026-11-20T00:00:00Z"},
+                 {"announced", "2031-11-20T00:00:00Z"},
                  {"description", "network switch swap"}};
   EXPECT_EQ(post("/api/v1/maintenance", window, {}).status, 401);
   HttpReply added = post("/api/v1/maintenance", window);
   ASSERT_EQ(added.status, 201) << added.body;
   json a = json::parse(added.body);
-  EXPECT_EQ(a["start"], "2026-11-30T17:00:00.000000Z");
+  EXPECT_EQ(a["start"], "2031-11-30T17:00:00.000000Z");
   EXPECT_EQ(a["author"], "ops");
   EXPECT_EQ(a["source"], "api");
   // Announced defaults to now.
   const TimeUs before = now_us();
-  HttpReply unannounced =
-      post("/api/v1/maintenance", {{"start", "2027-01-01T00:00:00Z"},
-                                   {"end", "2027-01-01T01:00:00Z"},
-                                   {"services", "web"}});
+  HttpReply unannounced = post(
+      "/api/v1/maintenance",
+      {{"start", "2027-01-01T00:00:00Z"}, {"end", "2027-01-01T01:00:00Z"}, {"services", "web"}});
   ASSERT_EQ(unannounced.status, 201) << unannounced.body;
   EXPECT_GE(json::parse(unannounced.body)["announced_us"].get<TimeUs>(), before);
 
   // Bad input: 400 naming the field; nothing stored.
   auto refused = [&](json body) { return post("/api/v1/maintenance", body); };
   json backwards = window;
-  backwards["end"] = "2026-12-01T01:00:00+09:00";
+  backwards["end"] = "2031-12-01T01:00:00+09:00";
   EXPECT_EQ(refused(backwards).body, R"({"error":"end: must be after start"})");
   json stranger = window;
   stranger["services"] = {"api", "shop"};
@@ -176,8 +175,8 @@ TEST_F(SlaRecordsTest, MaintenanceWindowsFromTheConfigAndTheApi) {
 
   // Listings by service and overlap.
   EXPECT_EQ(get("/api/v1/maintenance?service=api")["maintenance"].size(), 2u);
-  EXPECT_EQ(descriptions(get("/api/v1/maintenance?from=2026-12-01T00:00:00%2B09:00&to="
-                             "2026-12-01T03:00:00%2B09:00")["maintenance"]),
+  EXPECT_EQ(descriptions(get("/api/v1/maintenance?from=2031-12-01T00:00:00%2B09:00&to="
+                             "2031-12-01T03:00:00%2B09:00")["maintenance"]),
             std::vector<std::string>{"network switch swap"});
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/maintenance?from=soon").status, 400);
 
@@ -200,9 +199,9 @@ TEST_F(SlaRecordsTest, ReclassificationsKeepAnAuditTrailBesideTheAutomaticValues
   json grade = {{"field", "grade"}, {"value", "2"}, {"reason", "only the search was down"}};
   EXPECT_EQ(post(path + "/reclassify", grade, {}).status, 401);
   ASSERT_EQ(post(path + "/reclassify", grade).status, 201);
-  HttpReply network = post(path + "/reclassify", {{"field", "attribution"},
-                                                  {"value", "network:kt"},
-                                                  {"reason", "KT's nationwide outage"}});
+  HttpReply network = post(
+      path + "/reclassify",
+      {{"field", "attribution"}, {"value", "network:kt"}, {"reason", "KT's nationwide outage"}});
   ASSERT_EQ(network.status, 201) << network.body;
   EXPECT_EQ(json::parse(network.body)["author"], "ops");
   grade["value"] = "1";
@@ -287,7 +286,8 @@ TEST_F(SlaRecordsTest, AReloadSyncsTheConfigsWindowsAndARestartKeepsEverything) 
   EXPECT_TRUE(wait_until([&] {
     return descriptions(get("/api/v1/maintenance")["maintenance"]) ==
            std::vector<std::string>{"from the API"};
-  })) << get("/api/v1/maintenance").dump() << log();
+  })) << get("/api/v1/maintenance").dump()
+      << log();
   EXPECT_EQ(get(path)["maintenance"], json::array());
 }
 
@@ -296,17 +296,17 @@ TEST_F(SlaRecordsTest, TheCliRecordsAndListsThem) {
   const std::string id = open_incident();
   const std::string token = (dir_ / "token").string();
 
-  ProcessResult added = cli({"maintenance", "add", "--start", "2026-12-01T02:00:00+09:00", "--end",
-                             "2026-12-01T04:00:00+09:00", "--service", "web", "--service", "api",
-                             "--announced", "2026-11-20T00:00:00Z", "--description", "swap",
-                             "--token-file", token});
+  ProcessResult added =
+      cli({"maintenance", "add", "--start", "2031-12-01T02:00:00+09:00", "--end",
+           "2031-12-01T04:00:00+09:00", "--service", "web", "--service", "api", "--announced",
+           "2031-11-20T00:00:00Z", "--description", "swap", "--token-file", token});
   EXPECT_EQ(added.exit_code, 0) << added.err;
   EXPECT_EQ(added.out,
-            "recorded maintenance window 3 for web,api: 2026-11-30T17:00:00.000000Z to "
-            "2026-11-30T19:00:00.000000Z, announced 2026-11-20T00:00:00.000000Z\n");
+            "recorded maintenance window 3 for web,api: 2031-11-30T17:00:00.000000Z to "
+            "2031-11-30T19:00:00.000000Z, announced 2031-11-20T00:00:00.000000Z\n");
   ProcessResult backwards =
-      cli({"maintenance", "add", "--start", "2026-12-01T02:00:00Z", "--end",
-           "2026-12-01T01:00:00Z", "--service", "web", "--token-file", token});
+      cli({"maintenance", "add", "--start", "2031-12-01T02:00:00Z", "--end", "2031-12-01T01:00:00Z",
+           "--service", "web", "--token-file", token});
   EXPECT_EQ(backwards.exit_code, 3);
   EXPECT_THAT(backwards.err, HasSubstr("answered HTTP 400: {\"error\":\"end: must be after start"));
   ProcessResult list = cli({"maintenance", "list", "--service", "api"});
@@ -322,9 +322,8 @@ TEST_F(SlaRecordsTest, TheCliRecordsAndListsThem) {
   EXPECT_THAT(excluded.out, ::testing::StartsWith("recorded exclusion 1 for web: "));
   EXPECT_THAT(cli({"exclusion", "list"}).out, HasSubstr("  agreed with the customer\n"));
 
-  ProcessResult reclassified =
-      cli({"incident", "reclassify", id, "--field", "grade", "--value", "1", "--reason",
-           "payments failed too", "--token-file", token});
+  ProcessResult reclassified = cli({"incident", "reclassify", id, "--field", "grade", "--value",
+                                    "1", "--reason", "payments failed too", "--token-file", token});
   EXPECT_EQ(reclassified.exit_code, 0) << reclassified.err;
   EXPECT_EQ(reclassified.out,
             "reclassified " + id + ": grade is 1 (payments failed too, by ops)\n");

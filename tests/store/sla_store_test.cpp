@@ -187,8 +187,8 @@ TEST_P(SlaStoreTest, StoresAndListsManualExclusions) {
   auto e = store_->add_exclusion(
       {0, kT0, kT0 + kHourUs, {"shop-web", "payments"}, "the customer's firewall", "kim", kT0});
   ASSERT_TRUE(e) << e.error().message;
-  ASSERT_TRUE(store_->add_exclusion({0, kT0 + kDayUs, kT0 + kDayUs + 1, {"payments"}, "r", "kim",
-                                     kT0 + kDayUs}));
+  ASSERT_TRUE(store_->add_exclusion(
+      {0, kT0 + kDayUs, kT0 + kDayUs + 1, {"payments"}, "r", "kim", kT0 + kDayUs}));
   auto all = store_->exclusions({});
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 2u);
