@@ -868,25 +868,26 @@ class Loader {
         continue;
       }
       Fields fields = check_map(item, "maintenance");
-      const Entry* start = find(fields, "start");
-      const Entry* end = find(fields, "end");
-      const Entry* services = find(fields, "services");
-      const Entry* announced = find(fields, "announced");
-      if (!start || !end || !services || !announced) continue;
-      Maintenance window{*parse_rfc3339_offset(start->value.Scalar()),
-                         *parse_rfc3339_offset(end->value.Scalar()),
-                         {},
-                         *parse_rfc3339_offset(announced->value.Scalar()),
+      // Each key is checked on its own, so that one wrong key does not hide another's error.
+      auto time = [&](std::string_view key) -> std::optional<TimeUs> {
+        const Entry* entry = find(fields, key);
+        if (!entry) return std::nullopt;
+        return parse_rfc3339_offset(entry->value.Scalar());
+      };
+      const auto start = time("start"), end = time("end"), announced = time("announced");
+      Maintenance window{start.value_or(0), end.value_or(0), {}, announced.value_or(0),
                          text(fields, "maintenance", "description")};
-      bool ok = true;
-      if (window.end_us <= window.start_us) {
-        error(where(*end), fmt::format("end: {} is not after start {}", end->value.Scalar(),
-                                       start->value.Scalar()));
+      bool ok = start && end && announced && find(fields, "services");
+      if (start && end && *end <= *start) {
+        error(where(*find(fields, "end")),
+              fmt::format("end: {} is not after start {}", find(fields, "end")->value.Scalar(),
+                          find(fields, "start")->value.Scalar()));
         ok = false;
       }
       std::vector<std::string_view> known;
       for (const auto& service : config.services) known.push_back(service.id);
-      for (const auto& node : items(services->value)) {
+      const Entry* services = find(fields, "services");
+      for (const auto& node : services ? items(services->value) : std::vector<YAML::Node>{}) {
         const std::string& id = node.Scalar();
         if (std::find(known.begin(), known.end(), id) == known.end()) {
           std::string hint = closest(id, known);
@@ -901,7 +902,7 @@ class Loader {
         }
         window.services.push_back(id);
       }
-      if (window.services.empty()) {
+      if (services && window.services.empty()) {
         error(where(*services), "services: expected at least one service");
         ok = false;
       }
