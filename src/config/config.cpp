@@ -875,7 +875,10 @@ class Loader {
         return parse_rfc3339_offset(entry->value.Scalar());
       };
       const auto start = time("start"), end = time("end"), announced = time("announced");
-      Maintenance window{start.value_or(0), end.value_or(0), {}, announced.value_or(0),
+      Maintenance window{start.value_or(0),
+                         end.value_or(0),
+                         {},
+                         announced.value_or(0),
                          text(fields, "maintenance", "description")};
       bool ok = start && end && announced && find(fields, "services");
       if (start && end && *end <= *start) {

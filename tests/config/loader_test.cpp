@@ -213,13 +213,14 @@ TEST(ConfigLoader, GatePolicyUnderAService) {
 }
 
 TEST(ConfigLoader, MaintenanceWindowsAreReadInUtc) {
-  const Config& config = loaded(
-      load("services: [{id: api}, {id: web}]\n"
-           "maintenance:\n"
-           "  - {start: '2026-11-03T02:00:00+09:00', end: '2026-11-03T04:30:00+09:00',\n"
-           "     services: [web, api], announced: '2026-10-20T01:00:00Z', description: upgrade}\n"
-           "  - {start: '2026-11-04T00:00:00Z', end: '2026-11-04T01:00:00Z', services: web,\n"
-           "     announced: '2026-11-01T00:00:00-05:00'}\n"));
+  const LoadResult result = load(
+      "services: [{id: api}, {id: web}]\n"
+      "maintenance:\n"
+      "  - {start: '2026-11-03T02:00:00+09:00', end: '2026-11-03T04:30:00+09:00',\n"
+      "     services: [web, api], announced: '2026-10-20T01:00:00Z', description: upgrade}\n"
+      "  - {start: '2026-11-04T00:00:00Z', end: '2026-11-04T01:00:00Z', services: web,\n"
+      "     announced: '2026-11-01T00:00:00-05:00'}\n");
+  const Config& config = loaded(result);
   ASSERT_EQ(config.maintenance.size(), 2u);
   const Maintenance& first = config.maintenance[0];
   EXPECT_EQ(format_rfc3339(first.start_us), "2026-11-02T17:00:00.000000Z");
