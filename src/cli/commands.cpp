@@ -24,9 +24,14 @@ constexpr Command kCommands[] = {
     {"status", "Show the state of every check from a running daemon", setup_status},
     {"incidents", "List incidents from a running daemon", setup_incidents},
     {"gate", "May SERVICE ship now? go (0), hold (1) or unknown (3), with the reasons", setup_gate},
-    {"incident", "Show one incident: verdict, evidence, changes before it, timeline",
+    {"incident",
+     "Show one incident: verdict, evidence, changes before it, timeline; or reclassify it",
      setup_incident},
     {"change", "Record a change (a deploy) with a running daemon", setup_change},
+    {"maintenance", "Record and list planned maintenance windows with a running daemon",
+     setup_maintenance},
+    {"exclusion", "Exclude minutes from SLA accounting with a reason, and list exclusions",
+     setup_exclusion},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
     {"simulate", "Replay a scenario through the detector: the incidents and verdicts it gives",
@@ -51,6 +56,10 @@ bool known_commands(CLI::App& app, int argc, char** argv) {
     if (word.starts_with('-') || subs.empty()) return true;
     auto it = std::find_if(subs.begin(), subs.end(),
                            [&](CLI::App* sub) { return sub->get_name() == word; });
+    // A command that takes a word of its own (`leeway incident ID`) reads it as that.
+    if (it == subs.end() &&
+        !at->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty())
+      return true;
     if (it == subs.end()) {
       std::cerr << path << ": unknown command \"" << terminal_safe(word) << "\"; see " << path
                 << " --help\n";

@@ -128,6 +128,29 @@ int show(const char* command, const std::string& server, const std::string& path
   }
 }
 
+int post(const char* command, const std::string& server, const std::string& path,
+         const nlohmann::json& body, const std::string& token_file,
+         const std::function<void(const nlohmann::json&)>& print) {
+  auto token = api_token(token_file);
+  if (!token) {
+    std::cerr << "leeway " << command << ": " << token.error().message << "\n";
+    return kExitUnknown;
+  }
+  auto answer = http_post(server + path, body.dump(), *token);
+  if (!answer) {
+    std::cerr << "leeway " << command << ": " << answer.error().message << "\n";
+    return kExitUnknown;
+  }
+  try {
+    print(nlohmann::json::parse(*answer));
+    return 0;
+  } catch (const nlohmann::json::exception&) {
+    std::cerr << "leeway " << command << ": " << terminal_safe(server)
+              << " did not answer like a leeway daemon\n";
+    return kExitUnknown;
+  }
+}
+
 std::string field(const nlohmann::json& j, const char* name) {
   const nlohmann::json& v = j.at(name);
   if (v.is_null()) return "-";

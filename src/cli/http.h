@@ -33,6 +33,13 @@ Result<nlohmann::json> get_json(const std::string& server, const std::string& pa
 int show(const char* command, const std::string& server, const std::string& path, bool as_json,
          const std::function<void(const nlohmann::json&)>& print);
 
+// POSTs `body` to `path` of the daemon at `server` with the API token of `token_file` (see
+// api_token) and prints what `print` makes of its JSON answer; exit 0, or 3 with the reason on
+// stderr (the daemon's error names the field at fault).
+int post(const char* command, const std::string& server, const std::string& path,
+         const nlohmann::json& body, const std::string& token_file,
+         const std::function<void(const nlohmann::json&)>& print);
+
 // A text field of the daemon's answer, escaped for the terminal; "-" when null.
 std::string field(const nlohmann::json& j, const char* name);
 

@@ -287,7 +287,7 @@ class Loader {
     bool list;
     void (Loader::*build)(Config&);
   };
-  static const SectionRow kSections[7];
+  static const SectionRow kSections[8];
 
   LoadResult load(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
@@ -474,6 +474,8 @@ class Loader {
         return is_choice(key.allowed, text) || expected(value);
       case ValueType::kAddress:
         return is_address(text) || expected(value);
+      case ValueType::kTime:
+        return parse_rfc3339_offset(text).has_value() || expected(value);
       case ValueType::kTarget: {
         auto spec = probe::parse_target(text);
         if (!spec) error(where(entry), fmt::format("{}: {}", key.key, spec.error().message));
@@ -818,6 +820,61 @@ class Loader {
             fmt::format("down_when: expected a number of networks like 2, or a share like 50% or "
                         "0.5 (above 0, below 1), got {}",
                         in_quotes(down_when)));
+    }
+  }
+
+  // One of `maintenance:`. REQUIRES: build_services has run (a window names services).
+  void build_maintenance(Config& config) {
+    for (const auto& item : sections_["maintenance"]) {
+      if (full()) break;
+      if (!item.value.IsMap()) {
+        error(where(item),
+              fmt::format("maintenance: expected a map of keys, got {}", got(item.value)));
+        continue;
+      }
+      Fields fields = check_map(item, "maintenance");
+      // Each key is checked on its own, so that one wrong key does not hide another's error.
+      auto time = [&](std::string_view key) -> std::optional<TimeUs> {
+        const Entry* entry = find(fields, key);
+        if (!entry) return std::nullopt;
+        return parse_rfc3339_offset(entry->value.Scalar());
+      };
+      const auto start = time("start"), end = time("end"), announced = time("announced");
+      Maintenance window{start.value_or(0),
+                         end.value_or(0),
+                         {},
+                         announced.value_or(0),
+                         text(fields, "maintenance", "description")};
+      bool ok = start && end && announced && find(fields, "services");
+      if (start && end && *end <= *start) {
+        error(where(*find(fields, "end")),
+              fmt::format("end: {} is not after start {}", find(fields, "end")->value.Scalar(),
+                          find(fields, "start")->value.Scalar()));
+        ok = false;
+      }
+      std::vector<std::string_view> known;
+      for (const auto& service : config.services) known.push_back(service.id);
+      const Entry* services = find(fields, "services");
+      for (const auto& node : services ? items(services->value) : std::vector<YAML::Node>{}) {
+        const std::string& id = node.Scalar();
+        if (std::find(known.begin(), known.end(), id) == known.end()) {
+          std::string hint = closest(id, known);
+          error(where(*services, node),
+                fmt::format("services: unknown service {}{}", in_quotes(id),
+                            hint.empty() ? "" : fmt::format("; did you mean `{}`?", hint)));
+          ok = false;
+        } else if (std::find(window.services.begin(), window.services.end(), id) !=
+                   window.services.end()) {
+          error(where(*services, node), fmt::format("services: {} listed twice", in_quotes(id)));
+          ok = false;
+        }
+        window.services.push_back(id);
+      }
+      if (services && window.services.empty()) {
+        error(where(*services), "services: expected at least one service");
+        ok = false;
+      }
+      if (ok) config.maintenance.push_back(std::move(window));
     }
   }
 
@@ -1384,11 +1441,15 @@ class Loader {
   std::map<std::string, Position, std::less<>> slo_at_;       // where each SLO id is defined
 };
 
-const Loader::SectionRow Loader::kSections[7] = {
-    {"server", false, &Loader::build_server},        {"locations", true, &Loader::build_locations},
-    {"defaults", false, &Loader::build_defaults},    {"services", true, &Loader::build_services},
-    {"references", true, &Loader::build_references}, {"incidents", false, &Loader::build_incidents},
+const Loader::SectionRow Loader::kSections[8] = {
+    {"server", false, &Loader::build_server},
+    {"locations", true, &Loader::build_locations},
+    {"defaults", false, &Loader::build_defaults},
+    {"services", true, &Loader::build_services},
+    {"references", true, &Loader::build_references},
+    {"incidents", false, &Loader::build_incidents},
     {"contracts", true, &Loader::build_contracts},
+    {"maintenance", true, &Loader::build_maintenance},
 };
 
 }  // namespace

@@ -98,6 +98,16 @@ struct IncidentSettings {
   DurationUs reopen_within_us = 0;  // failing again this soon after resolving reopens it
 };
 
+// Planned work on services (`maintenance:`): checks keep running during it, and the SLA
+// accounting may exclude it when it was announced early enough.
+struct Maintenance {
+  TimeUs start_us = 0;
+  TimeUs end_us = 0;                  // after start_us
+  std::vector<std::string> services;  // ids of services of this config
+  TimeUs announced_us = 0;
+  std::string description;
+};
+
 // What checks inherit when they do not say.
 struct Defaults {
   DurationUs interval_us = 0;
@@ -117,7 +127,8 @@ struct Config {
   // ids are "reference:<name>"; service_id is empty.
   std::vector<Check> references;
   std::vector<sla::Contract> contracts;  // valid by sla::validate, over known services
-  std::vector<std::string> files;        // every file read, the main one first, named as in errors
+  std::vector<Maintenance> maintenance;
+  std::vector<std::string> files;  // every file read, the main one first, named as in errors
 
   // Checks across all services.
   std::size_t check_count() const;

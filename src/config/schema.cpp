@@ -111,6 +111,17 @@ constexpr SchemaKey kSchema[] = {
     {"incidents", "reopen_within", V::kDuration, "5m", "", false,
      "failing again this soon after resolving reopens the incident (flapping) instead of "
      "opening a new one"},
+    // Maintenance windows, which SLA contracts may exclude (src/store/sla_store.h).
+    {"", "maintenance", V::kMapList, "", "", false,
+     "planned maintenance windows: checks keep running during one, and an SLA contract may "
+     "exclude its minutes when it was announced early enough; loaded into the store at start "
+     "and on reload (a window removed here goes from the store)"},
+    {"maintenance", "start", V::kTime, "", "", true, "when it starts"},
+    {"maintenance", "end", V::kTime, "", "", true, "when it ends; after `start`"},
+    {"maintenance", "services", V::kIdList, "", "", true, "the ids of the services it covers"},
+    {"maintenance", "announced", V::kTime, "", "", true,
+     "when it was announced to the customers (a fixed time, so that a restart changes nothing)"},
+    {"maintenance", "description", V::kString, "", "", false, "what is done, for people"},
     // The deploy gate's policy for a service (`leeway gate`).
     {"services", "gate", V::kMap, "", "", false,
      "what holds a deploy of the service (`leeway gate`); when the budget is spent only "
@@ -274,6 +285,8 @@ std::string_view type_name(const SchemaKey& key) {
       return "host:port";
     case V::kTarget:
       return "URL";
+    case V::kTime:
+      return "time";
     case V::kIdList:
       return "list of ids";
     case V::kPathList:
@@ -407,6 +420,8 @@ std::string describe(const SchemaKey& key) {
       return "an address like 127.0.0.1:8080";
     case V::kTarget:
       return "a URL like https://example.com/health";
+    case V::kTime:
+      return "a time in RFC 3339 like 2026-11-03T02:00:00+09:00";
     case V::kIdList:
       return "a list of ids";
     case V::kPathList:

@@ -18,6 +18,7 @@ enum class ValueType {
   kChoice,    // one of SchemaKey::allowed ("a,b")
   kAddress,   // "host:port", "[v6]:port"
   kTarget,    // a check URL as for `leeway check` (probe::parse_target)
+  kTime,      // RFC 3339 with Z or an offset: "2026-11-03T02:00:00+09:00"
   kIdList,    // a list of ids; a single id may be written alone
   kPathList,  // a list of file paths; a single path may be written alone
   kTextList,  // a list of non-empty text values; a single one may be written alone

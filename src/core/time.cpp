@@ -87,6 +87,15 @@ std::optional<TimeUs> parse_rfc3339(std::string_view text) {
   if (in.fail() || in.peek() != EOF) return std::nullopt;
   return t.time_since_epoch().count();
 }
+
+std::optional<TimeUs> parse_rfc3339_offset(std::string_view text) {
+  if (auto utc = parse_rfc3339(text)) return utc;
+  std::istringstream in{std::string(text)};
+  date::sys_time<std::chrono::microseconds> t;
+  in >> date::parse("%FT%T%Ez", t);  // the offset is subtracted: t is UTC
+  if (in.fail() || in.peek() != EOF) return std::nullopt;
+  return t.time_since_epoch().count();
+}
 #pragma GCC diagnostic pop
 
 }  // namespace leeway

@@ -35,4 +35,8 @@ std::string format_rfc3339(TimeUs t);
 // digits of fraction. nullopt for anything else (an offset other than Z, trailing text).
 std::optional<TimeUs> parse_rfc3339(std::string_view text);
 
+// Parses RFC 3339 with Z or a numeric offset, as people write times at the edges (config, API):
+// "2026-11-03T02:00:00+09:00" is 2026-11-02T17:00:00Z. nullopt for anything else.
+std::optional<TimeUs> parse_rfc3339_offset(std::string_view text);
+
 }  // namespace leeway

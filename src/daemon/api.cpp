@@ -39,7 +39,7 @@ Result<TimeUs> parse_time_param(const std::string& name, const std::string& valu
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec == std::errc() && seconds < 9'000'000'000) return seconds * kSecondUs;
   }
-  if (auto t = parse_rfc3339(value)) return *t;
+  if (auto t = parse_rfc3339_offset(value)) return *t;
   return fail_as(ErrorKind::kInvalidArgument, name,
                  ": expected a time like 2026-11-25T10:00:00Z or Unix seconds, got \"", value,
                  "\"");
@@ -235,6 +235,7 @@ std::vector<http::Route> Daemon::Impl::routes() {
        http::Access::kWrite},
   };
   for (auto& route : incident_routes()) all.push_back(std::move(route));
+  for (auto& route : sla_record_routes()) all.push_back(std::move(route));
   for (auto& route : slo_routes()) all.push_back(std::move(route));
   for (auto& route : gate_routes()) all.push_back(std::move(route));
   return all;

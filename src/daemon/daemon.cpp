@@ -106,6 +106,15 @@ Status Daemon::Impl::subscribe_state() {
   });
 }
 
+Status Daemon::Impl::sync_maintenance(store::SlaStore& sla, const config::Config& cfg) {
+  std::vector<store::MaintenanceWindow> windows;
+  for (const auto& m : cfg.maintenance) {
+    windows.push_back({0, m.start_us, m.end_us, m.services, m.announced_us, "config", m.description,
+                       store::MaintenanceWindow::Source::kConfig});
+  }
+  return sla.sync_config_windows(windows);
+}
+
 Status Daemon::Impl::reload() {
   config::LoadResult loaded = config::load_config(options.config_path);
   if (!loaded.ok()) {
@@ -115,6 +124,11 @@ Status Daemon::Impl::reload() {
     return Error{all};
   }
   auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
+  // Before the config is applied, so that no API answer shows the new config's services with
+  // the old windows. The store failing leaves the old windows; the checks still reload.
+  if (Status s = sync_maintenance(*sla_store, *next); !s)
+    std::cerr << "leeway serve: reload: maintenance windows not updated: " << s.error().message
+              << "\n";
   auto applied = std::make_shared<std::promise<Status>>();
   auto result = applied->get_future();
   boost::asio::post(io, [this, next, applied] { applied->set_value(apply(next)); });
@@ -188,8 +202,18 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
     failure.errors.push_back(incidents.error().message);
     return nullptr;
   }
+  auto sla = store::open_sla_store(uri);
+  if (!sla) {
+    failure.errors.push_back(sla.error().message);
+    return nullptr;
+  }
+  if (Status s = Impl::sync_maintenance(**sla, cfg); !s) {
+    failure.errors.push_back("maintenance windows: " + s.error().message);
+    return nullptr;
+  }
   auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));
   impl->incident_store = std::move(*incidents);
+  impl->sla_store = std::move(*sla);
   // What the daemon knew before a restart: the latest results, so /metrics and the API are
   // complete from the first second; the stream brings everything stored from here on.
   if (auto latest = impl->store->latest(""); latest) {

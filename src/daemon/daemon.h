@@ -47,8 +47,9 @@ class Daemon {
   std::unique_ptr<Impl> impl_;
 };
 
-// Parses an API time parameter: RFC 3339 in UTC ("2026-11-25T10:00:00Z", fraction optional) or
-// Unix seconds ("1795600000"). Errors name the parameter.
+// Parses an API time parameter: RFC 3339 with Z or an offset ("2026-11-25T10:00:00Z",
+// "2026-11-25T19:00:00+09:00", fraction optional) or Unix seconds ("1795600000"). Errors name
+// the parameter.
 Result<TimeUs> parse_time_param(const std::string& name, const std::string& value);
 
 }  // namespace leeway::daemon

@@ -23,6 +23,7 @@
 #include "probe/probe.h"
 #include "schedule/schedule.h"
 #include "store/incident_store.h"
+#include "store/sla_store.h"
 #include "store/store.h"
 
 namespace leeway::daemon {
@@ -95,6 +96,16 @@ struct Daemon::Impl {
   http::Work add_note(const http::Request& r, store::IncidentNote::Kind kind);
   http::Work record_change(const http::Request& r);
   http::Work changes_json(const http::Request& r);
+  // Maintenance windows, exclusions and reclassifications (sla_records_api.cpp).
+  std::vector<http::Route> sla_record_routes();
+  std::vector<std::string> service_ids() const;
+  http::Work add_maintenance(const http::Request& r);
+  http::Work maintenance_json(const http::Request& r);
+  http::Work add_exclusion(const http::Request& r);
+  http::Work exclusions_json(const http::Request& r);
+  http::Work reclassify(const http::Request& r);
+  // Makes the store's config windows those of `cfg` (at start and on reload, off the loop).
+  static Status sync_maintenance(store::SlaStore& sla, const config::Config& cfg);
   // /metrics (metrics.cpp).
   http::Work metrics_text();
 
@@ -106,6 +117,7 @@ struct Daemon::Impl {
   std::unique_ptr<store::Store> store;
   // Before ingest, which stops the stream's threads (the tracker's among them) first.
   std::unique_ptr<store::IncidentStore> incident_store;  // set before subscribe_incidents()
+  std::unique_ptr<store::SlaStore> sla_store;            // set at create()
   mutable std::mutex tracker_mutex;
   std::shared_ptr<incident::Tracker> tracker;            // under tracker_mutex
   std::shared_ptr<const config::Config> tracker_config;  // a reload's, under tracker_mutex

@@ -1,9 +1,12 @@
-// The incident and change routes of the API: incidents listed and shown with their timeline,
-// acknowledged and annotated; changes recorded by pipelines and people, and listed. The store is
-// read and written on the HTTP server's workers, never on the loop.
+// The incident and change routes of the API: incidents listed and shown with their timeline and
+// SLA records (sla_records.h), acknowledged and annotated; changes recorded by pipelines and
+// people, and listed. The stores are read and written on the HTTP server's workers, never on the
+// loop.
 #include <nlohmann/json.hpp>
 
+#include "daemon/api_input.h"
 #include "daemon/impl.h"
+#include "daemon/sla_records.h"
 #include "incident/document.h"
 
 namespace leeway::daemon {
@@ -11,54 +14,6 @@ namespace leeway::daemon {
 namespace {
 
 using nlohmann::json;
-
-// An error as the API answers it, by its kind.
-http::Response error_response(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kNotFound:
-      return http::Response::error(404, e.message);
-    case ErrorKind::kInvalidArgument:
-      return http::Response::error(400, e.message);
-    case ErrorKind::kUnavailable:
-      return http::Response::error(503, e.message);
-    case ErrorKind::kInternal:
-      break;
-  }
-  return http::Response::error(500, e.message);
-}
-
-// The optional from/to parameters.
-Status time_range(const http::Request& r, TimeUs& from_us, TimeUs& to_us) {
-  for (auto [name, out] : {std::pair{"from", &from_us}, std::pair{"to", &to_us}}) {
-    if (auto it = r.query.find(name); it != r.query.end()) {
-      auto t = parse_time_param(name, it->second);
-      if (!t) return t.error();
-      *out = *t;
-    }
-  }
-  if (from_us >= to_us) return fail_as(ErrorKind::kInvalidArgument, "from must be before to");
-  return {};
-}
-
-// A request body that must be a JSON object (or empty, when `empty_ok`).
-Result<json> body_object(const http::Request& r, bool empty_ok) {
-  if (empty_ok && r.body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  json body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return fail_as(ErrorKind::kInvalidArgument, "body: expected a JSON object");
-  return body;
-}
-
-// A text field of a body: a string, when present; `required` says whether it must be.
-Result<std::string> text_field(const json& body, const char* name, bool required) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) return fail_as(ErrorKind::kInvalidArgument, name, ": required");
-    return std::string();
-  }
-  if (!it->is_string()) return fail_as(ErrorKind::kInvalidArgument, name, ": expected a string");
-  return it->get<std::string>();
-}
 
 json change_json(const store::StoredChange& c) {
   return {{"id", c.id},
@@ -103,13 +58,16 @@ http::Work Daemon::Impl::incidents_json(const http::Request& r) {
 }
 
 http::Work Daemon::Impl::incident_json(const http::Request& r) {
-  return [id = r.params.at(0), &db = *incident_store] {
+  return [id = r.params.at(0), now_us = clock.now_us(), &db = *incident_store, &sla = *sla_store] {
     auto found = db.incident(id);
     if (!found) return error_response(found.error());
     json document = json::parse(found->document, nullptr, false);
     if (document.is_discarded())
       return http::Response::error(500, "incident " + id + ": its stored document is not JSON");
-    return http::Response::json(incident::with_notes(std::move(document), found->notes));
+    json shown = incident::with_notes(std::move(document), found->notes);
+    if (Status s = add_sla_records(shown, *found, sla, now_us); !s)
+      return error_response(s.error());
+    return http::Response::json(shown);
   };
 }
 
@@ -155,12 +113,9 @@ http::Work Daemon::Impl::record_change(const http::Request& r) {
       return answer(http::Response::error(400, "improvement: expected true or false"));
     c.improvement = it->get<bool>();
   }
-  if (auto it = body->find("at"); it != body->end() && !it->is_null()) {
-    const std::string at = it->is_string() ? it->get<std::string>() : it->dump();
-    auto t = parse_time_param("at", at);
-    if (!t) return answer(error_response(t.error()));
-    c.at_us = *t;
-  }
+  auto at = time_field(*body, "at", c.at_us);
+  if (!at) return answer(error_response(at.error()));
+  c.at_us = *at;
   return [this, c = std::move(c)] {
     auto recorded = incident_store->record_change(c);
     if (!recorded) return error_response(recorded.error());

@@ -2,6 +2,7 @@
 // cursors and batch rollup aggregation. Not part of the module's contract.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "store/incident_store.h"
+#include "store/sla_store.h"
 #include "store/store.h"
 
 namespace leeway::store::detail {
@@ -86,6 +88,26 @@ Result<std::unique_ptr<IncidentStore>> open_sqlite_incidents(const std::string& 
 Result<std::unique_ptr<IncidentStore>> open_postgres_incidents(const std::string& uri);
 // The kind a note's stored name ("ack", "note") says.
 IncidentNote::Kind note_kind(std::string_view text);
+
+// A query's row limit as SQLite and PostgreSQL take it.
+inline std::int64_t limit_of(std::size_t limit) {
+  return std::int64_t(std::min<std::size_t>(limit, INT64_MAX));
+}
+
+Result<std::unique_ptr<SlaStore>> open_sqlite_sla(const std::string& path);
+Result<std::unique_ptr<SlaStore>> open_postgres_sla(const std::string& uri);
+// A window's or an exclusion's services as one column ("a,b": service ids hold no commas), and
+// back.
+std::string join_services(const std::vector<std::string>& services);
+std::vector<std::string> split_services(std::string_view text);
+// What a sync of the config's windows does to those stored from the config: the ids to remove
+// and the windows to add (with a config source). A window stored and wanted stays as it is.
+struct WindowSync {
+  std::vector<std::int64_t> remove;
+  std::vector<MaintenanceWindow> add;
+};
+WindowSync plan_sync(const std::vector<MaintenanceWindow>& stored,
+                     std::span<const MaintenanceWindow> wanted);
 
 // For tests of the version check: stamps the database a URI names with a schema version.
 Status force_schema_version(std::string_view uri, int version);

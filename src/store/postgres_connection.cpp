@@ -115,4 +115,26 @@ bool idle_and_open(const pqxx::connection& conn) {
   return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
 }
 
+Status migrate(pqxx::work& txn, const Target& target, const char* schema_table, const char* tables,
+               std::span<const char* const> migrations) {
+  // Any constant works; it only has to be the same for every leeway node.
+  txn.exec("SELECT pg_advisory_xact_lock(7461208)");
+  const std::string table(schema_table);
+  txn.exec("CREATE TABLE IF NOT EXISTS " + table + "(version INTEGER NOT NULL)");
+  const pqxx::row r = txn.exec1("SELECT max(version) FROM " + table);
+  const int version = r[0].is_null() ? 0 : r[0].as<int>();
+  const int latest = int(migrations.size());
+  if (version > latest) {
+    return fail("store: ", target.display, ": ", tables, " have schema version ",
+                std::to_string(version), ", newer than this leeway supports (",
+                std::to_string(latest), "); upgrade leeway");
+  }
+  for (int v = version; v < latest; ++v) txn.exec(migrations[std::size_t(v)]);
+  if (version < latest) {
+    txn.exec("DELETE FROM " + table);
+    txn.exec_params("INSERT INTO " + table + " VALUES($1)", latest);
+  }
+  return {};
+}
+
 }  // namespace leeway::store::detail

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <pqxx/pqxx>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -34,6 +35,12 @@ Result<Connection> connect(const Target& t);
 // backend sends its goodbye and hangs up. Such a connection is replaced before use rather than
 // found broken by a query, where libpqxx 6.4 leaks the failed result.
 bool idle_and_open(const pqxx::connection& conn);
+
+// Brings the tables whose version `schema_table` holds (e.g. "incident_schema") to the version
+// migrations.size() in `txn`; migration i takes them to version i + 1. Nodes starting together
+// migrate one at a time. A database of a newer version is refused, naming `tables`.
+Status migrate(pqxx::work& txn, const Target& target, const char* schema_table, const char* tables,
+               std::span<const char* const> migrations);
 
 // What a body's return value becomes: a Result of it, unless it is one already.
 template <typename T>

@@ -8,8 +8,6 @@
 namespace leeway::store::detail {
 namespace {
 
-constexpr int kSchemaVersion = 1;
-
 // Migrations; migration i (0-based) takes the tables to version i + 1. Texts are COLLATE "C"
 // so that they order as in the SQLite store.
 const char* const kMigrations[] = {
@@ -31,10 +29,6 @@ CREATE INDEX changes_by_time ON changes(at_us);
 CREATE INDEX changes_by_service ON changes(service, at_us);
 )sql",
 };
-static_assert(std::size(kMigrations) == kSchemaVersion);
-
-// Any constant works; it only has to be the same for every leeway node.
-constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7461208)";
 
 constexpr const char* kIncidentColumns =
     "id, service, opened_us, resolved_us, state, verdict, summary, document, "
@@ -58,11 +52,6 @@ Error not_found(std::string_view id) {
   return fail_as(ErrorKind::kNotFound, "no such incident: \"", std::string(id), "\"");
 }
 
-// A query's row limit as PostgreSQL takes it.
-std::int64_t limit_of(std::size_t limit) {
-  return std::int64_t(std::min<std::size_t>(limit, INT64_MAX));
-}
-
 class PostgresIncidentStore final : public IncidentStore {
  public:
   explicit PostgresIncidentStore(Target target) : target_(std::move(target)) {}
@@ -71,20 +60,8 @@ class PostgresIncidentStore final : public IncidentStore {
   Status init() {
     return with_connection("migrating", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
-      txn.exec(kMigrationLock);
-      txn.exec("CREATE TABLE IF NOT EXISTS incident_schema(version INTEGER NOT NULL)");
-      const pqxx::row r = txn.exec1("SELECT max(version) FROM incident_schema");
-      const int version = r[0].is_null() ? 0 : r[0].as<int>();
-      if (version > kSchemaVersion) {
-        return fail("store: ", target_.display, ": incident tables have schema version ",
-                    std::to_string(version), ", newer than this leeway supports (",
-                    std::to_string(kSchemaVersion), "); upgrade leeway");
-      }
-      for (int v = version; v < kSchemaVersion; ++v) txn.exec(kMigrations[v]);
-      if (version < kSchemaVersion) {
-        txn.exec("DELETE FROM incident_schema");
-        txn.exec_params("INSERT INTO incident_schema VALUES($1)", kSchemaVersion);
-      }
+      if (Status s = migrate(txn, target_, "incident_schema", "incident tables", kMigrations); !s)
+        return s;
       txn.commit();
       return {};
     });

@@ -212,6 +212,27 @@ TEST(ConfigLoader, GatePolicyUnderAService) {
       << bad.errors[0].message;
 }
 
+TEST(ConfigLoader, MaintenanceWindowsAreReadInUtc) {
+  const LoadResult result = load(
+      "services: [{id: api}, {id: web}]\n"
+      "maintenance:\n"
+      "  - {start: '2026-11-03T02:00:00+09:00', end: '2026-11-03T04:30:00+09:00',\n"
+      "     services: [web, api], announced: '2026-10-20T01:00:00Z', description: upgrade}\n"
+      "  - {start: '2026-11-04T00:00:00Z', end: '2026-11-04T01:00:00Z', services: web,\n"
+      "     announced: '2026-11-01T00:00:00-05:00'}\n");
+  const Config& config = loaded(result);
+  ASSERT_EQ(config.maintenance.size(), 2u);
+  const Maintenance& first = config.maintenance[0];
+  EXPECT_EQ(format_rfc3339(first.start_us), "2026-11-02T17:00:00.000000Z");
+  EXPECT_EQ(first.end_us - first.start_us, 2 * kHourUs + 30 * kMinuteUs);
+  EXPECT_EQ(first.services, (std::vector<std::string>{"web", "api"}));
+  EXPECT_EQ(format_rfc3339(first.announced_us), "2026-10-20T01:00:00.000000Z");
+  EXPECT_EQ(first.description, "upgrade");
+  EXPECT_EQ(config.maintenance[1].services, (std::vector<std::string>{"web"}));
+  EXPECT_EQ(format_rfc3339(config.maintenance[1].announced_us), "2026-11-01T05:00:00.000000Z");
+  EXPECT_EQ(config.maintenance[1].description, "");
+}
+
 TEST(ConfigLoader, RepeatableOptionsTakeAScalarOrAList) {
   LoadResult result = load(R"(
 services:

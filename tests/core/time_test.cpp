@@ -54,6 +54,15 @@ TEST(ParseRfc3339, RejectsAnythingElse) {
     EXPECT_EQ(parse_rfc3339(bad), std::nullopt) << bad;
 }
 
+TEST(ParseRfc3339Offset, ReadsZAndNumericOffsetsAsUtc) {
+  EXPECT_EQ(parse_rfc3339_offset("2026-11-18T11:06:40Z"), 1'795'000'000'000'000);
+  EXPECT_EQ(parse_rfc3339_offset("2026-11-18T20:06:40+09:00"), 1'795'000'000'000'000);
+  EXPECT_EQ(parse_rfc3339_offset("2026-11-18T06:06:40.5-05:00"), 1'795'000'000'500'000);
+  for (const char* bad : {"", "2026-11-18T11:06:40", "2026-11-18T11:06:40+0900x",
+                          "2026-11-18 11:06:40+09:00", "2026-11-18T11:06:40+09:00 "})
+    EXPECT_EQ(parse_rfc3339_offset(bad), std::nullopt) << bad;
+}
+
 TEST(ManualClock, MovesOnlyWhenTold) {
   ManualClock clock(1000);
   EXPECT_EQ(clock.now_us(), 1000);
