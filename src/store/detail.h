@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/incident_store.h"
+#include "store/slo_store.h"
 #include "store/store.h"
 
 namespace leeway::store::detail {
@@ -86,6 +87,12 @@ Result<std::unique_ptr<IncidentStore>> open_sqlite_incidents(const std::string& 
 Result<std::unique_ptr<IncidentStore>> open_postgres_incidents(const std::string& uri);
 // The kind a note's stored name ("ack", "note") says.
 IncidentNote::Kind note_kind(std::string_view text);
+
+Result<std::unique_ptr<SloStore>> open_sqlite_slos(const std::string& path);
+Result<std::unique_ptr<SloStore>> open_postgres_slos(const std::string& uri);
+// A decision's reasons in one text and back: one a line.
+std::string join_reasons(const std::vector<std::string>& reasons);
+std::vector<std::string> split_reasons(std::string_view text);
 
 // For tests of the version check: stamps the database a URI names with a schema version.
 Status force_schema_version(std::string_view uri, int version);
