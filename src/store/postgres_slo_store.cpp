@@ -34,20 +34,26 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 // other tables' locks.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7461209)";
 
-constexpr const char* kEventColumns = "id, slo, service, severity, firing, at_us, data_us, document";
+constexpr const char* kEventColumns =
+    "id, slo, service, severity, firing, at_us, data_us, document";
 constexpr const char* kDecisionColumns =
     "id, service, at_us, asked_by, kind, decision, reasons, change_id";
 
 StoredAlertEvent read_event(const pqxx::row& r) {
-  return {r[0].as<std::int64_t>(), r[1].as<std::string>(),  r[2].as<std::string>(),
-          r[3].as<std::string>(),  r[4].as<bool>(),         r[5].as<std::int64_t>(),
+  return {r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
+          r[3].as<std::string>(),  r[4].as<bool>(),        r[5].as<std::int64_t>(),
           r[6].as<std::int64_t>(), r[7].as<std::string>()};
 }
 
 StoredDecision read_decision(const pqxx::row& r) {
-  StoredDecision d{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
-                   r[3].as<std::string>(),  r[4].as<std::string>(), r[5].as<std::string>(),
-                   {},                      {}};
+  StoredDecision d{r[0].as<std::int64_t>(),
+                   r[1].as<std::string>(),
+                   r[2].as<std::int64_t>(),
+                   r[3].as<std::string>(),
+                   r[4].as<std::string>(),
+                   r[5].as<std::string>(),
+                   {},
+                   {}};
   d.reasons = split_reasons(r[6].as<std::string>());
   if (!r[7].is_null()) d.change = r[7].as<std::int64_t>();
   return d;
@@ -185,8 +191,7 @@ class PostgresSloStore final : public SloStore {
     return with_connection("reading gate decisions from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       const pqxx::result rows = txn.exec_params(
-          select(kDecisionColumns, " FROM gate_decisions WHERE change_id = $1 LIMIT 1"),
-          change_id);
+          select(kDecisionColumns, " FROM gate_decisions WHERE change_id = $1 LIMIT 1"), change_id);
       std::optional<StoredDecision> out;
       if (!rows.empty()) out = read_decision(rows[0]);
       return out;

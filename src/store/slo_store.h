@@ -45,9 +45,9 @@ struct StoredDecision {
   std::int64_t id = 0;  // given by the store, increasing
   std::string service;
   TimeUs at_us = 0;
-  std::string asked_by;  // the API token's name, or "anonymous"
-  std::string kind;      // deploy, fix or rollback
-  std::string decision;  // go, hold or unknown
+  std::string asked_by;                // the API token's name, or "anonymous"
+  std::string kind;                    // deploy, fix or rollback
+  std::string decision;                // go, hold or unknown
   std::vector<std::string> reasons;    // one sentence each, without line breaks
   std::optional<std::int64_t> change;  // the change recorded after this "go", once linked
 
@@ -78,8 +78,8 @@ class SloStore {
   // Links a change of `service` to the latest "go" for it, made in [from_us, to_us], that no
   // change is linked to yet; returns that decision, or none when there is no such "go".
   virtual Result<std::optional<StoredDecision>> link_change(std::string_view service,
-                                                            std::int64_t change_id,
-                                                            TimeUs from_us, TimeUs to_us) = 0;
+                                                            std::int64_t change_id, TimeUs from_us,
+                                                            TimeUs to_us) = 0;
   // The decision a change is linked to, if any.
   virtual Result<std::optional<StoredDecision>> decision_of_change(std::int64_t change_id) = 0;
 

@@ -31,7 +31,8 @@ CREATE INDEX gate_decisions_by_change ON gate_decisions(change_id);
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
-constexpr const char* kEventColumns = "id, slo, service, severity, firing, at_us, data_us, document";
+constexpr const char* kEventColumns =
+    "id, slo, service, severity, firing, at_us, data_us, document";
 constexpr const char* kDecisionColumns =
     "id, service, at_us, asked_by, kind, decision, reasons, change_id";
 
@@ -40,8 +41,7 @@ StoredAlertEvent read_event(const SqliteQuery& q) {
 }
 
 StoredDecision read_decision(const SqliteQuery& q) {
-  StoredDecision d{q.i64(0),  q.text(1), q.i64(2), q.text(3), q.text(4),
-                   q.text(5), {},        {}};
+  StoredDecision d{q.i64(0), q.text(1), q.i64(2), q.text(3), q.text(4), q.text(5), {}, {}};
   d.reasons = split_reasons(q.text(6));
   if (!q.null(7)) d.change = q.i64(7);
   return d;
@@ -127,23 +127,20 @@ class SqliteSloStore final : public SloStore {
                   "INSERT INTO gate_decisions(service, at_us, asked_by, kind, decision, reasons, "
                   "change_id) VALUES(?, ?, ?, ?, ?, ?, ?)");
     q.bind(d.service).bind(d.at_us).bind(d.asked_by).bind(d.kind).bind(d.decision);
-    if (auto s = q.bind(join_reasons(d.reasons)).bind(d.change).run(); !s)
-      return failed(s.error());
+    if (auto s = q.bind(join_reasons(d.reasons)).bind(d.change).run(); !s) return failed(s.error());
     d.id = sqlite3_last_insert_rowid(db_);
     return d;
   }
 
   Result<std::vector<StoredDecision>> decisions(const DecisionQuery& query) override {
     std::lock_guard lock(mutex_);
-    SqliteQuery q(db_,
-                  select(kDecisionColumns,
-                         " FROM gate_decisions WHERE (?1 IS NULL OR service = ?1) AND id < ?2 "
-                         "ORDER BY id DESC LIMIT ?3")
-                      .c_str());
+    SqliteQuery q(db_, select(kDecisionColumns,
+                              " FROM gate_decisions WHERE (?1 IS NULL OR service = ?1) AND id < ?2 "
+                              "ORDER BY id DESC LIMIT ?3")
+                           .c_str());
     q.bind(query.service).bind(query.before_id).bind(limit_of(query.limit));
     std::vector<StoredDecision> out;
-    if (auto s = q.each_row([&] { out.push_back(read_decision(q)); }); !s)
-      return failed(s.error());
+    if (auto s = q.each_row([&] { out.push_back(read_decision(q)); }); !s) return failed(s.error());
     return out;
   }
 

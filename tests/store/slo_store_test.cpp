@@ -18,14 +18,23 @@ namespace {
 constexpr TimeUs kT0 = 1'635'160'000 * kSecondUs;  // 2021-10-25T11:06:40Z
 
 StoredAlertEvent event(std::string slo, std::string severity, bool firing, TimeUs at_us) {
-  return {0,      slo,    "shop", std::move(severity), firing, at_us, at_us / kMinuteUs * kMinuteUs,
+  return {0,
+          slo,
+          "shop",
+          std::move(severity),
+          firing,
+          at_us,
+          at_us / kMinuteUs * kMinuteUs,
           R"({"burn_rates":{"1h":15.5,"5m":null}})"};
 }
 
 StoredDecision decision(std::string service, std::string answer, TimeUs at_us) {
-  return {0,        std::move(service),
-          at_us,    "ci",
-          "deploy", std::move(answer),
+  return {0,
+          std::move(service),
+          at_us,
+          "ci",
+          "deploy",
+          std::move(answer),
           {"SLO shop-up: 80.0% of the error budget remains", "no incident is open"},
           std::nullopt};
 }
