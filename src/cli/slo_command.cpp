@@ -72,9 +72,8 @@ void print_causes(const json& c, const std::string& unit) {
       "spent in incidents: {} {} (blamed on a network: {}), outside incidents: {}\n",
       number(c.at("in_incidents")), unit, number(c.at("by_network")),
       number(c.at("outside_incidents")));
-  if (auto left_out = c.at("network_minutes_left_out").get<std::int64_t>(); left_out > 0)
-    std::cout << fmt::format("  {} minutes blamed on a network left out: they do not spend it\n",
-                             left_out);
+  if (auto minutes = c.at("network_minutes").get<std::int64_t>(); minutes > 0)
+    std::cout << fmt::format("  {} minutes of incidents blamed on a network\n", minutes);
   for (const json& i : c.at("incidents"))
     std::cout << fmt::format("  incident {} ({}): {} {}{}\n", field(i, "id"), field(i, "verdict"),
                              number(i.at("spent")), unit,

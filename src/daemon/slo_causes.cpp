@@ -43,7 +43,7 @@ Causes causes_of(const slo::Engine& engine, std::size_t slo, TimeUs m,
     s.spent = engine.sum(slo, from, to).bad;
     c.in_incidents += s.spent;
     if (s.network) c.by_network += s.spent;
-    if (!s.spends) c.network_minutes_left_out += (to - from) / kMinuteUs;
+    if (s.network) c.network_minutes += (to - from) / kMinuteUs;
     c.incidents.push_back(std::move(s));
   }
   std::sort(c.incidents.begin(), c.incidents.end(),
@@ -99,7 +99,7 @@ json causes_json(const Causes& c) {
   return {{"incidents", incidents},
           {"in_incidents", c.in_incidents},
           {"by_network", c.by_network},
-          {"network_minutes_left_out", c.network_minutes_left_out},
+          {"network_minutes", c.network_minutes},
           {"outside_incidents", c.outside_incidents},
           {"changes", changes}};
 }

@@ -36,9 +36,11 @@ struct ChangeSpend {
 struct Causes {
   std::vector<IncidentSpend> incidents;  // oldest first
   std::vector<ChangeSpend> changes;      // oldest first
-  double in_incidents = 0;    // spent in incidents, network ones included
-  double by_network = 0;      // of it, in incidents blamed on a network
-  std::int64_t network_minutes_left_out = 0;  // when networks do not spend the budget
+  double in_incidents = 0;               // spent in incidents, network ones included
+  double by_network = 0;                 // of it, in incidents blamed on a network
+  // The minutes incidents blamed on a network covered; when the SLO does not let them spend
+  // the budget, the bad ones among them left the window.
+  std::int64_t network_minutes = 0;
   double outside_incidents = 0;  // the rest of the budget spent: no incident covers it
 };
 

@@ -194,7 +194,7 @@ Status SloState::restore(TimeUs now_us) {
     if (Status s = read_minutes(i, to_us - history_us(spec), to_us); !s)
       return fail("SLO ", spec.id, ": ", s.error().message);
   }
-  evaluate(now_us);
+  evaluate_locked(now_us);
   return {};
 }
 
@@ -221,6 +221,10 @@ void SloState::add(std::span<const store::Committed> batch) {
 
 void SloState::evaluate(TimeUs now_us) {
   std::lock_guard update(update_mutex_);
+  evaluate_locked(now_us);
+}
+
+void SloState::evaluate_locked(TimeUs now_us) {
   // Incidents the store cannot give now are read at the next evaluation: the minutes keep the
   // cover they had.
   if (Status s = refresh_incidents(now_us); !s)

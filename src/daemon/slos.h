@@ -81,6 +81,8 @@ class SloState {
   // Reads the incidents again and sets again the minutes whose cover changed.
   // REQUIRES: update_mutex_.
   Status refresh_incidents(TimeUs now_us);
+  // evaluate(). REQUIRES: update_mutex_.
+  void evaluate_locked(TimeUs now_us);
   // Writes the alert events not yet stored, oldest first; keeps them when the store fails.
   void store_events();
 

@@ -115,8 +115,10 @@ TEST_F(SloCausesTest, ASilentLocationMakesNoMinuteBadAndTheBudgetIsSpentByCause)
   runs(batch, "b", 40, 50, probe::Outcome::kDown);  // isp-b alone from 40 on
   const TimeUs now = kT0 + 50 * kMinuteUs + 5 * kSecondUs;
   detect(batch, now);
-  auto early = incidents_->record_change({0, "web", kT0 + 5 * kMinuteUs, "deploy", "v2", false, "ci"});
-  auto late = incidents_->record_change({0, "web", kT0 + 38 * kMinuteUs, "deploy", "v3", true, "ci"});
+  auto early =
+      incidents_->record_change({0, "web", kT0 + 5 * kMinuteUs, "deploy", "v2", false, "ci"});
+  auto late =
+      incidents_->record_change({0, "web", kT0 + 38 * kMinuteUs, "deploy", "v3", true, "ci"});
   ASSERT_TRUE(early && late);
   auto changes = incidents_->changes({});
   ASSERT_TRUE(changes);
@@ -155,7 +157,9 @@ TEST_F(SloCausesTest, ASilentLocationMakesNoMinuteBadAndTheBudgetIsSpentByCause)
   EXPECT_EQ(own->status.budget.spent, 10) << describe(*own_causes);
   EXPECT_EQ(own->status.budget.counted.data_minutes, 40);
   EXPECT_FALSE(own_causes->incidents[2].spends);
-  EXPECT_EQ(own_causes->network_minutes_left_out, 10);
+  // isp-c's silence and isp-b's failure, shown apart.
+  EXPECT_EQ(own_causes->network_minutes,
+            10 + (own_causes->incidents[0].to_us - own_causes->incidents[0].from_us) / kMinuteUs);
 
   auto points = slos.burn_down("web-up", 11);
   ASSERT_EQ(points.size(), 11u);

@@ -92,10 +92,9 @@ class SloRecordsTest : public ::testing::Test {
   }
 
   json record_change(const std::string& service) {
-    HttpReply r = http_request(api_port_, "POST", "/api/v1/changes",
-                               json{{"service", service}, {"kind", "deploy"}, {"description", "v2"}}
-                                   .dump(),
-                               kAuth);
+    HttpReply r = http_request(
+        api_port_, "POST", "/api/v1/changes",
+        json{{"service", service}, {"kind", "deploy"}, {"description", "v2"}}.dump(), kAuth);
     EXPECT_EQ(r.status, 201) << r.body;
     return json::parse(r.body, nullptr, false);
   }
@@ -141,14 +140,17 @@ TEST_F(SloRecordsTest, AlertEventsAndDecisionsOutliveARestartAndAFiringAlertDoes
 TEST_F(SloRecordsTest, AChangeAfterAGoIsLinkedToItAndDecisionsPage) {
   history("web/home", probe::Outcome::kUp);
   auto serve = start();
-  ASSERT_EQ(get("/api/v1/services/web/gate")["decision"], "go") << log();
+  json first = get("/api/v1/services/web/gate");
+  ASSERT_EQ(first["decision"], "go") << log();
   json go = get("/api/v1/services/web/gate", kAuth);
   ASSERT_EQ(go["decision"], "go");
   json change = record_change("web");
   ASSERT_TRUE(change["gate_decision"].is_object()) << change.dump();
   EXPECT_EQ(change["gate_decision"]["id"], go["id"]);
   EXPECT_EQ(change["gate_decision"]["asked_by"], "deployer");
-  // The next change asked nothing: the go is taken.
+  // The latest go is taken: the next change gets the one before; then none is left.
+  json second = record_change("web");
+  EXPECT_EQ(second["gate_decision"]["id"], first["id"]);
   EXPECT_TRUE(record_change("web")["gate_decision"].is_null());
   EXPECT_TRUE(record_change("api")["gate_decision"].is_null());
 
@@ -156,18 +158,19 @@ TEST_F(SloRecordsTest, AChangeAfterAGoIsLinkedToItAndDecisionsPage) {
   ASSERT_EQ(page["decisions"].size(), 1u);
   EXPECT_EQ(page["decisions"][0]["id"], go["id"]);
   EXPECT_EQ(page["decisions"][0]["change"], change["id"]);
-  json next = get("/api/v1/services/web/gate/decisions?limit=1&before=" +
-                  page["next_before"].dump());
+  json next =
+      get("/api/v1/services/web/gate/decisions?limit=1&before=" + page["next_before"].dump());
   ASSERT_EQ(next["decisions"].size(), 1u);
-  EXPECT_LT(next["decisions"][0]["id"], go["id"]);
-  EXPECT_TRUE(next["decisions"][0]["change"].is_null());
+  EXPECT_EQ(next["decisions"][0]["id"], first["id"]);
+  EXPECT_EQ(next["decisions"][0]["change"], second["id"]);
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/services/web/gate/decisions?limit=0").status,
             400);
 
   json changes = get("/api/v1/changes?service=web")["changes"];
-  ASSERT_EQ(changes.size(), 2u);
+  ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(changes[0]["gate_decision"]["id"], go["id"]);
-  EXPECT_TRUE(changes[1]["gate_decision"].is_null());
+  EXPECT_EQ(changes[1]["gate_decision"]["id"], first["id"]);
+  EXPECT_TRUE(changes[2]["gate_decision"].is_null());
 }
 
 }  // namespace
