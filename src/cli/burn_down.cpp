@@ -19,6 +19,7 @@ std::string draw_burn_down(const nlohmann::json& points) {
       bool filled = r.is_number() && r.get<double>() * kRows >= row - 0.5;
       out += filled ? '#' : ' ';
     }
+    while (out.back() == ' ') out.pop_back();
     out += '\n';
   }
   out += "       +";
@@ -26,11 +27,8 @@ std::string draw_burn_down(const nlohmann::json& points) {
     const auto& r = p.at("remaining_ratio");
     out += !r.is_number() ? '?' : r.get<double>() < 0 ? '!' : '-';
   }
-  const std::string first = field(points.front(), "at");
-  const std::string last = field(points.back(), "at");
-  const std::size_t width = points.size();
-  out += fmt::format("\n        {}{:>{}}\n", first, last,
-                     width > first.size() ? width - first.size() : last.size() + 1);
+  out +=
+      fmt::format("\n        {} to {}\n", field(points.front(), "at"), field(points.back(), "at"));
   return out;
 }
 

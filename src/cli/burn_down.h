@@ -7,9 +7,9 @@
 
 namespace leeway::cli {
 
-// The chart, 5 rows from 100% down to 20% of the budget remaining, then the time axis; a
-// column past its budget is marked `!` on the axis, an unknown one `?`. Empty when there are
-// fewer than 2 points.
+// The chart, 5 rows from 100% down to 20% of the budget remaining, then the time axis and the
+// times of its first and last point; a column past its budget is marked `!` on the axis, an
+// unknown one `?`. Empty when there are fewer than 2 points.
 std::string draw_burn_down(const nlohmann::json& points);
 
 }  // namespace leeway::cli

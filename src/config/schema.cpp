@@ -150,8 +150,8 @@ constexpr SchemaKey kSchema[] = {
     {"services.slos", "checks", V::kIdList, "(every check of the service)", "", false,
      "names of the service's checks that the SLI reads"},
     {"services.slos", "network_spends_budget", V::kChoice, "true", "true,false", false,
-     "whether the minutes of incidents attributed to a network (`network:*`) spend the budget; "
-     "when false they leave the window like minutes without data"},
+     "whether the bad minutes of incidents attributed to a network (`network:*`) spend the "
+     "budget; when false they leave the window like minutes without data"},
     {"services.slos", "alerts", V::kMapList, "(the SRE workbook's)", "", false,
      "burn-rate alert conditions, replacing the defaults when given: page at 14.4 over 1h and "
      "5m or 6 over 6h and 30m, ticket at 3 over 1d and 2h or 1 over 3d and 6h"},
