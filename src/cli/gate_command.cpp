@@ -1,6 +1,8 @@
 // `leeway gate SERVICE [--kind deploy|fix|rollback] [--json]`: asks a running daemon whether the
-// service may ship now. Exit 0 go, 1 hold, 3 unknown (no data, no daemon), with the reasons.
+// service may ship now. Exit 0 go, 1 hold, 3 unknown (no data, no daemon), with the reasons. The
+// daemon records the decision under the name of the API token sent, if any.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -19,12 +21,23 @@ struct GateOptions {
   std::string service;
   std::string kind = "deploy";
   std::string server = "http://127.0.0.1:8080";
+  std::string token_file;
   bool as_json = false;
 };
 
 int run_gate(const GateOptions& o) {
-  auto j =
-      get_json(o.server, "/api/v1/services/" + path_segment(o.service) + "/gate?kind=" + o.kind);
+  // Asking needs no token; with one, the decision is on record under its holder's name.
+  std::string token;
+  if (!o.token_file.empty() || std::getenv("LEEWAY_TOKEN")) {
+    auto t = api_token(o.token_file);
+    if (!t) {
+      std::cerr << "leeway gate: unknown: " << t.error().message << "\n";
+      return kExitUnknown;
+    }
+    token = *t;
+  }
+  auto j = get_json(o.server,
+                    "/api/v1/services/" + path_segment(o.service) + "/gate?kind=" + o.kind, token);
   if (!j) {
     std::cerr << "leeway gate: unknown: " << j.error().message << "\n";
     return kExitUnknown;
@@ -59,6 +72,9 @@ Runner setup_gate(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--server", o->server, "the daemon's base URL")->capture_default_str();
   sub.add_flag("--json", o->as_json, "print the daemon's JSON answer");
+  sub.add_option("--token-file", o->token_file,
+                 "a file holding an API token, whose name the decision is recorded under; "
+                 "default: the LEEWAY_TOKEN variable, else anonymous");
   sub.footer(
       "Holds a deploy when an SLO's budget is below the service's gate policy or spent, a page\n"
       "alert fires, or an incident is open (config `gate:`); a fix or a rollback goes.\n"

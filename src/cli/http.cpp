@@ -59,8 +59,16 @@ Result<std::string> perform(CURL* curl, const std::string& url) {
 
 }  // namespace
 
-Result<std::string> http_get(const std::string& url) {
-  return perform(curl_easy_init(), url);
+Result<std::string> http_get(const std::string& url, const std::string& token) {
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = nullptr;
+  if (!token.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  }
+  auto out = perform(curl, url);
+  curl_slist_free_all(headers);
+  return out;
 }
 
 Result<std::string> http_post(const std::string& url, const std::string& json_body,
@@ -98,8 +106,9 @@ Result<std::string> api_token(const std::string& token_file) {
   return token;
 }
 
-Result<nlohmann::json> get_json(const std::string& server, const std::string& path) {
-  auto body = http_get(server + path);
+Result<nlohmann::json> get_json(const std::string& server, const std::string& path,
+                                const std::string& token) {
+  auto body = http_get(server + path, token);
   if (!body) return body.error();
   nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
   if (j.is_discarded() || !j.is_object())

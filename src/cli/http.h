@@ -11,8 +11,9 @@
 namespace leeway::cli {
 
 // GETs `url` and returns the body of a 2xx answer; any other answer is an error that shows the
-// status and the start of the body, escaped for the terminal.
-Result<std::string> http_get(const std::string& url);
+// status and the start of the body, escaped for the terminal. With a token, it says who asks
+// (`Authorization: Bearer <token>`).
+Result<std::string> http_get(const std::string& url, const std::string& token = "");
 
 // POSTs a JSON body with `Authorization: Bearer <token>` and returns the body of a 2xx answer.
 Result<std::string> http_post(const std::string& url, const std::string& json_body,
@@ -26,7 +27,8 @@ Result<std::string> api_token(const std::string& token_file);
 
 // GETs `path` from the daemon at `server` and parses its JSON answer; the error says what
 // went wrong in words for the command's user.
-Result<nlohmann::json> get_json(const std::string& server, const std::string& path);
+Result<nlohmann::json> get_json(const std::string& server, const std::string& path,
+                                const std::string& token = "");
 
 // Prints the daemon's answer at `path` as JSON, or as `print` makes it; exit 0, or 3 with the
 // reason on stderr when it cannot be had.

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/burn_down.h"
 #include "cli/commands.h"
 #include "cli/http.h"
 #include "config/config.h"
@@ -66,6 +67,25 @@ void print_list(const json& j) {
                              field(s, "window"));
 }
 
+// Where the budget went: by incident (a network's apart) and by change.
+void print_causes(const json& c, const std::string& unit) {
+  std::cout << fmt::format(
+      "spent in incidents: {} {} (blamed on a network: {}), outside incidents: {}\n",
+      number(c.at("in_incidents")), unit, number(c.at("by_network")),
+      number(c.at("outside_incidents")));
+  if (auto minutes = c.at("network_minutes").get<std::int64_t>(); minutes > 0)
+    std::cout << fmt::format("  {} minutes of incidents blamed on a network\n", minutes);
+  for (const json& i : c.at("incidents"))
+    std::cout << fmt::format("  incident {} ({}): {} {}{}\n", field(i, "id"), field(i, "verdict"),
+                             number(i.at("spent")), unit,
+                             i.at("spends_budget").get<bool>() ? "" : ", not spending the budget");
+  for (const json& ch : c.at("changes"))
+    std::cout << fmt::format("  change {} at {} ({}{}): {} {} in the window after it\n",
+                             field(ch, "id"), field(ch, "at"), field(ch, "description"),
+                             ch.at("improvement").get<bool>() ? ", an improvement" : "",
+                             number(ch.at("spent")), unit);
+}
+
 void print_one(const json& s) {
   const json& b = s.at("budget");
   std::cout << fmt::format(
@@ -86,6 +106,9 @@ void print_one(const json& s) {
   for (const json& e : s.at("alert_events"))
     std::cout << fmt::format("  {} {} {}\n", field(e, "at"), field(e, "severity"),
                              field(e, "state"));
+  if (const json& c = s.at("causes"); c.is_object()) print_causes(c, field(s, "unit"));
+  if (std::string chart = draw_burn_down(s.at("burn_down")); !chart.empty())
+    std::cout << "budget remaining over the window:\n" << chart;
 }
 
 }  // namespace

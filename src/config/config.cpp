@@ -1339,6 +1339,7 @@ class Loader {
       fault(item, "threshold: required for sli latency (a run this fast or faster is good)");
     }
 
+    spec.network_spends_budget = text(fields, kSection, "network_spends_budget") == "true";
     if (const Entry* checks = find(fields, "checks")) {
       std::vector<std::string_view> names;
       for (const auto& check : service.checks) names.push_back(check.name);

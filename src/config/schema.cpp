@@ -138,8 +138,8 @@ constexpr SchemaKey kSchema[] = {
     {"services.slos", "id", V::kId, "", "", true,
      "unique among all SLOs; the `slo` label in /metrics and in the Prometheus rules"},
     {"services.slos", "sli", V::kChoice, "", "availability_minutes,availability_runs,latency", true,
-     "what is good: minutes the service was up (by the incident quorum), runs up or "
-     "degraded, or runs no slower than `threshold`"},
+     "what is good: minutes the service was up (no incident of it while a location saw it "
+     "down), runs up or degraded, or runs no slower than `threshold`"},
     {"services.slos", "objective", V::kString, "", "", true,
      "the percentage that must be good, e.g. 99.9"},
     {"services.slos", "window", V::kString, "30d", "", false,
@@ -160,6 +160,9 @@ constexpr SchemaKey kSchema[] = {
      "latency histogram's bounds, 5ms to 10s"},
     {"services.slos", "checks", V::kIdList, "(every check of the service)", "", false,
      "names of the service's checks that the SLI reads"},
+    {"services.slos", "network_spends_budget", V::kChoice, "true", "true,false", false,
+     "whether the bad minutes of incidents attributed to a network (`network:*`) spend the "
+     "budget; when false they leave the window like minutes without data"},
     {"services.slos", "alerts", V::kMapList, "(the SRE workbook's)", "", false,
      "burn-rate alert conditions, replacing the defaults when given: page at 14.4 over 1h and "
      "5m or 6 over 6h and 30m, ticket at 3 over 1d and 2h or 1 over 3d and 6h"},

@@ -211,9 +211,15 @@ std::unique_ptr<Daemon> Daemon::create(const DaemonOptions& options, const Clock
     failure.errors.push_back("maintenance windows: " + s.error().message);
     return nullptr;
   }
+  auto slo_store = store::open_slo_store(uri);
+  if (!slo_store) {
+    failure.errors.push_back(slo_store.error().message);
+    return nullptr;
+  }
   auto impl = std::make_unique<Impl>(options, clock, std::move(cfg), std::move(*db));
   impl->incident_store = std::move(*incidents);
   impl->sla_store = std::move(*sla);
+  impl->slo_store = std::move(*slo_store);
   // What the daemon knew before a restart: the latest results, so /metrics and the API are
   // complete from the first second; the stream brings everything stored from here on.
   if (auto latest = impl->store->latest(""); latest) {

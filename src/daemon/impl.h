@@ -24,6 +24,7 @@
 #include "schedule/schedule.h"
 #include "store/incident_store.h"
 #include "store/sla_store.h"
+#include "store/slo_store.h"
 #include "store/store.h"
 
 namespace leeway::daemon {
@@ -66,10 +67,14 @@ struct Daemon::Impl {
   // arms their evaluation every 10 s of the clock.
   Status subscribe_slos();
   void evaluate_slos_at(TimeUs due_us);
-  // The SLO and gate routes (slos_api.cpp).
+  // The SLO routes (slos_api.cpp).
   std::vector<http::Route> slo_routes();
+  http::Work slo_json_work(const http::Request& r);
   // The deploy gate's routes (gate.cpp).
   std::vector<http::Route> gate_routes();
+  http::Work gate_decisions_json(const http::Request& r);
+  // Who asks: the name of the API token the request carries, or "anonymous".
+  std::string asked_by(const http::Request& r) const;
 
   // Reads and validates the config file on the calling thread, never the loop's (a 10,000-check
   // file takes up to a second to parse), then applies it on the loop and returns what that said.
@@ -118,6 +123,7 @@ struct Daemon::Impl {
   // Before ingest, which stops the stream's threads (the tracker's among them) first.
   std::unique_ptr<store::IncidentStore> incident_store;  // set before subscribe_incidents()
   std::unique_ptr<store::SlaStore> sla_store;            // set at create()
+  std::unique_ptr<store::SloStore> slo_store;            // set before subscribe_slos()
   mutable std::mutex tracker_mutex;
   std::shared_ptr<incident::Tracker> tracker;            // under tracker_mutex
   std::shared_ptr<const config::Config> tracker_config;  // a reload's, under tracker_mutex
@@ -134,6 +140,9 @@ struct Daemon::Impl {
   // Vantage agents: their routes, tokens and the locations' health (agent_api.cpp).
   AgentApi agents;
   std::atomic<std::size_t> checks_run_here{0};  // checks.size(), for threads off the loop
+  // The SLOs' evaluations run here, off the loop: they read and write the stores. Destroyed
+  // (joined) before the SLO state and the stores.
+  boost::asio::thread_pool slo_worker{1};
   // SIGHUP's reloads parse the file here, off the loop. Last: destroyed (joined) first.
   boost::asio::thread_pool reloads{1};
 };

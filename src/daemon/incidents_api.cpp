@@ -1,7 +1,8 @@
 // The incident and change routes of the API: incidents listed and shown with their timeline and
 // SLA records (sla_records.h), acknowledged and annotated; changes recorded by pipelines and
-// people, and listed. The stores are read and written on the HTTP server's workers, never on the
-// loop.
+// people (each linked to the gate "go" it followed), and listed. The stores are read and written
+// on the HTTP server's workers, never on the loop.
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "daemon/api_input.h"
@@ -15,7 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-json change_json(const store::StoredChange& c) {
+// How long before a change a "go" of the gate may be that the change is linked to.
+constexpr DurationUs kGoLinksWithinUs = kHourUs;
+
+// A change, with the gate decision it is linked to (none when it went without asking).
+json change_json(const store::StoredChange& c,
+                 const std::optional<store::StoredDecision>& decision) {
   return {{"id", c.id},
           {"service", c.service},
           {"at", format_rfc3339(c.at_us)},
@@ -23,7 +29,8 @@ json change_json(const store::StoredChange& c) {
           {"kind", c.kind},
           {"description", c.description},
           {"improvement", c.improvement},
-          {"recorded_by", c.recorded_by}};
+          {"recorded_by", c.recorded_by},
+          {"gate_decision", decision ? decision_json(*decision) : json()}};
 }
 
 }  // namespace
@@ -121,7 +128,16 @@ http::Work Daemon::Impl::record_change(const http::Request& r) {
     if (!recorded) return error_response(recorded.error());
     // Stored first: a tracker rebuilt meanwhile reads it back from the store.
     current_tracker()->record_change(*recorded);
-    return http::Response::json(change_json(*recorded), 201);
+    // The latest "go" before it that no change took yet: the gate's answer this change followed.
+    auto linked = slo_store->link_change(recorded->service, recorded->id,
+                                         recorded->at_us - kGoLinksWithinUs, recorded->at_us);
+    if (!linked) {
+      std::cerr << "leeway serve: change " << recorded->id
+                << " is stored but not linked to a gate decision: " << linked.error().message
+                << "\n";
+      linked = std::optional<store::StoredDecision>();
+    }
+    return http::Response::json(change_json(*recorded, *linked), 201);
   };
 }
 
@@ -129,11 +145,15 @@ http::Work Daemon::Impl::changes_json(const http::Request& r) {
   store::ChangeQuery q;
   if (auto it = r.query.find("service"); it != r.query.end()) q.service = it->second;
   if (Status s = time_range(r, q.from_us, q.to_us); !s) return answer(error_response(s.error()));
-  return [q = std::move(q), &db = *incident_store] {
+  return [q = std::move(q), &db = *incident_store, &decisions = *slo_store] {
     auto found = db.changes(q);
     if (!found) return error_response(found.error());
     json changes = json::array();
-    for (const auto& c : *found) changes.push_back(change_json(c));
+    for (const auto& c : *found) {
+      auto decision = decisions.decision_of_change(c.id);
+      if (!decision) return error_response(decision.error());
+      changes.push_back(change_json(c, *decision));
+    }
     return http::Response::json({{"changes", changes}});
   };
 }

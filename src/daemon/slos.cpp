@@ -1,12 +1,12 @@
-// The daemon's SLO state: rollups of the SLOs' checks into engine minutes, the restore at start,
-// and the alert events and gate decisions kept for the API.
+// The daemon's SLO state: rollups of the SLOs' checks and the incidents of their services into
+// engine minutes, the restore at start, and the alert events written to the SLO store.
 #include "daemon/slos.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <iostream>
-#include <map>
 #include <set>
 
 #include "daemon/impl.h"
@@ -16,6 +16,8 @@ namespace leeway::daemon {
 
 namespace {
 
+using nlohmann::json;
+
 // How far back an SLO reads at start: its window (a calendar month at most 31 days), or its
 // longest burn window when that is longer.
 DurationUs history_us(const slo::SloSpec& spec) {
@@ -24,74 +26,175 @@ DurationUs history_us(const slo::SloSpec& spec) {
   return span;
 }
 
-template <typename T>
-void keep(std::deque<T>& kept, T item) {
-  kept.push_back(std::move(item));
-  while (kept.size() > SloState::kMaxKept) kept.pop_front();
+// How many incidents of the SLOs' services one read takes at most.
+constexpr std::size_t kMaxIncidents = 10'000;
+
+// An alert event as the SLO store keeps it: with the condition met and every burn rate then.
+store::StoredAlertEvent stored_event(const slo::AlertEvent& e, const slo::SloSpec& spec,
+                                     const slo::SloStatus& status) {
+  json rates = json::object();
+  for (const auto& r : status.burn_rates)
+    rates[slo::window_name(r.window_us)] = r.rate ? json(*r.rate) : json();
+  json doc = {{"burn_rates", rates}, {"condition", nullptr}};
+  if (e.condition)
+    doc["condition"] = {{"burn_rate", e.condition->burn_rate},
+                        {"long_window", slo::window_name(e.condition->long_us)},
+                        {"short_window", slo::window_name(e.condition->short_us)}};
+  return {0,
+          e.slo,
+          spec.service,
+          std::string(slo::to_string(e.severity)),
+          e.firing,
+          e.at_us,
+          slo::evaluation_minute(e.at_us),
+          doc.dump()};
 }
 
 }  // namespace
 
-SloState::SloState(const config::Config& cfg, store::Store& store)
-    : store_(store), down_when_(cfg.incidents.down_when), engine_(cfg.slos()) {}
+SloState::SloState(const config::Config& cfg, SloStores stores)
+    : stores_(stores), change_window_us_(cfg.incidents.change_window_us), engine_(cfg.slos()) {
+  for (const auto& spec : engine_.specs()) history_us_ = std::max(history_us_, history_us(spec));
+}
 
 slo::MinuteCounts SloState::counts(const slo::SloSpec& spec,
-                                   std::span<const store::MinuteRollup> rollups) const {
-  if (spec.sli != slo::Sli::kAvailabilityMinutes) return slo::runs_minute(spec, rollups);
-  // Time-based: a location is down in the minute when none of its judged runs of the SLO's
-  // checks was up or degraded; the minute is down by the incident rules' quorum over the
-  // locations that reported. No location reported: no data.
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_location;  // good, total
-  for (const auto& r : rollups) {
-    if (std::find(spec.checks.begin(), spec.checks.end(), r.check) == spec.checks.end()) continue;
-    auto& [good, total] = by_location[r.location];
-    good += r.good + r.degraded;
-    total += r.total;
-  }
-  int reporting = 0, down = 0;
-  for (const auto& [location, gt] : by_location) {
-    if (gt.second == 0) continue;
-    ++reporting;
-    if (gt.first == 0) ++down;
-  }
-  if (reporting == 0) return slo::quorum_minute(std::nullopt);
-  bool is_down = down_when_.is_count ? down >= down_when_.networks
-                                     : double(down) > down_when_.fraction * reporting;
-  return slo::quorum_minute(is_down);
-}
-
-Result<slo::MinuteCounts> SloState::read_minute(const slo::SloSpec& spec, TimeUs minute_us) {
-  std::vector<store::MinuteRollup> all;
-  for (const auto& check : spec.checks) {
-    auto rollups =
-        store_.rollups({.check = check, .from_us = minute_us, .to_us = minute_us + kMinuteUs});
-    if (!rollups) return rollups.error();
-    all.insert(all.end(), rollups->begin(), rollups->end());
-  }
-  return counts(spec, all);
-}
-
-Status SloState::restore(TimeUs now_us) {
-  const TimeUs to_us = slo::evaluation_minute(now_us);
-  // Read outside the lock: the store may take seconds for a month of minutes.
-  std::vector<std::vector<std::pair<TimeUs, slo::MinuteCounts>>> minutes;
-  for (const auto& spec : engine_.specs()) {
-    const TimeUs from_us = to_us - history_us(spec);
-    std::map<TimeUs, std::vector<store::MinuteRollup>> by_minute;
-    for (const auto& check : spec.checks) {
-      auto rollups = store_.rollups({.check = check, .from_us = from_us, .to_us = to_us});
-      if (!rollups) return fail("SLO ", spec.id, ": ", rollups.error().message);
-      for (auto& r : *rollups) by_minute[r.minute_us].push_back(std::move(r));
+                                   std::span<const store::MinuteRollup> rollups,
+                                   const bool* network) const {
+  slo::MinuteCounts c;
+  if (spec.sli == slo::Sli::kAvailabilityMinutes) {
+    // Time-based: a minute with data (some location judged a run of the SLO's checks) is bad
+    // when an incident of the service covers it (the detector's quorum, confirmations and
+    // attribution opened it) and a location that reported in it saw the service down: none of
+    // its runs up or degraded. A silent location reports nothing, so an incident it alone
+    // raised makes no minute bad, and gives no minute data.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_location;  // good, total
+    for (const auto& r : rollups) {
+      if (std::find(spec.checks.begin(), spec.checks.end(), r.check) == spec.checks.end()) continue;
+      auto& [good, total] = by_location[r.location];
+      good += r.good + r.degraded;
+      total += r.total;
     }
-    auto& out = minutes.emplace_back();
-    for (const auto& [minute, rollups] : by_minute) out.emplace_back(minute, counts(spec, rollups));
+    bool data = false, seen_down = false;
+    for (const auto& [location, gt] : by_location) {
+      data = data || gt.second > 0;
+      seen_down = seen_down || (gt.second > 0 && gt.first == 0);
+    }
+    c = slo::quorum_minute(data ? std::optional<bool>(network && seen_down) : std::nullopt);
+  } else {
+    c = slo::runs_minute(spec, rollups);
+  }
+  // A network's bad minutes leave the window when the SLO says they do not spend its budget.
+  if (network && *network && !spec.network_spends_budget && c.good < c.total)
+    return slo::MinuteCounts{};
+  return c;
+}
+
+Status SloState::read_minutes(std::size_t i, TimeUs from_us, TimeUs to_us) {
+  const slo::SloSpec& spec = engine_.specs()[i];  // never changes: read without the lock
+  std::map<TimeUs, std::vector<store::MinuteRollup>> by_minute;
+  for (const auto& check : spec.checks) {
+    auto rollups = stores_.results.rollups({.check = check, .from_us = from_us, .to_us = to_us});
+    if (!rollups) return rollups.error();
+    for (auto& r : *rollups) by_minute[r.minute_us].push_back(std::move(r));
+  }
+  const Cover& cover = cover_[spec.service];
+  std::vector<std::pair<TimeUs, slo::MinuteCounts>> minutes;
+  for (TimeUs m = from_us; m < to_us; m += kMinuteUs) {
+    auto it = by_minute.find(m);
+    auto covered = cover.find(m);
+    minutes.emplace_back(
+        m, it == by_minute.end()
+               ? slo::MinuteCounts{}
+               : counts(spec, it->second, covered == cover.end() ? nullptr : &covered->second));
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [m, c] : minutes) engine_.set_minute(i, m, c);
+  return {};
+}
+
+Result<std::map<std::string, std::vector<store::StoredIncident>>> SloState::read_incidents(
+    TimeUs now_us) {
+  std::map<std::string, std::vector<store::StoredIncident>> out;
+  for (const auto& spec : engine_.specs()) out[spec.service];
+  auto found = stores_.incidents.incidents(
+      {.from_us = now_us - history_us_ - kMinuteUs, .limit = kMaxIncidents});
+  if (!found) return found.error();
+  for (auto& i : *found) {
+    auto it = out.find(i.service);
+    if (it == out.end()) continue;
+    i.document.clear();  // the API reads it from the incident store when it wants it
+    it->second.push_back(std::move(i));
+  }
+  return out;
+}
+
+Status SloState::refresh_incidents(TimeUs now_us) {
+  auto incidents = read_incidents(now_us);
+  if (!incidents) return incidents.error();
+  const TimeUs from = slo::evaluation_minute(now_us) - history_us_;
+  const TimeUs until = slo::evaluation_minute(now_us) + kMinuteUs;  // the minute in progress too
+  std::map<std::string, std::set<TimeUs>> changed;                  // by service
+  for (const auto& [service, list] : *incidents) {
+    Cover next;
+    for (const auto& i : list) {
+      if (!counts_against_service(i)) continue;
+      const bool network = blames_network(i);
+      TimeUs first = std::max(from, i.opened_us / kMinuteUs * kMinuteUs);
+      TimeUs last = std::min(until, i.resolved_us ? *i.resolved_us + 1 : until);
+      for (TimeUs m = first; m < last; m += kMinuteUs) {
+        // A minute of two incidents is blamed on the network only when both blame it.
+        auto [it, added] = next.emplace(m, network);
+        if (!added) it->second = it->second && network;
+      }
+    }
+    Cover& before = cover_[service];
+    for (const auto& [m, network] : next) {
+      auto it = before.find(m);
+      if (it == before.end() || it->second != network) changed[service].insert(m);
+    }
+    for (const auto& [m, network] : before)
+      if (!next.count(m)) changed[service].insert(m);
+    before = std::move(next);
   }
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < minutes.size(); ++i)
-      for (const auto& [minute, c] : minutes[i]) engine_.set_minute(i, minute, c);
+    incidents_ = std::move(*incidents);
   }
-  evaluate(now_us);
+  // The changed minutes again, a run of consecutive minutes at a time.
+  for (const auto& [service, minutes] : changed) {
+    for (std::size_t i = 0; i < engine_.specs().size(); ++i) {
+      if (engine_.specs()[i].service != service) continue;
+      for (auto it = minutes.begin(); it != minutes.end();) {
+        TimeUs first = *it, last = *it;
+        while (++it != minutes.end() && *it == last + kMinuteUs) last = *it;
+        if (Status s = read_minutes(i, first, last + kMinuteUs); !s) return s;
+      }
+    }
+  }
+  return {};
+}
+
+Status SloState::restore(TimeUs now_us) {
+  std::lock_guard update(update_mutex_);
+  auto latest = stores_.slos.latest_alert_events();
+  if (!latest) return latest.error();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : *latest) {
+      auto i = engine_.find(e.slo);
+      auto severity = slo::severity_from_string(e.severity);
+      if (i && severity) engine_.restore_alert(*i, *severity, e.firing, e.at_us);
+    }
+  }
+  // The cover first, so that every minute is read once with it.
+  if (Status s = refresh_incidents(now_us); !s) return s;
+  const TimeUs to_us = slo::evaluation_minute(now_us);
+  for (std::size_t i = 0; i < engine_.specs().size(); ++i) {
+    const auto& spec = engine_.specs()[i];
+    if (Status s = read_minutes(i, to_us - history_us(spec), to_us); !s)
+      return fail("SLO ", spec.id, ": ", s.error().message);
+  }
+  evaluate_locked(now_us);
   return {};
 }
 
@@ -108,25 +211,33 @@ void SloState::add(std::span<const store::Committed> batch) {
         touched.emplace(i, minute);
     }
   }
+  std::lock_guard update(update_mutex_);
   for (const auto& [i, minute] : touched) {
-    auto m = read_minute(specs[i], minute);
-    if (!m) {
+    if (Status s = read_minutes(i, minute, minute + kMinuteUs); !s)
       std::cerr << "leeway serve: SLO " << specs[i].id << ": cannot read the minute "
-                << format_rfc3339(minute) << ": " << m.error().message << "\n";
-      continue;
-    }
-    std::lock_guard lock(mutex_);
-    engine_.set_minute(i, minute, *m);
+                << format_rfc3339(minute) << ": " << s.error().message << "\n";
   }
 }
 
 void SloState::evaluate(TimeUs now_us) {
+  std::lock_guard update(update_mutex_);
+  evaluate_locked(now_us);
+}
+
+void SloState::evaluate_locked(TimeUs now_us) {
+  // Incidents the store cannot give now are read at the next evaluation: the minutes keep the
+  // cover they had.
+  if (Status s = refresh_incidents(now_us); !s)
+    std::cerr << "leeway serve: SLOs: cannot read the incidents: " << s.error().message << "\n";
   std::vector<slo::AlertEvent> events;
   {
     std::lock_guard lock(mutex_);
     events = engine_.evaluate(now_us);
     evaluated_ = true;
-    for (const auto& e : events) keep(events_, e);
+    for (const auto& e : events) {
+      std::size_t i = *engine_.find(e.slo);
+      unsaved_.push_back(stored_event(e, engine_.specs()[i], engine_.status(i)));
+    }
   }
   for (const auto& e : events) {
     std::cerr << fmt::format(
@@ -136,6 +247,20 @@ void SloState::evaluate(TimeUs now_us) {
                                   slo::window_name(e.condition->long_us),
                                   slo::window_name(e.condition->short_us))
                     : "");
+  }
+  store_events();
+}
+
+void SloState::store_events() {
+  while (!unsaved_.empty()) {
+    auto stored = stores_.slos.add_alert_event(unsaved_.front());
+    if (!stored) {
+      std::cerr << "leeway serve: SLOs: cannot store " << unsaved_.size()
+                << " alert events (tried again at the next evaluation): " << stored.error().message
+                << "\n";
+      return;
+    }
+    unsaved_.pop_front();
   }
 }
 
@@ -154,32 +279,32 @@ std::optional<SloView> SloState::view(std::string_view id) const {
   return SloView{engine_.specs()[*i], engine_.status(*i), evaluated_};
 }
 
-std::vector<slo::AlertEvent> SloState::events(std::string_view id) const {
+std::optional<Causes> SloState::causes(std::string_view id,
+                                       std::span<const store::StoredChange> changes) const {
   std::lock_guard lock(mutex_);
-  std::vector<slo::AlertEvent> out;
-  for (const auto& e : events_)
-    if (id.empty() || e.slo == id) out.push_back(e);
-  return out;
+  auto i = engine_.find(id);
+  if (!i || !evaluated_) return std::nullopt;
+  const slo::SloSpec& spec = engine_.specs()[*i];
+  auto incidents = incidents_.find(spec.service);
+  std::span<const store::StoredIncident> list;
+  if (incidents != incidents_.end()) list = incidents->second;
+  return causes_of(engine_, *i, slo::evaluation_minute(engine_.status(*i).at_us), list, changes,
+                   change_window_us_);
 }
 
-void SloState::record(GateDecision decision) {
+std::vector<BurnDownPoint> SloState::burn_down(std::string_view id, int points) const {
   std::lock_guard lock(mutex_);
-  keep(decisions_, std::move(decision));
-}
-
-std::vector<GateDecision> SloState::decisions(std::string_view service) const {
-  std::lock_guard lock(mutex_);
-  std::vector<GateDecision> out;
-  for (const auto& d : decisions_)
-    if (d.service == service) out.push_back(d);
-  return out;
+  auto i = engine_.find(id);
+  if (!i || !evaluated_) return {};
+  return daemon::burn_down(engine_, *i, slo::evaluation_minute(engine_.status(*i).at_us), points);
 }
 
 // The daemon's wiring: the start config's SLOs, their subscription to the results stream after
 // the restore (the stream brings what is stored from the restore's sequence on; a minute read
-// twice is set twice, to the same counts), and their evaluation every 10 s.
+// twice is set twice, to the same counts), and their evaluation every 10 s on the SLO worker,
+// where the stores' reads and writes do not hold up the loop.
 Status Daemon::Impl::subscribe_slos() {
-  slos = std::make_unique<SloState>(*config, *store);
+  slos = std::make_unique<SloState>(*config, SloStores{*store, *incident_store, *slo_store});
   if (config->slos().empty()) return {};
   auto after = store->last_seq();
   if (!after) return fail("SLOs: cannot read the store: ", after.error().message);
@@ -194,7 +319,7 @@ Status Daemon::Impl::subscribe_slos() {
 void Daemon::Impl::evaluate_slos_at(TimeUs due_us) {
   slo_timer->arm_at(due_us, [this, due_us] {
     const TimeUs now_us = clock.now_us();
-    slos->evaluate(now_us);
+    boost::asio::post(slo_worker, [this, now_us] { slos->evaluate(now_us); });
     // The next multiple of 10 s after now: a clock that jumped does not replay the gap.
     evaluate_slos_at(std::max(due_us, now_us / kEvaluateEveryUs * kEvaluateEveryUs) +
                      kEvaluateEveryUs);

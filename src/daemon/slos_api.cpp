@@ -13,21 +13,26 @@ json optional_number(const std::optional<double>& v) {
   return v ? json(*v) : json();
 }
 
-json alert_event_json(const slo::AlertEvent& e) {
-  json j = {{"slo", e.slo},
-            {"severity", slo::to_string(e.severity)},
-            {"state", e.firing ? "fired" : "resolved"},
-            {"at", format_rfc3339(e.at_us)}};
-  if (e.condition)
-    j["condition"] = {{"burn_rate", e.condition->burn_rate},
-                      {"long_window", slo::window_name(e.condition->long_us)},
-                      {"short_window", slo::window_name(e.condition->short_us)}};
-  return j;
+json alert_event_json(const store::StoredAlertEvent& e) {
+  json doc = json::parse(e.document, nullptr, false);
+  if (!doc.is_object()) doc = json::object();  // written by this daemon: never expected
+  return {{"slo", e.slo},
+          {"severity", e.severity},
+          {"state", e.firing ? "fired" : "resolved"},
+          {"at", format_rfc3339(e.at_us)},
+          {"data_until", format_rfc3339(e.data_us)},
+          {"condition", doc.value("condition", json())},
+          {"burn_rates", doc.value("burn_rates", json::object())}};
 }
+
+// The latest alert events of one SLO, newest first; the burn-down's points.
+constexpr std::size_t kEventsShown = 100;
+constexpr std::size_t kEventsListed = 10;
+constexpr int kBurnDownPoints = 48;
 
 }  // namespace
 
-json slo_json(const SloView& v, const std::vector<slo::AlertEvent>& events) {
+json slo_json(const SloView& v, const std::vector<store::StoredAlertEvent>& events) {
   const slo::SloSpec& spec = v.spec;
   const slo::SloStatus& s = v.status;
   json j = {{"id", spec.id},
@@ -37,6 +42,7 @@ json slo_json(const SloView& v, const std::vector<slo::AlertEvent>& events) {
             {"window", spec.window.to_string()},
             {"method", slo::to_string(spec.method)},
             {"unit", slo::budget_unit(spec)},
+            {"network_spends_budget", spec.network_spends_budget},
             {"evaluated_at", v.evaluated ? json(format_rfc3339(s.at_us)) : json()}};
   const slo::Budget& b = s.budget;
   j["budget"] = {{"period_start", v.evaluated ? json(format_rfc3339(b.period.start_us)) : json()},
@@ -112,22 +118,42 @@ std::string render_slo_metrics(const std::vector<SloView>& slos) {
   return out;
 }
 
+http::Work Daemon::Impl::slo_json_work(const http::Request& r) {
+  const std::string& id = r.params.at(0);
+  auto found = slos->view(id);
+  if (!found) return answer(http::Response::error(404, "no SLO with id \"" + id + "\""));
+  return [this, v = std::move(*found)] {
+    auto events = slo_store->alert_events({.slo = v.spec.id, .limit = kEventsShown});
+    if (!events) return http::Response::error(503, events.error().message);
+    json j = slo_json(v, *events);
+    // The changes whose window may reach into the budget's period.
+    auto changes = incident_store->changes(
+        {.service = v.spec.service,
+         .from_us = v.status.budget.period.start_us - slos->change_window_us()});
+    if (!changes) return http::Response::error(503, changes.error().message);
+    auto causes = slos->causes(v.spec.id, *changes);
+    j["causes"] = causes ? causes_json(*causes) : json();
+    j["burn_down"] = burn_down_json(slos->burn_down(v.spec.id, kBurnDownPoints));
+    return http::Response::json(j);
+  };
+}
+
 std::vector<http::Route> Daemon::Impl::slo_routes() {
   using http::Request;
   return {
       {"GET", "/api/v1/slos",
-       [this](const Request&) {
-         json list = json::array();
-         for (const auto& v : slos->views()) list.push_back(slo_json(v, slos->events(v.spec.id)));
-         return http::Response::json({{"slos", list}});
+       [this](const Request&) -> http::Work {
+         return [this, views = slos->views()] {
+           json list = json::array();
+           for (const auto& v : views) {
+             auto events = slo_store->alert_events({.slo = v.spec.id, .limit = kEventsListed});
+             if (!events) return http::Response::error(503, events.error().message);
+             list.push_back(slo_json(v, *events));
+           }
+           return http::Response::json({{"slos", list}});
+         };
        }},
-      {"GET", "/api/v1/slos/{id}",
-       [this](const Request& r) {
-         const std::string& id = r.params.at(0);
-         auto v = slos->view(id);
-         if (!v) return http::Response::error(404, "no SLO with id \"" + id + "\"");
-         return http::Response::json(slo_json(*v, slos->events(id)));
-       }},
+      {"GET", "/api/v1/slos/{id}", [this](const Request& r) { return slo_json_work(r); }},
   };
 }
 

@@ -56,6 +56,11 @@ class AlertState {
   TimeUs since_us() const { return since_us_; }
   // Applies a verdict at `at_us`; true when the state changed (fired or resolved).
   bool step(const Verdict& verdict, TimeUs at_us);
+  // Sets the state a stored event says it had (after a restart), without an event.
+  void restore(bool firing, TimeUs since_us) {
+    firing_ = firing;
+    since_us_ = since_us;
+  }
 
  private:
   bool firing_ = false;

@@ -136,6 +136,19 @@ void Engine::evaluate_one(const SloSpec& spec, Slo& slo, TimeUs now_us,
   slo.series.drop_before(std::min(slo.period.start_us, m - longest(slo.windows)));
 }
 
+void Engine::restore_alert(std::size_t slo, Severity severity, bool firing, TimeUs since_us) {
+  slos_[slo].alerts[std::size_t(severity)].restore(firing, since_us);
+  slos_[slo].status.firing[std::size_t(severity)] = firing;
+}
+
+MinuteCounts Engine::minute(std::size_t slo, TimeUs minute_us) const {
+  return slos_[slo].series.at(minute_us);
+}
+
+WindowSums Engine::sum(std::size_t slo, TimeUs from_us, TimeUs to_us) const {
+  return slos_[slo].series.sum(from_us, to_us);
+}
+
 std::size_t Engine::memory_bytes() const {
   std::size_t bytes = 0;
   for (const auto& slo : slos_) bytes += slo.series.memory_bytes();

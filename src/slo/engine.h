@@ -90,6 +90,15 @@ class Engine {
   // Evaluation times must not go backwards (an earlier one is ignored and returns nothing).
   std::vector<AlertEvent> evaluate(TimeUs now_us);
 
+  // Sets an alert's state as a stored event left it, before the first evaluate after a
+  // restart, so that an alert already firing does not fire again.
+  void restore_alert(std::size_t slo, Severity severity, bool firing, TimeUs since_us);
+
+  // One minute of an SLO as set (zero when unknown), and the sums of its minutes in
+  // [from_us, to_us): for breakdowns by cause. REQUIRES: multiples of kMinuteUs.
+  MinuteCounts minute(std::size_t slo, TimeUs minute_us) const;
+  WindowSums sum(std::size_t slo, TimeUs from_us, TimeUs to_us) const;
+
   // An SLO's status as of the last evaluate (default-constructed before the first).
   const SloStatus& status(std::size_t slo) const { return slos_[slo].status; }
 

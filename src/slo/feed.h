@@ -20,8 +20,8 @@ namespace leeway::slo {
 // REQUIRES: spec.sli is not kAvailabilityMinutes; the rollups are of one minute.
 MinuteCounts runs_minute(const SloSpec& spec, std::span<const store::MinuteRollup> rollups);
 
-// One minute of a time-based SLI: one event, bad when the service was down in it by the
-// incident quorum; no event (no data) when the quorum could not tell (every location silent).
+// One minute of a time-based SLI: one event, bad when the service was down in it (the daemon
+// asks the detector's incidents); no event (no data) when no location could tell (all silent).
 MinuteCounts quorum_minute(std::optional<bool> down);
 
 }  // namespace leeway::slo

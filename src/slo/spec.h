@@ -127,6 +127,9 @@ struct SloSpec {
   DurationUs threshold_us = 0;        // kLatency: a run at most this long is good
   std::vector<std::string> checks;    // the check ids it reads (every one of the service's)
   std::vector<BurnCondition> alerts;  // default_burn_conditions() unless the config says
+  // Whether minutes of incidents attributed to a network (`network:*`) spend the budget: yes by
+  // default, since users felt them; when not, they leave the window as minutes without data.
+  bool network_spends_budget = true;
   bool operator==(const SloSpec&) const = default;
 };
 

@@ -14,6 +14,7 @@
 
 #include "store/incident_store.h"
 #include "store/sla_store.h"
+#include "store/slo_store.h"
 #include "store/store.h"
 
 namespace leeway::store::detail {
@@ -108,6 +109,11 @@ struct WindowSync {
 };
 WindowSync plan_sync(const std::vector<MaintenanceWindow>& stored,
                      std::span<const MaintenanceWindow> wanted);
+Result<std::unique_ptr<SloStore>> open_sqlite_slos(const std::string& path);
+Result<std::unique_ptr<SloStore>> open_postgres_slos(const std::string& uri);
+// A decision's reasons in one text and back: one a line.
+std::string join_reasons(const std::vector<std::string>& reasons);
+std::vector<std::string> split_reasons(std::string_view text);
 
 // For tests of the version check: stamps the database a URI names with a schema version.
 Status force_schema_version(std::string_view uri, int version);

@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "daemon/slos.h"
+#include "store/incident_store.h"
+#include "store/slo_store.h"
 #include "store/store.h"
 #include "support/fixtures.h"
 #include "support/http_client.h"
@@ -134,6 +136,10 @@ TEST_F(SlosTest, TheHistoryIsRestoredAndShownInTheApiMetricsAndCli) {
   ProcessResult show = cli({"slo", "show", "web-runs"});
   EXPECT_EQ(show.exit_code, 0) << show.err;
   EXPECT_THAT(show.out, HasSubstr("1 spent"));
+  EXPECT_THAT(show.out, HasSubstr("spent in incidents: 0 events"));
+  EXPECT_THAT(show.out, HasSubstr("budget remaining over the window:\n  100% |#"));
+  EXPECT_EQ(web["burn_down"].size(), 48u);
+  EXPECT_EQ(web["burn_down"][0]["remaining_ratio"], 1.0);
   EXPECT_EQ(cli({"slo", "show", "nope"}).exit_code, 3);
 }
 
@@ -154,9 +160,10 @@ TEST_F(SlosTest, TheGateHoldsADeployOnASpentBudgetAndLetsAFixGo) {
   EXPECT_EQ(json::parse(fix.out)["decision"], "go");
 
   json decisions = get("/api/v1/services/api/gate/decisions")["decisions"];
-  ASSERT_EQ(decisions.size(), 2u);
-  EXPECT_EQ(decisions[0]["decision"], "hold");
-  EXPECT_EQ(decisions[1]["kind"], "fix");
+  ASSERT_EQ(decisions.size(), 2u);  // newest first
+  EXPECT_EQ(decisions[0]["kind"], "fix");
+  EXPECT_EQ(decisions[1]["decision"], "hold");
+  EXPECT_EQ(decisions[1]["asked_by"], "anonymous");
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/services/nope/gate").status, 404);
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/services/api/gate?kind=yolo").status, 400);
   serve.reset();
@@ -169,10 +176,13 @@ TEST_F(SlosTest, ALateResultRecomputesItsMinute) {
   history("web/home", 10, 0);
   auto cfg = config::load_config((dir_ / "leeway.yaml").string());
   ASSERT_TRUE(cfg.ok());
-  auto db = store::open_store((dir_ / "leeway.db").string());
-  ASSERT_TRUE(db);
+  const std::string path = (dir_ / "leeway.db").string();
+  auto db = store::open_store(path);
+  auto incidents = store::open_incident_store(path);
+  auto records = store::open_slo_store(path);
+  ASSERT_TRUE(db && incidents && records);
   const TimeUs now = SystemClock().now_us();
-  daemon::SloState slos(*cfg.config, **db);
+  daemon::SloState slos(*cfg.config, {**db, **incidents, **records});
   ASSERT_TRUE(slos.restore(now));
   ASSERT_EQ(slos.view("web-runs")->status.budget.spent, 0);
 
