@@ -268,8 +268,8 @@ std::string AgentApi::metrics_text() const {
   auto views = location_views(*config_, health_->snapshot(), clock_.now_us());
   std::string out =
       "# HELP leeway_location_up Whether the location is in contact: the daemon's own always, an "
-      "agent's while its last contact is recent (three of its shortest check interval, at "
-      "least 30s).\n# TYPE leeway_location_up gauge\n";
+      "agent's while its last contact is recent (incidents.silent_after of its shortest check "
+      "interval, at least 30s).\n# TYPE leeway_location_up gauge\n";
   for (const auto& v : views)
     out += fmt::format("leeway_location_up{{location=\"{}\"}} {}\n", v.location->id, v.up ? 1 : 0);
   out +=

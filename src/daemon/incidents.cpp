@@ -34,6 +34,7 @@ incident::TrackerOptions tracker_options(const config::Config& cfg) {
   const config::IncidentSettings& s = cfg.incidents;
   d.confirm = s.confirm;
   d.recover = s.recover;
+  d.silent_after_intervals = s.silent_after_intervals;
   d.down_when = s.down_when.is_count ? incident::DownWhen::at_least(s.down_when.networks)
                                      : incident::DownWhen::more_than(s.down_when.fraction);
   d.change_window_us = s.change_window_us;
