@@ -33,6 +33,8 @@ bench: build
 	@bash bench/http.sh
 	@bash bench/icmp.sh
 	@bash bench/ingest.sh
+	@bash bench/agent.sh
+	@bash bench/detector.sh
 	@bash bench/scale.sh
 	@bash bench/slo.sh
 
