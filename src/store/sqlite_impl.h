@@ -59,6 +59,7 @@ struct Upsert {
 constexpr const char* kRowColumns =
     "started_us, total_us, outcome_stage, http_status, error_id, dns_us, connect_us, tls_us, "
     "first_byte_us";
+constexpr int kRowColumnCount = 9;
 
 // Since schema 6 the outcome_stage column holds a row's cause too, above its five bits
 // (outcome * 8 + stage): a column of its own cost 6% of the write path's instructions (a 13th
