@@ -17,6 +17,17 @@
 #   (or half the run when shorter), each rewinds that service's replay; the time of that add()
 #   (median and max, ms).
 #
+# Measured 2026-12-01 ~19:30 UTC on the 2-core dev VM at a load average of 16-27 from other
+# builds (RelWithDebInfo, one run each):
+#   1,000 checks x 5, 2 minutes (60,000 results): 16,548 results per CPU-second (3,404 per
+#     wall second; 500 needed), 5.5 MB held, 96 ms to replay a service after a late result.
+#   10,000 checks x 5 (the goal's scale), 1 and 2 minutes: neither finished within 250-300 s,
+#     that is under ~1,000-2,000 results a second against 5,000 needed: the detector does NOT
+#     keep up at this scale. Why, from the code: Detector::advance() walks every series of
+#     every check (50,000) for each service a batch touches (all 1,000 each second), and each
+#     replayed step walks the service's checks x states. Next: index series by service, and
+#     keep the quorum's per-check reports up to date instead of rebuilding them per step.
+#
 # Usage: bash bench/detector.sh   (env: BUILD, RUNS, CHECKS, LOCATIONS, SERVICE_CHECKS,
 #        INTERVAL_S, MINUTES, REPLAYS)
 set -euo pipefail
