@@ -35,6 +35,7 @@ bench: build
 	@bash bench/ingest.sh
 	@bash bench/agent.sh
 	@bash bench/agent_memory.sh
+	@bash bench/detector.sh
 	@bash bench/scale.sh
 	@bash bench/slo.sh
 	@bash bench/sla.sh

@@ -79,6 +79,18 @@
 # across the whole retention, that ~6% (plus the extra bytes' I/O, not in the count) is what
 # they cost.
 #
+# Schema 6 (a result's cause packed into outcome_stage instead of a column of its own; the perf
+# branch), 2026-12-01 ~19:10-19:27 UTC, the same VM at load average 16-27, instructions counted
+# with valgrind --tool=callgrind on `ingest_driver --mode store --batch 10000 --checks 1000
+# --locations 2 --interval-s 30 --hours 1` (240,000 results; before: schema 5 at 36f9151):
+#                                   schema 5   schema 6
+#   SqliteStore::write, inclusive     16,040     15,250 instructions per result (-790, -4.9%)
+#   the whole process                 26,687     25,935 (making the stream, compaction included)
+#   raw bytes per result (1 h run)      54.3       53.2
+# So the 856 instructions the cause column added are nearly all back; write() is still above
+# schema 3's 14,222 (measured with --hours 2) by what the seqs cost (see above). No wall-clock
+# run: single runs scattered by more than the difference at that load.
+#
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -48,8 +50,29 @@ Result<std::vector<AgentCheck>> check_list_from_json(const nlohmann::json& j);
 // ("dns_us", "connect_us", "tls_us", "first_byte_us").
 nlohmann::json result_to_json(const store::StoredResult& r);
 
-// A result of `location` back from its JSON. The error names the field and says what was
-// expected, e.g. `started_us: expected a whole number of microseconds`.
-Result<store::StoredResult> result_from_json(const nlohmann::json& j, const std::string& location);
+// The longest batch id a server takes.
+inline constexpr std::size_t kMaxBatchIdBytes = 200;
+
+// A batch of results as an agent pushes it: {"batch": id, "location": id, "sent_us": the
+// agent's clock, "dropped_total": what its full spool dropped (optional), "results": [...]}.
+struct ResultBatch {
+  std::string id;
+  std::string location;
+  TimeUs sent_us = 0;
+  std::int64_t dropped_total = 0;
+  // The valid results before the first invalid one (each of `location`), and what is wrong with
+  // that one, by index and field: `results[3].started_us: expected a time in whole
+  // microseconds since the epoch`. The caller may refuse a valid one before it for reasons of
+  // its own (an unknown check) first.
+  std::vector<store::StoredResult> results;
+  std::optional<std::string> bad_result;
+};
+
+// Decodes a pushed batch from its text without building a JSON tree (batch_decoder.cpp). A batch
+// that names a location other than `location` comes back with that location and nothing else
+// checked: the caller refuses it first. Every problem with its shape is an error naming the field
+// (`sent_us: ...`, `batch: given twice`). Results are checked field by field as result_to_json
+// writes them; unknown keys are ignored.
+Result<ResultBatch> batch_from_json(std::string_view body, const std::string& location);
 
 }  // namespace leeway::agent

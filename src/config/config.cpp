@@ -812,6 +812,7 @@ class Loader {
     IncidentSettings& settings = config.incidents;
     settings.confirm = integer(fields, kSection, "confirm");
     settings.recover = integer(fields, kSection, "recover");
+    settings.silent_after_intervals = integer(fields, kSection, "silent_after");
     settings.change_window_us = duration(fields, kSection, "change_window");
     settings.reopen_within_us = duration(fields, kSection, "reopen_within");
     const std::string down_when = text(fields, kSection, "down_when");

@@ -93,6 +93,8 @@ struct DownWhen {
 struct IncidentSettings {
   int confirm = 2;  // consecutive failures before a location sees a check down
   int recover = 2;  // consecutive successes before it sees it up again
+  // A location is silent once its last result is this many check intervals old.
+  int silent_after_intervals = 3;
   DownWhen down_when;
   DurationUs change_window_us = 0;  // changes this long before an incident are listed in it
   DurationUs reopen_within_us = 0;  // failing again this soon after resolving reopens it

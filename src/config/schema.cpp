@@ -103,6 +103,10 @@ constexpr SchemaKey kSchema[] = {
      "consecutive failures before a location sees a check down"},
     {"incidents", "recover", V::kInt, "2", "1..100", false,
      "consecutive successes before it sees the check up again"},
+    {"incidents", "silent_after", V::kInt, "3", "2..100", false,
+     "a location whose last result of a check is older than this many of the check's intervals "
+     "is silent: not counted as down, and its network or vantage is suspected (at least 2: a "
+     "run may end up to an interval after the last)"},
     {"incidents", "down_when", V::kString, "50%", "", false,
      "a check is down when this many networks (ISPs) see it down, as a count (`2`), or more than "
      "this share of the networks that report (`50%`); fewer is degraded"},

@@ -21,7 +21,6 @@ using nlohmann::json;
 // A result further ahead of the server's clock than this is refused: stored, it would sit in the
 // future of every incident timeline and SLO window.
 constexpr DurationUs kMaxAheadUs = 5 * kMinuteUs;
-constexpr std::size_t kMaxBatchIdBytes = 200;
 
 http::Response with_header(http::Response r, std::string name, std::string value) {
   r.headers.emplace_back(std::move(name), std::move(value));
@@ -38,14 +37,6 @@ std::string hex(const http::TokenHash& hash, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; ++i) out += fmt::format("{:02x}", hash[i]);
   return out;
 }
-
-// What a batch is, parsed and checked on the batches' thread.
-struct Batch {
-  std::string id;
-  TimeUs sent_us = 0;
-  std::int64_t dropped_total = 0;
-  std::vector<store::StoredResult> results;
-};
 
 }  // namespace
 
@@ -175,63 +166,38 @@ void AgentApi::post_results(const http::Request& r, http::Respond respond) {
     auto bad = [&](int status, std::string message) {
       respond(http::Response::error(status, message));
     };
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      return bad(400, "body: expected a JSON object with batch, location, sent_us and results");
-    auto claimed = j.find("location");
-    if (claimed == j.end() || !claimed->is_string())
-      return bad(400, "location: expected the location's id");
-    if (*claimed != location)
+    auto batch = agent::batch_from_json(body, location);
+    if (!batch) return bad(400, batch.error().message);
+    if (batch->location != location)
       return bad(403, fmt::format("this token is location \"{}\"'s; it may not push results as "
                                   "\"{}\"",
-                                  location, claimed->get<std::string>()));
-    Batch batch;
-    auto id = j.find("batch");
-    if (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty() ||
-        id->get_ref<const std::string&>().size() > kMaxBatchIdBytes)
-      return bad(400, fmt::format("batch: expected the batch's id (1 to {} characters)",
-                                  kMaxBatchIdBytes));
-    batch.id = *id;
-    auto sent = j.find("sent_us");
-    if (sent == j.end() || !sent->is_number_integer())
-      return bad(400,
-                 "sent_us: expected the agent's clock when it sent the batch, in "
-                 "microseconds since the epoch");
-    batch.sent_us = *sent;
-    if (auto dropped = j.find("dropped_total"); dropped != j.end()) {
-      if (!dropped->is_number_integer() || dropped->get<std::int64_t>() < 0)
-        return bad(400, "dropped_total: expected a whole number");
-      batch.dropped_total = *dropped;
-    }
-    auto results = j.find("results");
-    if (results == j.end() || !results->is_array())
-      return bad(400, "results: expected a list of results");
-    health_->batch(location, now, batch.sent_us);
-    DurationUs offset = now - batch.sent_us;
-    batch.results.reserve(results->size());
-    for (std::size_t i = 0; i < results->size(); ++i) {
-      auto result = agent::result_from_json((*results)[i], location);
-      if (!result) return bad(400, fmt::format("results[{}].{}", i, result.error().message));
-      auto check = index->checks.find(result->check);
+                                  location, batch->location));
+    health_->batch(location, now, batch->sent_us);
+    DurationUs offset = now - batch->sent_us;
+    // The decoder kept the results before its first bad one: each of them may still be refused
+    // here first, so the error names the first bad result whatever its fault.
+    for (std::size_t i = 0; i < batch->results.size(); ++i) {
+      const store::StoredResult& result = batch->results[i];
+      auto check = index->checks.find(result.check);
       if (check == index->checks.end())
-        return bad(422, fmt::format("results[{}].check: unknown check \"{}\"", i, result->check));
+        return bad(422, fmt::format("results[{}].check: unknown check \"{}\"", i, result.check));
       const auto& where = check->second->locations;
       if (std::find(where.begin(), where.end(), location) == where.end())
         return bad(422, fmt::format("results[{}].check: \"{}\" is not assigned to location \"{}\"",
-                                    i, result->check, location));
-      if (result->started_us > now + kMaxAheadUs)
+                                    i, result.check, location));
+      if (result.started_us > now + kMaxAheadUs)
         return bad(422, fmt::format("results[{}].started_us: {} is {} ahead of the server's clock "
                                     "(the agent's clock is {} {} it); fix the agent's clock",
-                                    i, format_rfc3339(result->started_us),
-                                    format_duration(result->started_us - now),
+                                    i, format_rfc3339(result.started_us),
+                                    format_duration(result.started_us - now),
                                     format_duration(std::abs(offset)),
                                     offset < 0 ? "ahead of" : "behind"));
-      batch.results.push_back(std::move(*result));
     }
-    std::size_t count = batch.results.size();
+    if (batch->bad_result) return bad(400, *batch->bad_result);
+    std::size_t count = batch->results.size();
     bool queued = ingest_.submit_batch(
-        std::move(batch.results),
-        [health = health_, location, id = batch.id, count, dropped = batch.dropped_total,
+        std::move(batch->results),
+        [health = health_, location, id = batch->id, count, dropped = batch->dropped_total,
          respond](Result<store::BatchOutcome> outcome) {
           if (!outcome) return respond(unavailable("store: " + outcome.error().message));
           health->committed(location, std::int64_t(count), dropped);
@@ -268,8 +234,8 @@ std::string AgentApi::metrics_text() const {
   auto views = location_views(*config_, health_->snapshot(), clock_.now_us());
   std::string out =
       "# HELP leeway_location_up Whether the location is in contact: the daemon's own always, an "
-      "agent's while its last contact is recent (three of its shortest check interval, at "
-      "least 30s).\n# TYPE leeway_location_up gauge\n";
+      "agent's while its last contact is recent (incidents.silent_after of its shortest check "
+      "interval, at least 30s).\n# TYPE leeway_location_up gauge\n";
   for (const auto& v : views)
     out += fmt::format("leeway_location_up{{location=\"{}\"}} {}\n", v.location->id, v.up ? 1 : 0);
   out +=

@@ -43,7 +43,7 @@ DurationUs silent_after_us(const config::Config& config, const std::string& loca
               check.locations.end() &&
           (shortest == 0 || check.interval_us < shortest))
         shortest = check.interval_us;
-  return std::max(least, 3 * shortest);
+  return std::max(least, config.incidents.silent_after_intervals * shortest);
 }
 
 std::vector<LocationView> location_views(const config::Config& config,

@@ -58,9 +58,9 @@ struct LocationView {
   std::int64_t agent_dropped_total = 0;
 };
 
-// How long an agent location may be silent and still count as up: three of its shortest check
-// interval, and never less than a long poll and a margin (an agent with only slow checks still
-// asks for its checks that often).
+// How long an agent location may be silent and still count as up: `incidents.silent_after` (3)
+// of its shortest check interval, and never less than a long poll and a margin (an agent with only
+// slow checks still asks for its checks that often).
 DurationUs silent_after_us(const config::Config& config, const std::string& location);
 
 // Every location of the config, in config order. The daemon's own is up, with no offset.

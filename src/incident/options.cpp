@@ -27,6 +27,7 @@ DetectorOptions detector_options(const config::Config& cfg) {
   }
   const config::IncidentSettings& s = cfg.incidents;
   d.confirm = s.confirm;
+  d.silent_after_intervals = s.silent_after_intervals;
   d.recover = s.recover;
   d.down_when = s.down_when.is_count ? DownWhen::at_least(s.down_when.networks)
                                      : DownWhen::more_than(s.down_when.fraction);

@@ -21,7 +21,7 @@ namespace leeway::store::detail {
 
 // The schema versions this build writes, one per backend. A database with a higher version is
 // refused on open; a lower one is migrated.
-constexpr int kSqliteSchemaVersion = 5;
+constexpr int kSqliteSchemaVersion = 6;
 constexpr int kPostgresSchemaVersion = 3;
 
 // outcome and stage in one small integer: outcome * 8 + stage.

@@ -131,7 +131,7 @@ Result<std::int64_t> SqliteStore::compact_locked(TimeUs before_us) {
         int rc;
         while ((rc = sel->step()) == SQLITE_ROW) {
           Row& row = rows[sel->i64(0)].emplace_back(read_row(*sel, 1));
-          row.seq = sel->i64(11);
+          row.seq = sel->i64(1 + kRowColumnCount);
         }
         if (rc != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
       }

@@ -44,28 +44,28 @@ Row read_row(const Stmt& st, int first_col) {
   Row r;
   r.started_us = st.i64(first_col);
   r.total_us = st.i64(first_col + 1);
-  r.outcome_stage = int(st.i64(first_col + 2));
+  const auto packed = st.i64(first_col + 2);
+  r.outcome_stage = int(packed & ((1 << kCauseShift) - 1));
+  r.cause = int(packed >> kCauseShift);
   r.http_status = int(st.i64(first_col + 3));
   r.error_id = st.i64(first_col + 4);
   r.dns_us = st.i64(first_col + 5);
   r.connect_us = st.i64(first_col + 6);
   r.tls_us = st.i64(first_col + 7);
   r.first_byte_us = st.i64(first_col + 8);
-  r.cause = int(st.i64(first_col + 9));
   return r;
 }
 
 void bind_row(Stmt& st, const Row& r) {
   st.bind(r.started_us)
       .bind(r.total_us)
-      .bind(r.outcome_stage)
+      .bind(r.outcome_stage | std::int64_t(r.cause) << kCauseShift)
       .bind(r.http_status)
       .bind(r.error_id)
       .bind(r.dns_us)
       .bind(r.connect_us)
       .bind(r.tls_us)
-      .bind(r.first_byte_us)
-      .bind(r.cause);
+      .bind(r.first_byte_us);
 }
 
 Row to_row(const StoredResult& s, std::int64_t error_id) {

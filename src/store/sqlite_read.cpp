@@ -447,7 +447,7 @@ Result<std::vector<Committed>> SqliteStore::read_committed(sqlite3* db, std::int
 Result<std::vector<StoredResult>> SqliteStore::read_latest(sqlite3* db, std::string_view check) {
   std::string sql = std::string("SELECT c.name, l.name, COALESCE(e.text, ''), ") +
                     "t.started_us, t.total_us, t.outcome_stage, t.http_status, t.error_id, "
-                    "t.dns_us, t.connect_us, t.tls_us, t.first_byte_us, t.cause "
+                    "t.dns_us, t.connect_us, t.tls_us, t.first_byte_us "
                     "FROM latest t JOIN series s ON s.id = t.series "
                     "JOIN checks c ON c.id = s.check_id JOIN locations l ON l.id = s.location_id "
                     "LEFT JOIN errors e ON e.id = t.error_id";

@@ -121,6 +121,14 @@ CREATE INDEX chunks_by_seq ON chunks(seq_class, min_seq, max_seq);
 ALTER TABLE recent_results ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE latest ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // Version 6: the cause moves into outcome_stage, above its five bits (see kCauseShift): one
+    // column fewer to bind and store for every result. Chunks keep theirs as they are.
+    R"sql(
+UPDATE recent_results SET outcome_stage = outcome_stage | (cause << 5) WHERE cause <> 0;
+ALTER TABLE recent_results DROP COLUMN cause;
+UPDATE latest SET outcome_stage = outcome_stage | (cause << 5) WHERE cause <> 0;
+ALTER TABLE latest DROP COLUMN cause;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

@@ -12,19 +12,18 @@ namespace {
 const Upsert kRollupUpsert(9, "INSERT INTO recent_rollups VALUES", 17,
                            " ON CONFLICT(minute, series)" + kAddRollupCounts);
 
-const Upsert kLatestUpsert(17, "INSERT INTO latest VALUES", 11,
+const Upsert kLatestUpsert(17, "INSERT INTO latest VALUES", 10,
                            " ON CONFLICT(series) DO UPDATE SET started_us = excluded.started_us, "
                            "total_us = excluded.total_us, outcome_stage = excluded.outcome_stage, "
                            "http_status = excluded.http_status, error_id = excluded.error_id, "
                            "dns_us = excluded.dns_us, connect_us = excluded.connect_us, "
-                           "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us, "
-                           "cause = excluded.cause "
+                           "tls_us = excluded.tls_us, first_byte_us = excluded.first_byte_us "
                            "WHERE excluded.started_us > latest.started_us");
 
 constexpr const char* kInsertResult =
     "INSERT OR IGNORE INTO recent_results(minute, series, started_us, total_us, outcome_stage, "
-    "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us, cause, seq) VALUES";
-constexpr int kInsertColumns = 13;
+    "http_status, error_id, dns_us, connect_us, tls_us, first_byte_us, seq) VALUES";
+constexpr int kInsertColumns = 12;
 
 }  // namespace
 

@@ -145,6 +145,7 @@ TEST(ConfigLoader, IncidentsAndReferences) {
   const Config& defaults = loaded(empty);
   EXPECT_EQ(defaults.incidents.confirm, 2);
   EXPECT_EQ(defaults.incidents.recover, 2);
+  EXPECT_EQ(defaults.incidents.silent_after_intervals, 3);
   EXPECT_FALSE(defaults.incidents.down_when.is_count);
   EXPECT_EQ(defaults.incidents.down_when.fraction, 0.5);
   EXPECT_EQ(defaults.incidents.change_window_us, kHourUs);
@@ -155,7 +156,8 @@ TEST(ConfigLoader, IncidentsAndReferences) {
 locations:
   - {id: kt-1, isp: kt}
   - {id: skb-1, isp: skb}
-incidents: {confirm: 3, recover: 1, down_when: 2, change_window: 30m, reopen_within: 10m}
+incidents: {confirm: 3, recover: 1, silent_after: 2, down_when: 2, change_window: 30m,
+            reopen_within: 10m}
 references:
   - name: other-site
     target: https://status.example.org/
@@ -168,6 +170,7 @@ references:
   const Config& config = loaded(result);
   EXPECT_EQ(config.incidents.confirm, 3);
   EXPECT_EQ(config.incidents.recover, 1);
+  EXPECT_EQ(config.incidents.silent_after_intervals, 2);
   EXPECT_TRUE(config.incidents.down_when.is_count);
   EXPECT_EQ(config.incidents.down_when.networks, 2);
   EXPECT_EQ(config.incidents.change_window_us, 30 * kMinuteUs);

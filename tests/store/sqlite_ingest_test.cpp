@@ -305,8 +305,6 @@ TEST_F(SqliteIngestTest, AVersion3DatabaseGetsSeqsForItsChunksAndRecentRows) {
 DROP TABLE recent_commits;
 DROP INDEX chunks_by_seq;
 DROP TABLE store_state;
-ALTER TABLE recent_results DROP COLUMN cause;
-ALTER TABLE latest DROP COLUMN cause;
 ALTER TABLE recent_results DROP COLUMN seq;
 ALTER TABLE chunks DROP COLUMN min_seq;
 ALTER TABLE chunks DROP COLUMN max_seq;
@@ -355,6 +353,58 @@ PRAGMA user_version = 3;
   ASSERT_EQ(after->size(), 4u);
   EXPECT_EQ(std::vector(after->begin(), after->begin() + 3), *stream);
   EXPECT_EQ((*after)[3], (*written)[0]);
+}
+
+TEST_F(SqliteIngestTest, AVersion5DatabaseKeepsItsCausesWhenTheyMoveIntoOutcomeStage) {
+  // Schema 5 kept a result's cause in a column of its own, in the recent tier and in latest;
+  // schema 6 packs it into outcome_stage. The file: results written now, one compacted into a
+  // chunk (whose format did not change), then taken back to schema 5's layout.
+  std::vector<StoredResult> written = {
+      make("a", kT0 + 5 * kSecondUs, 200'000), make("a", kT0 + kHourUs, 200'000),
+      make("a", kT0 + kHourUs + 30 * kSecondUs, 10'000), make("b", kT0 + kHourUs, 200'000)};
+  written[0].cause = probe::Cause::kRefused;
+  written[0].stage = Stage::kConnect;
+  written[1].cause = probe::Cause::kTimeout;
+  written[3].cause = probe::Cause::kTls;  // the largest: all three bits
+  written[3].stage = Stage::kTls;
+  ASSERT_TRUE(store_->write(written));
+  ASSERT_TRUE(store_->compact(kT0 + 30 * kMinuteUs));
+  store_.reset();
+  const std::string path = dir_ + "/leeway.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v5 = R"sql(
+ALTER TABLE recent_results ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE latest ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;
+UPDATE recent_results SET cause = outcome_stage >> 5, outcome_stage = outcome_stage & 31;
+UPDATE latest SET cause = outcome_stage >> 5, outcome_stage = outcome_stage & 31;
+PRAGMA user_version = 5;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v5, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto s = open_store("sqlite:" + path);
+  ASSERT_TRUE(s) << s.error().message;
+  store_ = std::move(*s);
+  auto stream = store_->read_since(0, 10);
+  ASSERT_TRUE(stream) << stream.error().message;
+  ASSERT_EQ(stream->size(), written.size());
+  for (std::size_t i = 0; i < written.size(); ++i) EXPECT_EQ((*stream)[i].result, written[i]);
+  auto latest = store_->latest("c");
+  ASSERT_TRUE(latest) << latest.error().message;
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0], written[2]);
+  EXPECT_EQ((*latest)[1], written[3]);
+  // Written after the migration, and compacted: the cause stays.
+  StoredResult later = make("b", kT0 + 2 * kHourUs, 200'000);
+  later.cause = probe::Cause::kServfail;
+  ASSERT_TRUE(store_->write(std::vector{later}));
+  ASSERT_TRUE(store_->compact(kT0 + 3 * kHourUs));
+  auto all = store_->read_since(0, 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ(all->back().result, later);
+  for (std::size_t i = 0; i < written.size(); ++i) EXPECT_EQ((*all)[i].result, written[i]);
 }
 
 }  // namespace
