@@ -29,6 +29,13 @@ CREATE TABLE manual_exclusions(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KE
                                author TEXT NOT NULL, at_us BIGINT NOT NULL);
 CREATE INDEX manual_exclusions_by_start ON manual_exclusions(start_us);
 )sql",
+    R"sql(
+CREATE TABLE frozen_reports(contract_id TEXT COLLATE "C" NOT NULL, month TEXT NOT NULL,
+                            revision INTEGER NOT NULL, inputs_sha256 TEXT NOT NULL,
+                            inputs TEXT NOT NULL, frozen_us BIGINT NOT NULL, json TEXT NOT NULL,
+                            markdown TEXT NOT NULL, html TEXT NOT NULL, csv TEXT NOT NULL,
+                            PRIMARY KEY(contract_id, month, revision));
+)sql",
 };
 
 // Rows of `table` of `$1`'s service (a whole item of the services column) that overlap
@@ -181,6 +188,39 @@ class PostgresSlaStore final : public SlaStore {
                        split_services(r[3].as<std::string>()), r[4].as<std::string>(),
                        r[5].as<std::string>(), r[6].as<std::int64_t>()});
       }
+      return out;
+    });
+  }
+
+  Result<bool> add_frozen_report(const FrozenReport& r) override {
+    return with_connection("writing a frozen report to", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      const pqxx::result done = txn.exec_params(
+          "INSERT INTO frozen_reports(contract_id, month, revision, inputs_sha256, inputs, "
+          "frozen_us, json, markdown, html, csv) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+          "ON CONFLICT DO NOTHING",
+          r.contract_id, r.month, r.revision, r.inputs_sha256, r.inputs, r.frozen_us, r.json,
+          r.markdown, r.html, r.csv);
+      txn.commit();
+      return done.affected_rows() > 0;
+    });
+  }
+
+  Result<std::optional<FrozenReport>> frozen_report(std::string_view contract_id,
+                                                    std::string_view month,
+                                                    std::optional<int> revision) override {
+    return with_connection("reading a frozen report from", [&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      std::optional<FrozenReport> out;
+      for (const auto& r : txn.exec_params(
+               "SELECT contract_id, month, revision, inputs_sha256, inputs, frozen_us, json, "
+               "markdown, html, csv FROM frozen_reports WHERE contract_id = $1 AND month = $2 "
+               "AND ($3::INTEGER IS NULL OR revision = $3) ORDER BY revision DESC LIMIT 1",
+               std::string(contract_id), std::string(month), revision))
+        out = FrozenReport{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(),
+                           r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::int64_t>(),
+                           r[6].as<std::string>(), r[7].as<std::string>(), r[8].as<std::string>(),
+                           r[9].as<std::string>()};
       return out;
     });
   }

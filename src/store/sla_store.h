@@ -65,6 +65,25 @@ struct ManualExclusion {
   bool operator==(const ManualExclusion&) const = default;
 };
 
+// A closed month's report of one contract as it was frozen: one row per revision, never
+// rewritten. Revision 1 is the first report computed after the month ended; each later one was
+// stored because the inputs' hash differed from the revision before.
+struct FrozenReport {
+  std::string contract_id;
+  std::string month;  // "2026-10", in the contract's zone
+  int revision = 1;
+  std::string inputs_sha256;  // hex
+  std::string inputs;         // the inputs in canonical form (JSON), to say what changed later
+  TimeUs frozen_us = 0;       // when it was stored (the daemon's clock)
+  // The report as served, in each format.
+  std::string json;
+  std::string markdown;
+  std::string html;
+  std::string csv;
+
+  bool operator==(const FrozenReport&) const = default;
+};
+
 // Which windows or exclusions to list: those of `service` (when set) that overlap
 // [from_us, to_us), oldest start first.
 struct RangeQuery {
@@ -108,6 +127,16 @@ class SlaStore {
   virtual Result<ManualExclusion> add_exclusion(ManualExclusion exclusion) = 0;
 
   virtual Result<std::vector<ManualExclusion>> exclusions(const RangeQuery& query) = 0;
+
+  // Stores a revision of a frozen report: true, or false (and nothing written) when that
+  // contract, month and revision is stored already (another request froze it first).
+  virtual Result<bool> add_frozen_report(const FrozenReport& report) = 0;
+
+  // The given revision of a contract's month, or its latest when `revision` is none; none when
+  // there is no such revision.
+  virtual Result<std::optional<FrozenReport>> frozen_report(std::string_view contract_id,
+                                                            std::string_view month,
+                                                            std::optional<int> revision) = 0;
 
   // "sqlite:PATH" or the URI without its password, for logs.
   virtual std::string describe() const = 0;

@@ -25,6 +25,13 @@ CREATE TABLE manual_exclusions(id INTEGER PRIMARY KEY, start_us INTEGER NOT NULL
                                reason TEXT NOT NULL, author TEXT NOT NULL, at_us INTEGER NOT NULL);
 CREATE INDEX manual_exclusions_by_start ON manual_exclusions(start_us);
 )sql",
+    R"sql(
+CREATE TABLE frozen_reports(contract_id TEXT NOT NULL, month TEXT NOT NULL,
+                            revision INTEGER NOT NULL, inputs_sha256 TEXT NOT NULL,
+                            inputs TEXT NOT NULL, frozen_us INTEGER NOT NULL, json TEXT NOT NULL,
+                            markdown TEXT NOT NULL, html TEXT NOT NULL, csv TEXT NOT NULL,
+                            PRIMARY KEY(contract_id, month, revision));
+)sql",
 };
 
 // Rows of `table` of `?1`'s service (a whole item of the services column) that overlap
@@ -153,6 +160,40 @@ class SqliteSlaStore final : public SlaStore {
                        out.push_back({q.i64(0), q.i64(1), q.i64(2), split_services(q.text(3)),
                                       q.text(4), q.text(5), q.i64(6)});
                      });
+        !s)
+      return conn_.failed(s.error());
+    return out;
+  }
+
+  Result<bool> add_frozen_report(const FrozenReport& r) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_.db(),
+            "INSERT OR IGNORE INTO frozen_reports(contract_id, month, revision, inputs_sha256, "
+            "inputs, frozen_us, json, markdown, html, csv) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(r.contract_id).bind(r.month).bind(r.revision).bind(r.inputs_sha256).bind(r.inputs);
+    q.bind(r.frozen_us).bind(r.json).bind(r.markdown).bind(r.html).bind(r.csv);
+    if (Status s = q.run(); !s) return conn_.failed(s.error());
+    return sqlite3_changes(conn_.db()) > 0;
+  }
+
+  Result<std::optional<FrozenReport>> frozen_report(std::string_view contract_id,
+                                                    std::string_view month,
+                                                    std::optional<int> revision) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_.db(),
+            "SELECT contract_id, month, revision, inputs_sha256, inputs, frozen_us, json, "
+            "markdown, html, csv FROM frozen_reports WHERE contract_id = ?1 AND month = ?2 AND "
+            "(?3 IS NULL OR revision = ?3) ORDER BY revision DESC LIMIT 1");
+    q.bind(contract_id).bind(month).bind(revision ? std::optional<std::int64_t>(*revision)
+                                                  : std::optional<std::int64_t>());
+    std::optional<FrozenReport> out;
+    if (Status s = each_row(q,
+                            [&] {
+                              out = FrozenReport{q.text(0), q.text(1), static_cast<int>(q.i64(2)),
+                                                 q.text(3), q.text(4), q.i64(5),
+                                                 q.text(6), q.text(7), q.text(8),
+                                                 q.text(9)};
+                            });
         !s)
       return conn_.failed(s.error());
     return out;

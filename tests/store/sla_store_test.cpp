@@ -212,6 +212,47 @@ TEST_P(SlaStoreTest, ReopeningKeepsEverythingBesideTheOtherStores) {
   EXPECT_EQ(store_->exclusions({})->size(), 1u);
 }
 
+FrozenReport frozen(int revision, std::string sha) {
+  return {"shop-ops", "2026-10", revision, std::move(sha), "{\"incidents\":{}}",
+          kT0 + revision * kHourUs, "{}", "# report", "<html></html>", "id\r\n"};
+}
+
+// Revisions are kept, never rewritten: the latest is served unless one is asked for, and a
+// revision stored twice (two requests freezing at once) keeps the first.
+TEST_P(SlaStoreTest, FrozenReportsKeepEveryRevision) {
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", std::nullopt), std::nullopt);
+  EXPECT_EQ(*store_->add_frozen_report(frozen(1, "aa")), true);
+  EXPECT_EQ(*store_->add_frozen_report(frozen(1, "bb")), false);
+  EXPECT_EQ(*store_->add_frozen_report(frozen(2, "cc")), true);
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", std::nullopt), frozen(2, "cc"));
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", 1), frozen(1, "aa"));
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", 3), std::nullopt);
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-11", std::nullopt), std::nullopt);
+  reopen();
+  EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", std::nullopt), frozen(2, "cc"));
+}
+
+// A database of schema 1 (before frozen reports) is migrated and keeps its records.
+TEST_P(SlaStoreTest, MigratesSchemaOneToTwo) {
+  MaintenanceWindow w = add(window(kT0, kT0 + kHourUs, {"shop-web"}));
+  store_.reset();
+  const char* undo = "DROP TABLE frozen_reports; UPDATE sla_schema SET version = 1";
+  if (GetParam() == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, undo, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  } else {
+    pqxx::connection conn(uri_);
+    pqxx::work txn(conn);
+    txn.exec(undo);
+    txn.commit();
+  }
+  reopen();
+  EXPECT_EQ(windows(), std::vector{w});
+  EXPECT_EQ(*store_->add_frozen_report(frozen(1, "aa")), true);
+}
+
 // A database written by a newer leeway is refused, not misread.
 TEST_P(SlaStoreTest, RefusesANewerSchema) {
   store_.reset();
@@ -230,7 +271,7 @@ TEST_P(SlaStoreTest, RefusesANewerSchema) {
   auto opened = open_sla_store(uri_);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find(
-                "SLA tables have schema version 99, newer than this leeway supports (1); "
+                "SLA tables have schema version 99, newer than this leeway supports (2); "
                 "upgrade leeway"),
             std::string::npos)
       << opened.error().message;
