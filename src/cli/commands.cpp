@@ -32,6 +32,8 @@ constexpr Command kCommands[] = {
      setup_maintenance},
     {"exclusion", "Exclude minutes from SLA accounting with a reason, and list exclusions",
      setup_exclusion},
+    {"report", "A contract's monthly SLA report from a running daemon (md, html, csv, json)",
+     setup_report},
     {"check", "Run one probe now and explain the result stage by stage", setup_check},
     {"config", "Validate a config file (leeway config check FILE)", setup_config},
     {"simulate", "Replay a scenario through the detector: the incidents and verdicts it gives",

@@ -39,6 +39,7 @@ Runner setup_gate(CLI::App& sub);
 Runner setup_incident(CLI::App& sub);
 Runner setup_incidents(CLI::App& sub);
 Runner setup_maintenance(CLI::App& sub);
+Runner setup_report(CLI::App& sub);
 Runner setup_serve(CLI::App& sub);
 Runner setup_simulate(CLI::App& sub);
 Runner setup_slo(CLI::App& sub);

@@ -1,6 +1,8 @@
-// `leeway simulate SCENARIO.yaml`: replays a scenario through the daemon's detector and
-// attribution, without probing, and prints the incidents it would have opened, with their
-// verdicts, the changes before them, their timelines and the maintenance windows they overlap.
+// `leeway simulate SCENARIO.yaml [--contract C]`: replays a scenario through the daemon's
+// detector and attribution, without probing, and prints the incidents it would have opened, with
+// their verdicts, the changes before them, their timelines and the maintenance windows they
+// overlap; with a contract of the scenario's config, its report for each month the scenario
+// touches, from the same SLA engine and the same evidence conversion as the daemon's.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -13,7 +15,10 @@
 #include "cli/incident_view.h"
 #include "core/text.h"
 #include "incident/document.h"
+#include "report/evidence.h"
 #include "simulate/replay.h"
+#include "sla/engine.h"
+#include "sla/render.h"
 
 namespace leeway::cli {
 
@@ -26,12 +31,12 @@ constexpr int kExitSimulated = 0;
 constexpr int kExitBadScenario = 2;
 
 // How long before the window started it was announced; negative: after.
-json window_json(const simulate::MaintenanceWindow& w) {
+json window_json(const config::Maintenance& w) {
   return {{"services", w.services},
-          {"from", format_rfc3339(w.from_us)},
-          {"to", format_rfc3339(w.to_us)},
+          {"from", format_rfc3339(w.start_us)},
+          {"to", format_rfc3339(w.end_us)},
           {"announced", format_rfc3339(w.announced_us)},
-          {"notice_s", (w.from_us - w.announced_us) / kSecondUs},
+          {"notice_s", (w.start_us - w.announced_us) / kSecondUs},
           {"description", w.description}};
 }
 
@@ -89,18 +94,73 @@ void print_text(const json& j) {
   }
 }
 
-int run_simulate(const std::string& path, const std::string& format) {
+// The contract's report for each month (in its zone) that the scenario's time range touches,
+// each month taken as over: the minutes after the scenario's end count as available. The
+// evidence is what a daemon fed the same results would store: the incidents, the config's
+// windows then the scenario's (ids in that order, as a fresh store gives them), and the
+// services' first minutes.
+std::vector<sla::Report> reports_of(const simulate::Scenario& s,
+                                    const std::vector<store::Committed>& results,
+                                    const std::vector<incident::Incident>& incidents,
+                                    const sla::Contract& contract) {
+  report::StoredEvidence stored;
+  for (const auto& i : incidents) stored.incidents.push_back(incident::to_stored(i));
+  for (const auto* windows : {&s.config.maintenance, &s.maintenance})
+    for (const auto& w : *windows) {
+      stored.windows.push_back(report::stored_window(w));
+      stored.windows.back().id = static_cast<std::int64_t>(stored.windows.size());
+    }
+  std::vector<sla::Report> out;
+  const YearMonth last = month_at(contract.time_zone, std::max(s.from_us, s.to_us - 1));
+  for (YearMonth m = month_at(contract.time_zone, s.from_us);;) {
+    const sla::ReportMonth month = *sla::report_month(contract.time_zone, m);
+    stored.first_minute_us = report::first_minutes(results, s.config, month);
+    out.push_back(sla::compute_report(contract, month, report::sla_evidence(stored, s.config)));
+    if (m == last) break;
+    m = next_month(m);
+  }
+  return out;
+}
+
+int run_simulate(const std::string& path, const std::string& format,
+                 const std::string& contract_id) {
   simulate::LoadResult loaded = simulate::load_scenario(path);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
     return kExitBadScenario;
   }
-  const simulate::Replay replay = simulate::replay(*loaded.scenario);
-  const json j = simulation_json(*loaded.scenario, replay);
+  const simulate::Scenario& s = *loaded.scenario;
+  const bool report_only = format != "text" && format != "json";
+  if (report_only && contract_id.empty()) {
+    std::cerr << "leeway simulate: --format " << format << " is a report's: name a contract with "
+              << "--contract\n";
+    return kExitUnknown;
+  }
+  const sla::Contract* contract = nullptr;
+  if (!contract_id.empty() && (contract = s.config.find_contract(contract_id)) == nullptr) {
+    std::cerr << "leeway simulate: " << terminal_safe(s.file) << ": the config has no contract \""
+              << terminal_safe(contract_id) << "\"\n";
+    return kExitBadScenario;
+  }
+  const std::vector<store::Committed> results = simulate::results_of(s);
+  const simulate::Replay replay{results.size(), simulate::detect(s, results)};
+  std::vector<sla::Report> reports;
+  if (contract) reports = reports_of(s, results, replay.incidents, *contract);
+  if (report_only) {
+    const sla::Format f = *sla::parse_format(format);
+    for (const auto& r : reports) std::cout << sla::render(r, f);
+    return kExitSimulated;
+  }
+  json j = simulation_json(s, replay);
   if (format == "json") {
+    if (contract) {
+      j["reports"] = json::array();
+      for (const auto& r : reports) j["reports"].push_back(json::parse(sla::render_json(r)));
+    }
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     print_text(j);
+    for (const auto& r : reports) std::cout << "\n" << sla::render_markdown(r);
   }
   return kExitSimulated;
 }
@@ -110,18 +170,27 @@ int run_simulate(const std::string& path, const std::string& format) {
 Runner setup_simulate(CLI::App& sub) {
   auto path = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("text");
+  auto contract = std::make_shared<std::string>();
   sub.add_option("scenario", *path, "the scenario's YAML file (see examples/scenarios/)")
       ->required();
-  sub.add_option("--format", *format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
+  sub.add_option("--contract", *contract,
+                 "a contract of the scenario's config (`contracts:`): add its monthly report");
+  sub.add_option("--format", *format,
+                 "text or json (the incidents, and the reports with --contract), or md, html or "
+                 "csv (the reports only)")
+      ->check(CLI::IsMember({"text", "json", "md", "html", "csv"}))
       ->capture_default_str();
   sub.footer(
       "Replays the scenario's timeline through the same detector and attribution as `leeway\n"
       "serve`, without probing, and prints each incident: times, checks, locations, verdict,\n"
       "summary, changes before it, timeline, and the maintenance windows it overlaps.\n"
+      "With --contract, the contract's report for each month the scenario touches, through the\n"
+      "same SLA engine as `leeway report`, each month taken as over (the minutes after the\n"
+      "scenario's end count as available). The contract comes from the scenario's config:\n"
+      "inline, or the file its `config:` names (a draft contract is a config file away).\n"
       "Exit codes: 0 simulated; 2 the scenario (or its config) has errors, printed to stderr\n"
       "as file:line:column: message; 3 bad usage.");
-  return [path, format] { return run_simulate(*path, *format); };
+  return [path, format, contract] { return run_simulate(*path, *format, *contract); };
 }
 
 }  // namespace leeway::cli

@@ -236,6 +236,7 @@ std::vector<http::Route> Daemon::Impl::routes() {
   };
   for (auto& route : incident_routes()) all.push_back(std::move(route));
   for (auto& route : sla_record_routes()) all.push_back(std::move(route));
+  for (auto& route : report_routes()) all.push_back(std::move(route));
   for (auto& route : slo_routes()) all.push_back(std::move(route));
   for (auto& route : gate_routes()) all.push_back(std::move(route));
   return all;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "daemon/impl.h"
+#include "report/evidence.h"
 
 namespace leeway::daemon {
 
@@ -109,8 +110,7 @@ Status Daemon::Impl::subscribe_state() {
 Status Daemon::Impl::sync_maintenance(store::SlaStore& sla, const config::Config& cfg) {
   std::vector<store::MaintenanceWindow> windows;
   for (const auto& m : cfg.maintenance) {
-    windows.push_back({0, m.start_us, m.end_us, m.services, m.announced_us, "config", m.description,
-                       store::MaintenanceWindow::Source::kConfig});
+    windows.push_back(report::stored_window(m));
   }
   return sla.sync_config_windows(windows);
 }

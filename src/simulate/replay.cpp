@@ -87,13 +87,13 @@ Replay replay(const Scenario& scenario) {
   return {results.size(), detect(scenario, results)};
 }
 
-std::vector<MaintenanceWindow> maintenance_during(const Scenario& scenario,
-                                                  const incident::Incident& incident) {
+std::vector<config::Maintenance> maintenance_during(const Scenario& scenario,
+                                                    const incident::Incident& incident) {
   const TimeUs end = incident.resolved_us.value_or(std::numeric_limits<TimeUs>::max());
-  std::vector<MaintenanceWindow> out;
-  for (const MaintenanceWindow& w : scenario.maintenance) {
+  std::vector<config::Maintenance> out;
+  for (const config::Maintenance& w : scenario.maintenance) {
     const bool covers = std::count(w.services.begin(), w.services.end(), incident.service) > 0;
-    if (covers && w.from_us < end && incident.opened_us < w.to_us) out.push_back(w);
+    if (covers && w.start_us < end && incident.opened_us < w.end_us) out.push_back(w);
   }
   return out;
 }

@@ -33,7 +33,7 @@ struct Replay {
 Replay replay(const Scenario& scenario);
 
 // The maintenance windows for the incident's service that overlap it, in scenario order.
-std::vector<MaintenanceWindow> maintenance_during(const Scenario& scenario,
-                                                  const incident::Incident& incident);
+std::vector<config::Maintenance> maintenance_during(const Scenario& scenario,
+                                                    const incident::Incident& incident);
 
 }  // namespace leeway::simulate

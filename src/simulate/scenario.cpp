@@ -473,8 +473,8 @@ class Parser {
   void maintenance(const YAML::Node& item) {
     const Fields fields =
         keys(item, "maintenance", {"services", "from", "to", "announced", "description"});
-    MaintenanceWindow w;
-    if (!range(item, fields, w.from_us, w.to_us)) return;
+    config::Maintenance w;
+    if (!range(item, fields, w.start_us, w.end_us)) return;
     const Field* services = find(fields, "services");
     if (!services) return error(item, "services: required key is missing");
     for (const std::string& id : names(*services)) {

@@ -42,16 +42,6 @@ struct ScenarioChange {
   incident::Change change;
 };
 
-// Planned downtime and when it was announced. Carried through to the output; the SLA engine
-// decides what a window excludes (one announced too late excludes nothing).
-struct MaintenanceWindow {
-  std::vector<std::string> services;
-  TimeUs from_us = 0;
-  TimeUs to_us = 0;
-  TimeUs announced_us = 0;
-  std::string description;
-};
-
 struct Scenario {
   std::string file;  // as named to the loader
   config::Config config;
@@ -60,7 +50,10 @@ struct Scenario {
   std::vector<Fault> faults;  // service checks and references alike; a later one wins
   std::vector<Silence> silences;
   std::vector<ScenarioChange> changes;
-  std::vector<MaintenanceWindow> maintenance;
+  // Planned downtime and when it was announced, as the config's `maintenance:` has it (the
+  // config's own windows stay in config.maintenance). Carried through to the output; the SLA
+  // engine decides what a window excludes (one announced too late excludes nothing).
+  std::vector<config::Maintenance> maintenance;
 };
 
 // A loaded scenario, or every error found. scenario is set exactly when errors is empty.

@@ -117,6 +117,27 @@ std::vector<Table> evidence_tables(const Report& r) {
   return {services, unavailable, excluded, maintenance, manual, trail};
 }
 
+// The revision in the summary, and what changed since the previous one as a table.
+void add_revision(const Report& r, const Revision& v, Document& d) {
+  d.summary.emplace_back("Revision", fmt::format("{}, frozen {} (inputs SHA-256 {})", v.number,
+                                                 local(r, v.frozen_us), v.inputs_sha256));
+  if (v.number <= 1) return;
+  d.summary.emplace_back(
+      fmt::format("Changed since revision {}", v.number - 1),
+      fmt::format("total {} -> {}; availability {}% -> {}%; unavailable {} -> {}; excluded {} -> "
+                  "{}",
+                  v.previous_total_minor_units
+                      ? format_money(r.money(*v.previous_total_minor_units))
+                      : std::string("unknown"),
+                  format_money(r.money(r.total_minor_units)), v.previous_availability,
+                  r.availability.text(), count(v.previous_unavailable_minutes),
+                  count(r.minutes.unavailable), count(v.previous_excluded_minutes),
+                  count(r.minutes.excluded)));
+  Table changes{fmt::format("Inputs changed since revision {}", v.number - 1), {"change"}};
+  for (const auto& c : v.changes) changes.rows.push_back({c});
+  d.tables.push_back(std::move(changes));
+}
+
 }  // namespace
 
 Document build_document(const Report& r) {
@@ -164,6 +185,7 @@ Document build_document(const Report& r) {
     add("Cap", fmt::format("{}{}", format_money(r.money(*r.cap_minor_units)),
                            r.cap_binds ? " (binds)" : ""));
   add("Total", format_money(r.money(r.total_minor_units)));
+  if (r.revision) add_revision(r, *r.revision, d);
 
   d.tables.push_back(incidents_table(r));
   for (auto& table : evidence_tables(r)) d.tables.push_back(std::move(table));

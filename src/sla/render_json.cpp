@@ -98,6 +98,26 @@ json services_json(const std::vector<std::string>& services) {
   return out;
 }
 
+json revision_json(const Report& r) {
+  if (!r.revision) return nullptr;
+  const Revision& v = *r.revision;
+  json previous = nullptr;
+  if (v.number > 1)
+    previous = {
+        {"total", v.previous_total_minor_units ? money_json(r, *v.previous_total_minor_units)
+                                               : json(nullptr)},
+        {"availability", v.previous_availability},
+        {"unavailable_minutes", v.previous_unavailable_minutes},
+        {"excluded_minutes", v.previous_excluded_minutes}};
+  json changes = json::array();
+  for (const auto& c : v.changes) changes.push_back(utf8_safe(c));
+  return {{"number", v.number},
+          {"inputs_sha256", v.inputs_sha256},
+          {"frozen", time_json(v.frozen_us)},
+          {"changes", changes},
+          {"previous", previous}};
+}
+
 }  // namespace
 
 std::string render_json(const Report& r) {
@@ -184,6 +204,7 @@ std::string render_json(const Report& r) {
       {"maintenance", maintenance},
       {"manual_exclusions", manual},
       {"notes", notes},
+      {"revision", revision_json(r)},
   };
   return out.dump(2) + "\n";
 }

@@ -123,6 +123,22 @@ struct CreditLine {
   std::int64_t amount_minor_units = 0;
 };
 
+// A closed month's report is stored frozen; when its inputs change afterwards (a late result, a
+// reclassification), a new revision is stored and served with what changed: never a silent
+// change. Set by whoever stores reports (the daemon), not by compute_report.
+struct Revision {
+  int number = 1;
+  std::string inputs_sha256;  // hex SHA-256 of the evidence in canonical form
+  TimeUs frozen_us = 0;       // when this revision was stored
+  // Against the previous revision (empty in the first): what differs in the inputs, one line
+  // each, and the previous figures.
+  std::vector<std::string> changes;
+  std::optional<std::int64_t> previous_total_minor_units;
+  std::string previous_availability;  // its Availability::text()
+  std::int64_t previous_unavailable_minutes = 0;
+  std::int64_t previous_excluded_minutes = 0;
+};
+
 struct Report {
   std::string contract_id;
   std::string customer;
@@ -153,6 +169,8 @@ struct Report {
   std::optional<std::int64_t> cap_minor_units;
   std::int64_t total_minor_units = 0;
   bool cap_binds = false;
+
+  std::optional<Revision> revision;  // none: not frozen (the month is not over, or not stored)
 
   Money money(std::int64_t minor_units) const { return Money{minor_units, currency}; }
 };

@@ -184,8 +184,9 @@ class SqliteSlaStore final : public SlaStore {
             "SELECT contract_id, month, revision, inputs_sha256, inputs, frozen_us, json, "
             "markdown, html, csv FROM frozen_reports WHERE contract_id = ?1 AND month = ?2 AND "
             "(?3 IS NULL OR revision = ?3) ORDER BY revision DESC LIMIT 1");
-    q.bind(contract_id).bind(month).bind(revision ? std::optional<std::int64_t>(*revision)
-                                                  : std::optional<std::int64_t>());
+    q.bind(contract_id)
+        .bind(month)
+        .bind(revision ? std::optional<std::int64_t>(*revision) : std::optional<std::int64_t>());
     std::optional<FrozenReport> out;
     if (Status s = each_row(q,
                             [&] {

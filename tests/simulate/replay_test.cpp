@@ -60,9 +60,9 @@ TEST(Replay, MaintenanceWindowsAreShownOnTheIncidentsTheyOverlap) {
     EXPECT_EQ(i.opened_us, at("2026-10-11T02:10:00Z"));
     EXPECT_EQ(i.verdict.name, "service");
     EXPECT_EQ(i.changes.before.size(), 0u);
-    const std::vector<MaintenanceWindow> windows = maintenance_during(s, i);
+    const std::vector<config::Maintenance> windows = maintenance_during(s, i);
     ASSERT_EQ(windows.size(), 1u);
-    EXPECT_EQ(windows[0].from_us, at("2026-10-11T02:00:00Z"));
+    EXPECT_EQ(windows[0].start_us, at("2026-10-11T02:00:00Z"));
   }
   EXPECT_EQ(example("maintenance-announced.yaml").maintenance[0].announced_us,
             at("2026-10-04T02:00:00Z"));

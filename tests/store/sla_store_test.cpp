@@ -213,8 +213,16 @@ TEST_P(SlaStoreTest, ReopeningKeepsEverythingBesideTheOtherStores) {
 }
 
 FrozenReport frozen(int revision, std::string sha) {
-  return {"shop-ops", "2026-10", revision, std::move(sha), "{\"incidents\":{}}",
-          kT0 + revision * kHourUs, "{}", "# report", "<html></html>", "id\r\n"};
+  return {"shop-ops",
+          "2026-10",
+          revision,
+          std::move(sha),
+          "{\"incidents\":{}}",
+          kT0 + revision * kHourUs,
+          "{}",
+          "# report",
+          "<html></html>",
+          "id\r\n"};
 }
 
 // Revisions are kept, never rewritten: the latest is served unless one is asked for, and a
