@@ -111,7 +111,7 @@ struct Daemon::Impl {
   http::Work reclassify(const http::Request& r);
   // The contracts and their monthly reports (reports_api.cpp).
   std::vector<http::Route> report_routes();
-  http::Work report_json(const http::Request& r);
+  http::Work contract_report(const http::Request& r);
   // Makes the store's config windows those of `cfg` (at start and on reload, off the loop).
   static Status sync_maintenance(store::SlaStore& sla, const config::Config& cfg);
   // /metrics (metrics.cpp).

@@ -71,8 +71,7 @@ struct ReportRequest {
 };
 
 // The first minute each covered service had a result, from a day before the month on.
-Status read_first_minutes(const ReportRequest& q, store::Store& db,
-                          report::StoredEvidence& out) {
+Status read_first_minutes(const ReportRequest& q, store::Store& db, report::StoredEvidence& out) {
   for (const auto& service : q.config->services) {
     if (std::find(q.contract.services.begin(), q.contract.services.end(), service.id) ==
         q.contract.services.end())
@@ -100,8 +99,7 @@ Result<report::StoredEvidence> gather(const ReportRequest& q, store::Store& db,
   report::StoredEvidence out;
   if (q.now_us < q.month.end_us) out.as_of_us = q.now_us;
   for (const auto& service : q.contract.services) {
-    store::IncidentQuery iq{service, std::nullopt, q.month.start_us, q.month.end_us,
-                            kMaxIncidents};
+    store::IncidentQuery iq{service, std::nullopt, q.month.start_us, q.month.end_us, kMaxIncidents};
     auto listed = incidents.incidents(iq);
     if (!listed) return listed.error();
     if (listed->size() >= kMaxIncidents)
@@ -162,16 +160,20 @@ Result<store::FrozenReport> freeze(const ReportRequest& q, sla::Report report,
     v.frozen_us = q.now_us;
     if (*latest) {
       v.number = (*latest)->revision + 1;
-      v.changes =
-          report::input_changes(json::parse((*latest)->inputs, nullptr, false), inputs);
+      v.changes = report::input_changes(json::parse((*latest)->inputs, nullptr, false), inputs);
       previous_figures(**latest, v);
     }
     report.revision = v;
-    store::FrozenReport frozen{q.contract.id,         label,
-                               v.number,              sha,
-                               text,                  v.frozen_us,
-                               sla::render_json(report), sla::render_markdown(report),
-                               sla::render_html(report), sla::render_csv(report)};
+    store::FrozenReport frozen{q.contract.id,
+                               label,
+                               v.number,
+                               sha,
+                               text,
+                               v.frozen_us,
+                               sla::render_json(report),
+                               sla::render_markdown(report),
+                               sla::render_html(report),
+                               sla::render_csv(report)};
     auto stored = sla.add_frozen_report(frozen);
     if (!stored) return stored.error();
     if (*stored) return frozen;
@@ -215,7 +217,7 @@ Result<int> revision_param(const std::string& text) {
 
 }  // namespace
 
-http::Work Daemon::Impl::report_json(const http::Request& r) {
+http::Work Daemon::Impl::contract_report(const http::Request& r) {
   ReportRequest q;
   q.config = config;
   const sla::Contract* contract = config->find_contract(r.params.at(0));
@@ -229,9 +231,9 @@ http::Work Daemon::Impl::report_json(const http::Request& r) {
   q.month = *in_zone;
   q.now_us = clock.now_us();
   if (q.now_us < q.month.start_us)
-    return answer(http::Response::error(
-        400, "month: " + q.month.label() + " has not started in " + contract->time_zone +
-                 " (it starts at " + format_rfc3339(q.month.start_us) + ")"));
+    return answer(http::Response::error(400, "month: " + q.month.label() + " has not started in " +
+                                                 contract->time_zone + " (it starts at " +
+                                                 format_rfc3339(q.month.start_us) + ")"));
   if (auto it = r.query.find("format"); it != r.query.end()) {
     auto format = sla::parse_format(it->second);
     if (!format) return answer(http::Response::error(400, "format: " + format.error().message));
@@ -257,7 +259,7 @@ std::vector<http::Route> Daemon::Impl::report_routes() {
          return http::Response::json({{"contracts", contracts}});
        }},
       {"GET", "/api/v1/contracts/{id}/reports/{month}",
-       [this](const Request& r) { return report_json(r); }},
+       [this](const Request& r) { return contract_report(r); }},
   };
 }
 

@@ -56,7 +56,8 @@ std::map<std::string, TimeUs> first_minutes(const std::vector<store::Committed>&
     for (const auto& check : service.checks) service_of[check.id] = service.id;
   std::map<std::string, TimeUs> out;
   for (const auto& c : results) {
-    const TimeUs minute = c.result.started_us - ((c.result.started_us % kMinuteUs) + kMinuteUs) % kMinuteUs;
+    const TimeUs minute =
+        c.result.started_us - ((c.result.started_us % kMinuteUs) + kMinuteUs) % kMinuteUs;
     if (minute < month.start_us - kFirstMinuteLookbackUs || minute >= month.end_us) continue;
     auto service = service_of.find(c.result.check);
     if (service == service_of.end()) continue;  // a reference check
@@ -67,7 +68,13 @@ std::map<std::string, TimeUs> first_minutes(const std::vector<store::Committed>&
 }
 
 store::MaintenanceWindow stored_window(const config::Maintenance& m) {
-  return {0,        m.start_us,    m.end_us, m.services, m.announced_us, "config", m.description,
+  return {0,
+          m.start_us,
+          m.end_us,
+          m.services,
+          m.announced_us,
+          "config",
+          m.description,
           store::MaintenanceWindow::Source::kConfig};
 }
 
@@ -105,7 +112,8 @@ sla::Incident sla_incident(const store::StoredIncident& stored, const config::Co
 
 sla::Evidence sla_evidence(const StoredEvidence& stored, const config::Config& config) {
   sla::Evidence e;
-  for (const auto& incident : stored.incidents) e.incidents.push_back(sla_incident(incident, config));
+  for (const auto& incident : stored.incidents)
+    e.incidents.push_back(sla_incident(incident, config));
   for (const auto& w : stored.windows)
     e.maintenance.push_back(
         {std::to_string(w.id), w.start_us, w.end_us, w.services, w.announced_us});

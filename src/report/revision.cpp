@@ -4,8 +4,8 @@
 
 #include <openssl/sha.h>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <map>
 
 #include "core/time.h"
@@ -73,12 +73,13 @@ json canonical_inputs(const sla::Evidence& e) {
                                        {"reason", x.reason},
                                        {"by", x.by}});
   for (const auto& r : e.reclassifications)
-    reclassifications.emplace_back(reclassification_key(r), json{{"incident", r.incident_id},
-                                                                 {"field", sla::field_name(r.field)},
-                                                                 {"value", r.value},
-                                                                 {"by", r.by},
-                                                                 {"reason", r.reason},
-                                                                 {"at_us", r.at_us}});
+    reclassifications.emplace_back(reclassification_key(r),
+                                   json{{"incident", r.incident_id},
+                                        {"field", sla::field_name(r.field)},
+                                        {"value", r.value},
+                                        {"by", r.by},
+                                        {"reason", r.reason},
+                                        {"at_us", r.at_us}});
   json started = json::object();
   for (const auto& [service, at] : e.service_started_us) started[service] = at;
   return {{"incidents", by_key(std::move(incidents))},

@@ -14,7 +14,7 @@ constexpr std::string_view kHeader =
     "grade_automatic,rule,grade_reclassified,grade,attribution_automatic,attribution,excluded,"
     "unavailable_minutes,response,recovery,penalty,missed_targets,total,charged,minutes_month,"
     "minutes_measured,minutes_excluded,minutes_counted,minutes_unavailable,availability,"
-    "credit_tier,credit,total_before_cap,cap,currency";
+    "credit_tier,credit,total_before_cap,cap,currency,revision,previous_total";
 
 // A field, quoted when it must be; a leading = + @ is defused so a spreadsheet shows text
 // rather than running a formula.
@@ -42,6 +42,12 @@ void add_row(std::string& out, const std::vector<std::string>& fields) {
 std::string render_csv(const Report& r) {
   std::string out = std::string(kHeader) + "\r\n";
   std::string month = r.month.label();
+  // A frozen report's revision on every row; the summary row adds the previous total, so a
+  // revision never changes the figures silently (the other formats list what changed).
+  const std::string revision = r.revision ? std::to_string(r.revision->number) : "";
+  std::string previous_total;
+  if (r.revision && r.revision->previous_total_minor_units)
+    previous_total = std::to_string(*r.revision->previous_total_minor_units);
   for (const auto& line : r.incidents) {
     const Incident& in = line.incident;
     add_row(out, {"incident",
@@ -78,7 +84,9 @@ std::string render_csv(const Report& r) {
                   "",
                   "",
                   "",
-                  r.currency});
+                  r.currency,
+                  revision,
+                  ""});
   }
   const MinuteCounts& m = r.minutes;
   add_row(out, {"summary",
@@ -115,7 +123,9 @@ std::string render_csv(const Report& r) {
                 std::to_string(r.credit.amount_minor_units),
                 std::to_string(r.total_before_cap_minor_units),
                 r.cap_minor_units ? std::to_string(*r.cap_minor_units) : "",
-                r.currency});
+                r.currency,
+                revision,
+                previous_total});
   return out;
 }
 

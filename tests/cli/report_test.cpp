@@ -120,10 +120,9 @@ class ReportTest : public ::testing::Test {
                     {"location", key.second},
                     {"sent_us", SystemClock::instance().now_us()},
                     {"results", results}};
-      HttpReply r = http_request(
-          port_, "POST", "/api/v1/agent/results", batch.dump(),
-          {{"Authorization", "Bearer " + kTokens.at(key.second)},
-           {"Content-Type", "application/json"}});
+      HttpReply r = http_request(port_, "POST", "/api/v1/agent/results", batch.dump(),
+                                 {{"Authorization", "Bearer " + kTokens.at(key.second)},
+                                  {"Content-Type", "application/json"}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
@@ -207,6 +206,7 @@ TEST_F(ReportTest, AClosedMonthFromTheLiveData) {
       http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=csv");
   EXPECT_EQ(csv.status, 200);
   EXPECT_THAT(csv.body, HasSubstr(incident["id"].get<std::string>()));
+  EXPECT_THAT(csv.body, HasSubstr(",KRW,1,\r\n"));  // the summary: revision 1, none before
 
   // `leeway report` prints what the API serves.
   ProcessResult printed = cli({"report", "web-2026", "--month", "2026-10", "--format", "json",
@@ -289,6 +289,9 @@ TEST_F(ReportTest, ALateResultMakesAVisibleRevision) {
             "incident " + second["incidents"][1]["id"].get<std::string>() + ": added");
   HttpReply md = http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=md");
   EXPECT_THAT(md.body, HasSubstr("| Changed since revision 1 | total KRW 200,000 -> KRW 210,000"));
+  HttpReply csv =
+      http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=csv");
+  EXPECT_THAT(csv.body, HasSubstr(",KRW,2,200000\r\n"));
 
   // Revision 1 is still served as it was.
   EXPECT_EQ(report("?revision=1"), first);

@@ -13,13 +13,31 @@ constexpr TimeUs kT0 = 1'791'590'400 * kSecondUs;  // 2026-10-10T00:00:00Z
 
 sla::Evidence evidence() {
   sla::Evidence e;
-  e.incidents.push_back({"web@a", "web", kT0, kT0 + kHourUs, std::nullopt, {2, 2}, {1, 1},
-                         {"web/home"}, {}, sla::Outcome::kDown, "service"});
-  e.incidents.push_back({"web@b", "web", kT0 + kDayUs, std::nullopt, std::nullopt, {1, 2}, {1, 1},
-                         {"web/home"}, {}, sla::Outcome::kDown, "network:kt"});
+  e.incidents.push_back({"web@a",
+                         "web",
+                         kT0,
+                         kT0 + kHourUs,
+                         std::nullopt,
+                         {2, 2},
+                         {1, 1},
+                         {"web/home"},
+                         {},
+                         sla::Outcome::kDown,
+                         "service"});
+  e.incidents.push_back({"web@b",
+                         "web",
+                         kT0 + kDayUs,
+                         std::nullopt,
+                         std::nullopt,
+                         {1, 2},
+                         {1, 1},
+                         {"web/home"},
+                         {},
+                         sla::Outcome::kDown,
+                         "network:kt"});
   e.maintenance.push_back({"1", kT0, kT0 + kHourUs, {"web"}, kT0 - kDayUs});
-  e.reclassifications.push_back({"web@a", sla::ReclassifiedField::kGrade, "2", "ops", "short",
-                                 kT0 + 2 * kDayUs});
+  e.reclassifications.push_back(
+      {"web@a", sla::ReclassifiedField::kGrade, "2", "ops", "short", kT0 + 2 * kDayUs});
   return e;
 }
 
@@ -31,8 +49,7 @@ TEST(Revision, TheCanonicalFormDoesNotDependOnOrder) {
   EXPECT_EQ(canonical_text(canonical_inputs(a)), canonical_text(canonical_inputs(b)));
   EXPECT_EQ(sha256_hex(canonical_text(canonical_inputs(a))),
             sha256_hex(canonical_text(canonical_inputs(b))));
-  EXPECT_EQ(sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Revision, ChangesSayWhatDiffers) {
