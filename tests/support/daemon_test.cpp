@@ -28,15 +28,16 @@ void DaemonTest::SetUp() {
   api_port_ = closed_port();
 }
 
-void DaemonTest::TearDown() { std::filesystem::remove_all(dir_); }
+void DaemonTest::TearDown() {
+  std::filesystem::remove_all(dir_);
+}
 
 std::unique_ptr<ChildProcess> DaemonTest::start() {
   auto child = std::make_unique<ChildProcess>(
       std::vector<std::string>{binary_, "serve", "-c", config_path().string()},
       (dir_ / "serve.log").string());
-  EXPECT_TRUE(wait_until([&] {
-    return http_request(api_port_, "GET", "/healthz").status == 200;
-  })) << log();
+  EXPECT_TRUE(wait_until([&] { return http_request(api_port_, "GET", "/healthz").status == 200; }))
+      << log();
   return child;
 }
 
@@ -46,7 +47,9 @@ void DaemonTest::stop(std::unique_ptr<ChildProcess>& child) {
   child.reset();
 }
 
-std::string DaemonTest::log() const { return read_file((dir_ / "serve.log").string()); }
+std::string DaemonTest::log() const {
+  return read_file((dir_ / "serve.log").string());
+}
 
 json DaemonTest::get(const std::string& target, const HttpHeaders& headers) {
   HttpReply r = http_request(api_port_, "GET", target, "", headers);
