@@ -162,31 +162,32 @@ class IcmpNetnsTest : public ::testing::Test {
     ASSERT_EQ(std::system(("ip -n " + name_ + " link set lo up").c_str()), 0);
   }
 
-  // Drops every second echo request in the namespace (nftables' counter, not chance), so the
-  // loss is exact however slowly the machine runs. False when nft is missing or refused.
-  bool drop_every_second_echo() {
-    const std::string rules =
+  // Adds nftables rules to the namespace's input hook. False when nft is missing or refused.
+  bool filter_input(const std::string& rules) {
+    const std::string script =
         "add table inet leeway_test\n"
-        "add chain inet leeway_test input { type filter hook input priority 0; }\n"
-        "add rule inet leeway_test input icmp type echo-request numgen inc mod 2 == 1 drop\n";
+        "add chain inet leeway_test input { type filter hook input priority 0; }\n" +
+        rules;
     const std::string command =
-        "printf '" + rules + "' | ip netns exec " + name_ + " nft -f - 2>/dev/null";
+        "printf '" + script + "' | ip netns exec " + name_ + " nft -f - 2>/dev/null";
     return std::system(command.c_str()) == 0;
   }
 
+  // Drops every second echo request in the namespace (nftables' counter, not chance), so the
+  // loss is exact however slowly the machine runs.
+  bool drop_every_second_echo() {
+    return filter_input(
+        "add rule inet leeway_test input icmp type echo-request numgen inc mod 2 == 1 drop\n");
+  }
+
   // Answers every echo request to 127.0.0.2 and ::1 with an ICMP error, as a router without a
-  // route to the target does; 127.0.0.1 still answers. False when nft is missing or refused.
+  // route to the target does; 127.0.0.1 still answers.
   bool reject_echoes() {
-    const std::string rules =
-        "add table inet leeway_test\n"
-        "add chain inet leeway_test input { type filter hook input priority 0; }\n"
+    return filter_input(
         "add rule inet leeway_test input ip daddr 127.0.0.2 icmp type echo-request "
         "reject with icmp type host-unreachable\n"
         "add rule inet leeway_test input icmpv6 type echo-request "
-        "reject with icmpv6 type addr-unreachable\n";
-    const std::string command =
-        "printf '" + rules + "' | ip netns exec " + name_ + " nft -f - 2>/dev/null";
-    return std::system(command.c_str()) == 0;
+        "reject with icmpv6 type addr-unreachable\n");
   }
 
   // Runs `body` on a thread inside the namespace; sockets it opens belong to the namespace.
