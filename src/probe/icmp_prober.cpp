@@ -1,6 +1,9 @@
 // The icmp prober: echo requests through one ICMP socket per address family, shared by every run,
 // with each reply matched to its run by sequence number plus a per-prober token in the payload.
+// ICMP errors about our echoes (a router's "host unreachable") come through the socket's error
+// queue and end the run as unreachable: a broken path, not a black hole.
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
@@ -75,6 +78,55 @@ std::string format_percent(double percent) {
   return s;
 }
 
+// An ICMP error's type and code in words, as ping says them.
+std::string describe_icmp_error(bool v6, int type, int code) {
+  if (!v6 && type == ICMP_DEST_UNREACH) {
+    switch (code) {
+      case ICMP_NET_UNREACH:
+        return "network unreachable";
+      case ICMP_HOST_UNREACH:
+        return "host unreachable";
+      case ICMP_PROT_UNREACH:
+        return "protocol unreachable";
+      case ICMP_FRAG_NEEDED:
+        return "fragmentation needed";
+      case ICMP_NET_ANO:
+      case ICMP_HOST_ANO:
+      case ICMP_PKT_FILTERED:
+        return "administratively prohibited";
+    }
+    return "destination unreachable (code " + std::to_string(code) + ")";
+  }
+  if (!v6 && type == ICMP_TIME_EXCEEDED) return "time to live exceeded";
+  if (v6 && type == ICMP6_DST_UNREACH) {
+    switch (code) {
+      case ICMP6_DST_UNREACH_NOROUTE:
+        return "no route to destination";
+      case ICMP6_DST_UNREACH_ADMIN:
+        return "administratively prohibited";
+      case ICMP6_DST_UNREACH_ADDR:
+        return "address unreachable";
+    }
+    return "destination unreachable (code " + std::to_string(code) + ")";
+  }
+  if (v6 && type == ICMP6_TIME_EXCEEDED) return "hop limit exceeded";
+  if (v6 && type == ICMP6_PACKET_TOO_BIG) return "packet too big";
+  return "ICMP" + std::string(v6 ? "v6" : "") + " error type " + std::to_string(type) + " code " +
+         std::to_string(code);
+}
+
+// The address in an error-queue message's offender field, or "" when it has none.
+std::string offender_text(const sockaddr* offender) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (offender->sa_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(offender)->sin_addr, text,
+                sizeof text);
+  else if (offender->sa_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(offender)->sin6_addr, text,
+                sizeof text);
+  return text;
+}
+
 struct Run;
 
 // One echo in flight: the run that sent it and when, keyed by its sequence number.
@@ -114,6 +166,9 @@ class Channel {
   void flush();
   void wait_for_replies();
   void drain();
+  int drain_errors();
+  void on_error(const std::uint8_t* data, std::size_t size, const sock_extended_err& error,
+                const std::string& offender);
   void on_reply(const std::uint8_t* data, std::size_t size, const sockaddr_storage& from,
                 Steady::time_point now);
 
@@ -187,6 +242,8 @@ struct Run {
   socklen_t destination_size = 0;
   std::vector<std::uint32_t> serials;  // of the echoes queued so far
   ProbeResult result;
+  int errored = 0;         // echoes an ICMP error came back for
+  std::string icmp_error;  // the first of those errors, in words
   DurationUs rtt_sum_us = 0;
   bool resolved = false;
   bool finished = false;
@@ -198,7 +255,14 @@ struct Run {
     rtt_sum_us += rtt_us;
     if (result.rtt_min_us < 0 || rtt_us < result.rtt_min_us) result.rtt_min_us = rtt_us;
     if (rtt_us > result.rtt_max_us) result.rtt_max_us = rtt_us;
-    if (result.received == count) finish();
+    if (result.received + errored == count) finish();
+  }
+
+  // Something on the path (or the host) said that this echo cannot reach the target.
+  void on_icmp_error(std::string what) {
+    ++errored;
+    if (icmp_error.empty()) icmp_error = std::move(what);
+    if (result.received + errored == count) finish();
   }
 
   void fail_at(Stage stage, std::string error, Cause cause = Cause::kNone) {
@@ -236,15 +300,21 @@ struct Run {
     const std::string loss = format_percent(loss_percent) + "% loss (" +
                              std::to_string(result.received) + "/" + std::to_string(result.sent) +
                              ")";
-    if (result.received == 0) {
+    const std::string errors = errored == 0 ? "" : ", " + icmp_error;
+    if (result.received == 0 && errored > 0) {
+      result.outcome = Outcome::kDown;
+      result.stage = Stage::kSend;
+      result.cause = Cause::kUnreachable;  // the path said so: not a black hole
+      result.error = loss + errors;
+    } else if (result.received == 0) {
       result.outcome = Outcome::kDown;
       result.stage = Stage::kTimeout;
       result.cause = Cause::kTimeout;  // no reply at all: a black hole
       result.error = loss;
     } else if (loss_percent > degraded_loss_percent) {
       result.outcome = Outcome::kDegraded;
-      result.stage = Stage::kTimeout;  // the missing replies timed out
-      result.error = loss;
+      result.stage = Stage::kTimeout;  // the missing replies timed out or came back as errors
+      result.error = loss + errors;
     } else {
       result.outcome = Outcome::kUp;
     }
@@ -266,6 +336,12 @@ void Channel::open() {
     }
     raw_ = true;
   }
+  // ICMP errors about our echoes go to the socket's error queue (drain_errors()).
+  const int on = 1;
+  if (v6_)
+    ::setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+  else
+    ::setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
   // Best effort: SO_RCVBUFFORCE lets root go past net.core.rmem_max.
   const int size = kSocketBufferBytes;
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
@@ -369,6 +445,9 @@ void Channel::flush() {
       }
       const int error = errno;
       if (error == EINTR) continue;
+      // A queued ICMP error about an earlier echo (maybe another run's) fails the next send once:
+      // read it where it belongs, then send this echo again.
+      if (drain_errors() > 0) continue;
       if (error == EAGAIN || error == EWOULDBLOCK) {
         // Put the unsent rest back at the head of the queue and wait for room.
         queue_head_ -= n - done;
@@ -414,8 +493,10 @@ void Channel::wait_for_replies() {
                          });
 }
 
-// Reads every reply waiting in the socket, kBatch per system call, until it would block.
+// Reads every error and reply waiting in the socket, replies kBatch per system call, until it
+// would block.
 void Channel::drain() {
+  drain_errors();
   for (;;) {
     for (int i = 0; i < kBatch; ++i) {
       recv_headers_[i].msg_hdr.msg_name = &recv_from_[i];
@@ -433,6 +514,68 @@ void Channel::drain() {
       on_reply(recv_buffers_[i].data(), recv_headers_[i].msg_len, recv_from_[i], now);
     if (n < kBatch) return;
   }
+}
+
+// Reads the error queue: each message is an echo of ours that came back as an ICMP error, with
+// the error (origin, type, code) and who sent it in a control message. A queued error also
+// makes the socket report POLLERR until it is read, so this reads until it would block. Returns
+// how many messages it read.
+int Channel::drain_errors() {
+  std::array<std::uint8_t, kReceiveBytes> data;
+  alignas(cmsghdr) std::array<char, 512> control;
+  for (int read = 0;; ++read) {
+    iovec iov{data.data(), data.size()};
+    sockaddr_storage from{};
+    msghdr message{};
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    const ssize_t n = ::recvmsg(descriptor_.native_handle(), &message, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return read;
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+      const bool error = v6_ ? c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR
+                             : c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+      if (!error) continue;
+      const auto* extended = reinterpret_cast<const sock_extended_err*>(CMSG_DATA(c));
+      on_error(data.data(), static_cast<std::size_t>(n), *extended,
+               offender_text(SO_EE_OFFENDER(extended)));
+    }
+  }
+}
+
+// An ICMP error quotes the echo it is about from its ICMP header on: the identifier and sequence
+// number always (even a router that quotes only 8 bytes), our token and serial when it quotes
+// more.
+void Channel::on_error(const std::uint8_t* data, std::size_t size, const sock_extended_err& error,
+                       const std::string& offender) {
+  const bool icmp = error.ee_origin == (v6_ ? SO_EE_ORIGIN_ICMP6 : SO_EE_ORIGIN_ICMP);
+  if (!icmp || size < kHeaderBytes || slots_.empty()) return;
+  if (data[0] != (v6_ ? kEchoRequestV6 : kEchoRequestV4)) return;
+  std::uint16_t identifier, sequence;
+  std::memcpy(&identifier, data + 4, 2);
+  std::memcpy(&sequence, data + 6, 2);
+  // A ping socket gets only the errors about its own echoes; a raw one about every echo on the
+  // host.
+  if (raw_ && ntohs(identifier) != identifier_) return;
+  Slot& slot = slots_[ntohs(sequence)];
+  if (size >= kHeaderBytes + kMinPayloadBytes) {
+    std::uint32_t serial;
+    std::memcpy(&serial, data + kHeaderBytes + kTokenBytes, kSerialBytes);
+    if (std::memcmp(data + kHeaderBytes, &token_, kTokenBytes) != 0 || slot.serial != serial)
+      return;
+  }
+  if (slot.run == nullptr || !slot.sent || slot.replied) return;
+  slot.replied = true;  // answered, if by an error: a late reply to it is not counted
+  std::string what = describe_icmp_error(v6_, error.ee_type, error.ee_code);
+  if (!offender.empty())
+    what += " (ICMP" + std::string(v6_ ? "v6" : "") + " from " + offender + ")";
+  slot.run->on_icmp_error(std::move(what));
 }
 
 void Channel::on_reply(const std::uint8_t* data, std::size_t size, const sockaddr_storage& from,

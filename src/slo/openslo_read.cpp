@@ -2,13 +2,13 @@
 // duration shorthands and exact fractions.
 #include "slo/openslo_read.h"
 
-#include <yaml-cpp/eventhandler.h>
-
 #include <algorithm>
 #include <charconv>
 #include <sstream>
 
 #include <fmt/format.h>
+
+#include "yaml/documents.h"
 
 namespace leeway::slo::openslo {
 
@@ -16,39 +16,6 @@ namespace {
 
 int line_of(const YAML::Node& node) {
   return node.IsDefined() && !node.Mark().is_null() ? node.Mark().line + 1 : 0;
-}
-
-// Notes where each document starts. yaml-cpp 0.7 stops making progress on some malformed input,
-// where YAML::LoadAll would loop forever: a document that starts where the last one did is
-// caught here before LoadAll runs (as the config loader does).
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// The line where the parser stops making progress, or 0 when it reads the stream through.
-int stuck_line(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentStarts documents;
-  while (parser.HandleNextDocument(documents)) {
-    const auto& s = documents.starts;
-    if (s.size() >= 2 && s[s.size() - 1].pos == s[s.size() - 2].pos) return s.back().line + 1;
-  }
-  return 0;
 }
 
 // Kinds that carry nothing a leeway SLO keeps: where a foreign metric comes from, and where
@@ -84,8 +51,8 @@ Documents read_documents(std::string_view text, Messages& messages) {
   std::vector<YAML::Node> documents;
   std::string source(text);
   try {
-    if (int line = stuck_line(source)) {
-      messages.errors.push_back(fmt::format("{}:{}: invalid YAML", messages.file, line));
+    if (auto stuck = yaml::scan_documents(source).stuck) {
+      messages.errors.push_back(fmt::format("{}:{}: invalid YAML", messages.file, stuck->line + 1));
       return out;
     }
     documents = YAML::LoadAll(source);

@@ -1,9 +1,10 @@
-// What the PostgreSQL stores share (the result store and the incident store, each on connections
-// of its own): the URI read by libpq, connecting, messages without the password, and running a
-// statement body that survives one broken connection. Internal to the store module.
+// What the PostgreSQL stores share (the result store, and the incident, SLA and SLO stores, each
+// on connections of its own): the URI read by libpq, connecting, messages without the password, and
+// running a statement body that survives one broken connection. Internal to the store module.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <span>
 #include <string>
@@ -78,5 +79,34 @@ BodyResult<Body> run_on(Connection& conn, const Target& target, const char* what
     }
   }
 }
+
+// One connection behind a mutex, for the stores that write a few rows a minute at most
+// (incidents, SLA records, SLO events). run() is run_on() under the lock; a database failure
+// comes back as kUnavailable, since it is the store's and not the caller's, while a body's own
+// kinds (a missing incident's kNotFound) stay. The retry after a broken connection makes an
+// insert that committed but lost its answer twice: each store says what that means for it.
+class Session {
+ public:
+  explicit Session(Target target) : target_(std::move(target)) {}
+
+  const Target& target() const { return target_; }
+
+  template <typename Body>
+  BodyResult<Body> run(const char* what, Body body) {
+    std::lock_guard lock(mutex_);
+    auto out = run_on(conn_, target_, what, body);
+    if (!out && out.error().kind == ErrorKind::kInternal) {
+      Error e = out.error();
+      e.kind = ErrorKind::kUnavailable;
+      return e;
+    }
+    return out;
+  }
+
+ private:
+  const Target target_;
+  std::mutex mutex_;
+  Connection conn_;  // null until first used, and after it broke
+};
 
 }  // namespace leeway::store::detail

@@ -1,7 +1,5 @@
 // Incidents and changes in the result store's PostgreSQL database, on a connection of their own.
 // A few rows a minute at most: one connection behind a mutex is plenty.
-#include <mutex>
-
 #include "store/detail.h"
 #include "store/postgres_connection.h"
 
@@ -54,24 +52,26 @@ Error not_found(std::string_view id) {
 
 class PostgresIncidentStore final : public IncidentStore {
  public:
-  explicit PostgresIncidentStore(Target target) : target_(std::move(target)) {}
+  explicit PostgresIncidentStore(Target target) : session_(std::move(target)) {}
 
   // Creates or migrates the tables. Nodes starting together migrate one at a time.
   Status init() {
-    return with_connection("migrating", [&](pqxx::connection& conn) -> Status {
+    return session_.run("migrating", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
-      if (Status s = migrate(txn, target_, "incident_schema", "incident tables", kMigrations); !s)
+      if (Status s =
+              migrate(txn, session_.target(), "incident_schema", "incident tables", kMigrations);
+          !s)
         return s;
       txn.commit();
       return {};
     });
   }
 
-  std::string describe() const override { return target_.display; }
+  std::string describe() const override { return session_.target().display; }
 
   Status write_incidents(std::span<const StoredIncident> incidents,
                          std::span<const IncidentRetirement> retired) override {
-    return with_connection("writing incidents to", [&](pqxx::connection& conn) -> Status {
+    return session_.run("writing incidents to", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
       for (const StoredIncident& i : incidents) {
         txn.exec_params(
@@ -96,7 +96,7 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Result<std::vector<StoredIncident>> incidents(const IncidentQuery& q) override {
-    return with_connection("reading incidents from", [&](pqxx::connection& conn) {
+    return session_.run("reading incidents from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       const pqxx::result rows = txn.exec_params(
           std::string("SELECT ") + kIncidentColumns +
@@ -111,7 +111,7 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Result<StoredIncident> incident(std::string_view id) override {
-    return with_connection(
+    return session_.run(
         "reading incidents from", [&](pqxx::connection& conn) -> Result<StoredIncident> {
           pqxx::work txn(conn);  // one snapshot for the incident and its notes
           const pqxx::result rows = txn.exec_params(
@@ -131,7 +131,7 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Status add_note(std::string_view incident_id, const IncidentNote& note) override {
-    return with_connection("writing a note to", [&](pqxx::connection& conn) -> Status {
+    return session_.run("writing a note to", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
       const pqxx::result r = txn.exec_params(
           "INSERT INTO incident_notes(incident_id, kind, at_us, author, text) "
@@ -145,7 +145,7 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Result<StoredChange> record_change(StoredChange change) override {
-    return with_connection("writing a change to", [&](pqxx::connection& conn) {
+    return session_.run("writing a change to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       const pqxx::result r = txn.exec_params(
           "INSERT INTO changes(service, at_us, kind, description, improvement, recorded_by) "
@@ -159,7 +159,7 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
   Result<std::vector<StoredChange>> changes(const ChangeQuery& q) override {
-    return with_connection("reading changes from", [&](pqxx::connection& conn) {
+    return session_.run("reading changes from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       const pqxx::result rows = txn.exec_params(
           "SELECT id, service, at_us, kind, description, improvement, recorded_by FROM changes "
@@ -177,26 +177,9 @@ class PostgresIncidentStore final : public IncidentStore {
   }
 
  private:
-  // Runs `body` on the connection, again on a new one when it broke. A body is idempotent but
-  // for record_change, whose insert is lost with the connection unless it committed: a change
-  // recorded twice only lists twice.
-  template <typename Body>
-  BodyResult<Body> with_connection(const char* what, Body body) {
-    std::lock_guard lock(mutex_);
-    auto out = run_on(conn_, target_, what, body);
-    if (!out) return as_unavailable(out.error());
-    return out;
-  }
-
-  // Database failures are the store's; a missing incident stays kNotFound.
-  static Error as_unavailable(Error e) {
-    if (e.kind == ErrorKind::kInternal) e.kind = ErrorKind::kUnavailable;
-    return e;
-  }
-
-  const Target target_;
-  std::mutex mutex_;
-  Connection conn_;  // null until first used, and after it broke
+  // A body is idempotent but for record_change, whose insert is lost with a broken connection
+  // unless it committed: a change recorded twice only lists twice.
+  Session session_;
 };
 
 }  // namespace

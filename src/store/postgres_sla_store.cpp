@@ -1,7 +1,5 @@
 // Maintenance windows, reclassifications and manual exclusions in the result store's PostgreSQL
 // database, on a connection of their own. A few rows a day: one connection behind a mutex.
-#include <mutex>
-
 #include "store/detail.h"
 #include "store/postgres_connection.h"
 
@@ -73,23 +71,24 @@ std::int64_t insert(pqxx::work& txn, const MaintenanceWindow& w) {
 
 class PostgresSlaStore final : public SlaStore {
  public:
-  explicit PostgresSlaStore(Target target) : target_(std::move(target)) {}
+  explicit PostgresSlaStore(Target target) : session_(std::move(target)) {}
 
   // Creates or migrates the tables.
   Status init() {
-    return with_connection("migrating", [&](pqxx::connection& conn) -> Status {
+    return session_.run("migrating", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
-      if (Status s = migrate(txn, target_, "sla_schema", "SLA tables", kMigrations); !s) return s;
+      if (Status s = migrate(txn, session_.target(), "sla_schema", "SLA tables", kMigrations); !s)
+        return s;
       txn.commit();
       return {};
     });
   }
 
-  std::string describe() const override { return target_.display; }
+  std::string describe() const override { return session_.target().display; }
 
   Result<MaintenanceWindow> add_window(MaintenanceWindow window) override {
     if (Status s = validate(window); !s) return s.error();
-    return with_connection("writing a maintenance window to", [&](pqxx::connection& conn) {
+    return session_.run("writing a maintenance window to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       window.id = insert(txn, window);
       txn.commit();
@@ -100,7 +99,7 @@ class PostgresSlaStore final : public SlaStore {
   Status sync_config_windows(std::span<const MaintenanceWindow> windows) override {
     for (const auto& w : windows)
       if (Status s = validate(w); !s) return s;
-    return with_connection("writing maintenance windows to", [&](pqxx::connection& conn) -> Status {
+    return session_.run("writing maintenance windows to", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
       // Nodes reloading together sync one at a time.
       txn.exec("LOCK TABLE maintenance_windows IN SHARE ROW EXCLUSIVE MODE");
@@ -122,7 +121,7 @@ class PostgresSlaStore final : public SlaStore {
   }
 
   Result<std::vector<MaintenanceWindow>> windows(const RangeQuery& q) override {
-    return with_connection("reading maintenance windows from", [&](pqxx::connection& conn) {
+    return session_.run("reading maintenance windows from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<MaintenanceWindow> out;
       for (const auto& row : txn.exec_params(overlapping(kWindowColumns, "maintenance_windows"),
@@ -134,7 +133,7 @@ class PostgresSlaStore final : public SlaStore {
 
   Result<Reclassification> reclassify(Reclassification r) override {
     if (Status s = validate(r); !s) return s.error();
-    return with_connection("writing a reclassification to", [&](pqxx::connection& conn) {
+    return session_.run("writing a reclassification to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       r.id = txn.exec_params1(
                     "INSERT INTO reclassifications(incident_id, field, value, author, reason, "
@@ -147,7 +146,7 @@ class PostgresSlaStore final : public SlaStore {
   }
 
   Result<std::vector<Reclassification>> reclassifications(std::string_view incident_id) override {
-    return with_connection("reading reclassifications from", [&](pqxx::connection& conn) {
+    return session_.run("reading reclassifications from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<Reclassification> out;
       for (const auto& r :
@@ -164,7 +163,7 @@ class PostgresSlaStore final : public SlaStore {
 
   Result<ManualExclusion> add_exclusion(ManualExclusion e) override {
     if (Status s = validate(e); !s) return s.error();
-    return with_connection("writing an exclusion to", [&](pqxx::connection& conn) {
+    return session_.run("writing an exclusion to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       e.id = txn.exec_params1(
                     "INSERT INTO manual_exclusions(start_us, end_us, services, reason, author, "
@@ -177,7 +176,7 @@ class PostgresSlaStore final : public SlaStore {
   }
 
   Result<std::vector<ManualExclusion>> exclusions(const RangeQuery& q) override {
-    return with_connection("reading exclusions from", [&](pqxx::connection& conn) {
+    return session_.run("reading exclusions from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<ManualExclusion> out;
       for (const auto& r :
@@ -226,24 +225,9 @@ class PostgresSlaStore final : public SlaStore {
   }
 
  private:
-  // Runs `body` on the connection, again on a new one when it broke. An insert lost with the
-  // connection before it committed is made again; one that committed and lost only its answer
-  // is stored twice (a window or an exclusion listed twice counts once: overlaps count once).
-  template <typename Body>
-  BodyResult<Body> with_connection(const char* what, Body body) {
-    std::lock_guard lock(mutex_);
-    auto out = run_on(conn_, target_, what, body);
-    if (!out && out.error().kind == ErrorKind::kInternal) {
-      Error e = out.error();
-      e.kind = ErrorKind::kUnavailable;  // database failures are the store's
-      return e;
-    }
-    return out;
-  }
-
-  const Target target_;
-  std::mutex mutex_;
-  Connection conn_;  // null until first used, and after it broke
+  // An insert that committed and lost only its answer is stored twice: a window or an exclusion
+  // listed twice counts once, since overlaps count once.
+  Session session_;
 };
 
 }  // namespace

@@ -1,7 +1,5 @@
 // Alert events and gate decisions in the result store's PostgreSQL database, on a connection of
 // their own. A few rows a minute at most: one connection behind a mutex is plenty.
-#include <mutex>
-
 #include "store/detail.h"
 #include "store/postgres_connection.h"
 
@@ -62,23 +60,23 @@ std::string select(const char* columns, const char* rest) {
 
 class PostgresSloStore final : public SloStore {
  public:
-  explicit PostgresSloStore(Target target) : target_(std::move(target)) {}
+  explicit PostgresSloStore(Target target) : session_(std::move(target)) {}
 
   // Creates or migrates the tables. Nodes starting together migrate one at a time.
   Status init() {
-    return with_connection("migrating", [&](pqxx::connection& conn) -> Status {
+    return session_.run("migrating", [&](pqxx::connection& conn) -> Status {
       pqxx::work txn(conn);
-      if (Status st = migrate(txn, target_, "slo_schema", "SLO tables", kMigrations); !st)
+      if (Status st = migrate(txn, session_.target(), "slo_schema", "SLO tables", kMigrations); !st)
         return st;
       txn.commit();
       return {};
     });
   }
 
-  std::string describe() const override { return target_.display; }
+  std::string describe() const override { return session_.target().display; }
 
   Result<StoredAlertEvent> add_alert_event(StoredAlertEvent e) override {
-    return with_connection("writing an alert event to", [&](pqxx::connection& conn) {
+    return session_.run("writing an alert event to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       const pqxx::result r = txn.exec_params(
           "INSERT INTO slo_alert_events(slo, service, severity, firing, at_us, data_us, document) "
@@ -91,7 +89,7 @@ class PostgresSloStore final : public SloStore {
   }
 
   Result<std::vector<StoredAlertEvent>> alert_events(const AlertEventQuery& q) override {
-    return with_connection("reading alert events from", [&](pqxx::connection& conn) {
+    return session_.run("reading alert events from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<StoredAlertEvent> out;
       for (const auto& row :
@@ -105,7 +103,7 @@ class PostgresSloStore final : public SloStore {
   }
 
   Result<std::vector<StoredAlertEvent>> latest_alert_events() override {
-    return with_connection("reading alert events from", [&](pqxx::connection& conn) {
+    return session_.run("reading alert events from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<StoredAlertEvent> out;
       for (const auto& row :
@@ -118,7 +116,7 @@ class PostgresSloStore final : public SloStore {
   }
 
   Result<StoredDecision> add_decision(StoredDecision d) override {
-    return with_connection("writing a gate decision to", [&](pqxx::connection& conn) {
+    return session_.run("writing a gate decision to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       const pqxx::result r = txn.exec_params(
           "INSERT INTO gate_decisions(service, at_us, asked_by, kind, decision, reasons, "
@@ -131,7 +129,7 @@ class PostgresSloStore final : public SloStore {
   }
 
   Result<std::vector<StoredDecision>> decisions(const DecisionQuery& q) override {
-    return with_connection("reading gate decisions from", [&](pqxx::connection& conn) {
+    return session_.run("reading gate decisions from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::vector<StoredDecision> out;
       for (const auto& row : txn.exec_params(
@@ -147,7 +145,7 @@ class PostgresSloStore final : public SloStore {
   Result<std::optional<StoredDecision>> link_change(std::string_view service,
                                                     std::int64_t change_id, TimeUs from_us,
                                                     TimeUs to_us) override {
-    return with_connection("linking a change in", [&](pqxx::connection& conn) {
+    return session_.run("linking a change in", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       // Locked, so that two changes recorded at once never take the same "go".
       const pqxx::result rows = txn.exec_params(
@@ -169,7 +167,7 @@ class PostgresSloStore final : public SloStore {
   }
 
   Result<std::optional<StoredDecision>> decision_of_change(std::int64_t change_id) override {
-    return with_connection("reading gate decisions from", [&](pqxx::connection& conn) {
+    return session_.run("reading gate decisions from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       const pqxx::result rows = txn.exec_params(
           select(kDecisionColumns, " FROM gate_decisions WHERE change_id = $1 LIMIT 1"), change_id);
@@ -180,23 +178,8 @@ class PostgresSloStore final : public SloStore {
   }
 
  private:
-  // Runs `body` on the connection, again on a new one when it broke. The inserts may be lost
-  // with the connection unless they committed: an event or a decision stored twice lists twice.
-  template <typename Body>
-  BodyResult<Body> with_connection(const char* what, Body body) {
-    std::lock_guard lock(mutex_);
-    auto out = run_on(conn_, target_, what, body);
-    if (!out) {
-      Error e = out.error();
-      if (e.kind == ErrorKind::kInternal) e.kind = ErrorKind::kUnavailable;
-      return e;
-    }
-    return out;
-  }
-
-  const Target target_;
-  std::mutex mutex_;
-  Connection conn_;  // null until first used, and after it broke
+  // An alert event or a gate decision that committed and lost only its answer lists twice.
+  Session session_;
 };
 
 }  // namespace

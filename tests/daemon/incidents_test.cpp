@@ -10,10 +10,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/fixtures.h"
+#include "support/daemon_test.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
-#include "support/peers.h"
 #include "support/process.h"
 
 namespace leeway::testing {
@@ -22,88 +21,32 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-// The API token of the tests' config, and its hash as the config keeps it.
-constexpr const char* kToken = "test-token-7f3a";
-constexpr const char* kTokenHash =
-    "sha256:8a454c264e18ea0c595ce62ad7ec5721a0c3e790498ac362022550b1c5a869ee";
-const HttpHeaders kAuth = {{"Authorization", std::string("Bearer ") + kToken},
-                           {"Content-Type", "application/json"}};
-
-class IncidentsTest : public ::testing::Test {
+class IncidentsTest : public DaemonTest {
  protected:
+  IncidentsTest() : DaemonTest(LEEWAY_BINARY, "leeway-incidents") {}
+
   void SetUp() override {
-    dir_ = fresh_test_dir("leeway-incidents");
-    api_port_ = closed_port();
+    DaemonTest::SetUp();
     // web/home fails at the status stage; the location still reaches its reference target.
-    std::ofstream(dir_ / "leeway.yaml")
-        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << (dir_ / "leeway.db")
-        << "\n  api_tokens:\n    - name: ops\n      hash: " << kTokenHash
+    std::ofstream(config_path())
+        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << store_path()
+        << "\n  api_tokens:\n    - name: ops\n      hash: " << kApiTokenHash
         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
         << "incidents:\n  confirm: 2\n  change_window: 30m\n"
         << "references:\n  - name: other-site\n    target: " << target_.url("/ok") << "\n"
         << "services:\n  - id: web\n    checks:\n      - name: home\n        target: "
         << target_.url("/status/503") << "\n";
-    std::ofstream(dir_ / "token") << kToken << "\n";
+    std::ofstream(dir_ / "token") << kApiToken << "\n";
   }
-
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::unique_ptr<ChildProcess> start() {
-    auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
-        (dir_ / "serve.log").string());
-    EXPECT_TRUE(wait_until([&] {
-      return http_request(api_port_, "GET", "/healthz").status == 200;
-    })) << log();
-    return child;
-  }
-
-  json get(const std::string& target) {
-    HttpReply r = http_request(api_port_, "GET", target);
-    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
-  }
-
-  HttpReply post(const std::string& target, const json& body, const HttpHeaders& headers = kAuth) {
-    return http_request(api_port_, "POST", target, body.dump(), headers);
-  }
-
-  // The one open incident's id, once there is one.
-  std::string open_incident() {
-    std::string id;
-    EXPECT_TRUE(wait_until([&] {
-      json list = get("/api/v1/incidents?state=open");
-      if (!list.is_object() || list["incidents"].size() != 1) return false;
-      id = list["incidents"][0]["id"];
-      return true;
-    })) << log();
-    return id;
-  }
-
-  ProcessResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), LEEWAY_BINARY);
-    args.push_back("--server=http://127.0.0.1:" + std::to_string(api_port_));
-    return run_process(args);
-  }
-
-  std::string log() { return read_file((dir_ / "serve.log").string()); }
 
   HttpServer target_;
-  std::filesystem::path dir_;
-  std::uint16_t api_port_ = 0;
 };
-
-// An incident id as one path segment.
-std::string segment(const std::string& id) {
-  std::string out;
-  for (char c : id) out += c == ':' ? std::string("%3A") : std::string(1, c);
-  return out;
-}
 
 TEST_F(IncidentsTest, TheApiListsShowsAcknowledgesAndAnnotatesIncidents) {
   auto serve = start();
   const std::string id = open_incident();
   ASSERT_THAT(id, ::testing::StartsWith("web@"));
-  const std::string path = "/api/v1/incidents/" + segment(id);
+  const std::string path = "/api/v1/incidents/" + path_segment(id);
 
   json list = get("/api/v1/incidents?service=web&state=open");
   ASSERT_EQ(list["incidents"].size(), 1u);
@@ -173,7 +116,7 @@ TEST_F(IncidentsTest, TheApiListsShowsAcknowledgesAndAnnotatesIncidents) {
                  {{"service", "web"}, {"kind", "deploy"}, {"description", "x"}, {"at", "later"}})
                 .status,
             400);
-  EXPECT_EQ(http_request(api_port_, "POST", "/api/v1/changes", "not json", kAuth).body,
+  EXPECT_EQ(http_request(api_port_, "POST", "/api/v1/changes", "not json", api_auth()).body,
             R"({"error":"body: expected a JSON object"})");
 
   const std::string metrics = http_request(api_port_, "GET", "/metrics").body;

@@ -12,10 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "support/fixtures.h"
+#include "support/daemon_test.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
-#include "support/peers.h"
 #include "support/process.h"
 
 namespace leeway::testing {
@@ -24,24 +23,18 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-// The API token of the tests' config, and its hash as the config keeps it.
-constexpr const char* kToken = "test-token-7f3a";
-constexpr const char* kTokenHash =
-    "sha256:8a454c264e18ea0c595ce62ad7ec5721a0c3e790498ac362022550b1c5a869ee";
-const HttpHeaders kAuth = {{"Authorization", std::string("Bearer ") + kToken},
-                           {"Content-Type", "application/json"}};
-
 TimeUs now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-class SlaRecordsTest : public ::testing::Test {
+class SlaRecordsTest : public DaemonTest {
  protected:
+  SlaRecordsTest() : DaemonTest(LEEWAY_BINARY, "leeway-sla-records") {}
+
   void SetUp() override {
-    dir_ = fresh_test_dir("leeway-sla-records");
-    api_port_ = closed_port();
+    DaemonTest::SetUp();
     // A config window around now, written with an offset; a second one next week.
     const TimeUs now = now_us();
     write_config({"  - start: " + format_rfc3339(now - kHourUs) +
@@ -51,16 +44,14 @@ class SlaRecordsTest : public ::testing::Test {
                   "  - start: " + format_rfc3339(now + 7 * kDayUs) +
                       "\n    end: " + format_rfc3339(now + 7 * kDayUs + kHourUs) +
                       "\n    services: [web, api]\n    announced: 2026-01-02T00:00:00Z\n"});
-    std::ofstream(dir_ / "token") << kToken << "\n";
+    std::ofstream(dir_ / "token") << kApiToken << "\n";
   }
-
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // web/home fails at the status stage, so an incident opens.
   void write_config(const std::vector<std::string>& windows) {
-    std::ofstream config(dir_ / "leeway.yaml");
-    config << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << (dir_ / "leeway.db")
-           << "\n  api_tokens:\n    - name: ops\n      hash: " << kTokenHash
+    std::ofstream config(config_path());
+    config << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << store_path()
+           << "\n  api_tokens:\n    - name: ops\n      hash: " << kApiTokenHash
            << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
            << "services:\n  - id: web\n    checks:\n      - name: home\n        target: "
            << target_.url("/status/503") << "\n  - id: api\n";
@@ -68,55 +59,8 @@ class SlaRecordsTest : public ::testing::Test {
     for (const auto& w : windows) config << w;
   }
 
-  std::unique_ptr<ChildProcess> start() {
-    auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
-        (dir_ / "serve.log").string());
-    EXPECT_TRUE(wait_until([&] {
-      return http_request(api_port_, "GET", "/healthz").status == 200;
-    })) << log();
-    return child;
-  }
-
-  json get(const std::string& target) {
-    HttpReply r = http_request(api_port_, "GET", target);
-    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
-  }
-
-  HttpReply post(const std::string& target, const json& body, const HttpHeaders& headers = kAuth) {
-    return http_request(api_port_, "POST", target, body.dump(), headers);
-  }
-
-  std::string open_incident() {
-    std::string id;
-    EXPECT_TRUE(wait_until([&] {
-      json list = get("/api/v1/incidents?state=open");
-      if (!list.is_object() || list["incidents"].size() != 1) return false;
-      id = list["incidents"][0]["id"];
-      return true;
-    })) << log();
-    return id;
-  }
-
-  ProcessResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), LEEWAY_BINARY);
-    args.push_back("--server=http://127.0.0.1:" + std::to_string(api_port_));
-    return run_process(args);
-  }
-
-  std::string log() { return read_file((dir_ / "serve.log").string()); }
-
   HttpServer target_;
-  std::filesystem::path dir_;
-  std::uint16_t api_port_ = 0;
 };
-
-// An incident id as one path segment.
-std::string segment(const std::string& id) {
-  std::string out;
-  for (char c : id) out += c == ':' ? std::string("%3A") : std::string(1, c);
-  return out;
-}
 
 std::vector<std::string> descriptions(const json& windows) {
   std::vector<std::string> out;
@@ -170,7 +114,7 @@ TEST_F(SlaRecordsTest, MaintenanceWindowsFromTheConfigAndTheApi) {
   json garbled = window;
   garbled["announced"] = "last week";
   EXPECT_THAT(refused(garbled).body, HasSubstr("announced: expected a time like"));
-  EXPECT_EQ(http_request(api_port_, "POST", "/api/v1/maintenance", "[", kAuth).status, 400);
+  EXPECT_EQ(http_request(api_port_, "POST", "/api/v1/maintenance", "[", api_auth()).status, 400);
   EXPECT_EQ(get("/api/v1/maintenance")["maintenance"].size(), 4u);
 
   // Listings by service and overlap.
@@ -183,14 +127,14 @@ TEST_F(SlaRecordsTest, MaintenanceWindowsFromTheConfigAndTheApi) {
   // The open incident of web lists the config window it overlaps, and only that one; checks
   // kept running: the incident opened inside the window.
   const std::string id = open_incident();
-  json incident = get("/api/v1/incidents/" + segment(id));
+  json incident = get("/api/v1/incidents/" + path_segment(id));
   EXPECT_EQ(descriptions(incident["maintenance"]), std::vector<std::string>{"database upgrade"});
 }
 
 TEST_F(SlaRecordsTest, ReclassificationsKeepAnAuditTrailBesideTheAutomaticValues) {
   auto serve = start();
   const std::string id = open_incident();
-  const std::string path = "/api/v1/incidents/" + segment(id);
+  const std::string path = "/api/v1/incidents/" + path_segment(id);
   json incident = get(path);
   EXPECT_EQ(incident["reclassified"]["attribution"]["automatic"], "unknown");
   EXPECT_TRUE(incident["reclassified"]["grade"]["manual"].is_null());
@@ -251,7 +195,7 @@ TEST_F(SlaRecordsTest, ManualExclusionsNeedAReason) {
 TEST_F(SlaRecordsTest, AReloadSyncsTheConfigsWindowsAndARestartKeepsEverything) {
   auto serve = start();
   const std::string id = open_incident();
-  const std::string path = "/api/v1/incidents/" + segment(id);
+  const std::string path = "/api/v1/incidents/" + path_segment(id);
   ASSERT_EQ(post("/api/v1/maintenance", {{"start", "2027-01-01T00:00:00Z"},
                                          {"end", "2027-01-01T01:00:00Z"},
                                          {"services", "api"},

@@ -4,19 +4,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "store/store.h"
-#include "support/fixtures.h"
+#include "support/daemon_test.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
-#include "support/peers.h"
 #include "support/process.h"
-#include "support/token_hash.h"
 
 namespace leeway::testing {
 namespace {
@@ -24,19 +21,16 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr const char* kToken = "slo-records-token-1";
-const HttpHeaders kAuth = {{"Authorization", std::string("Bearer ") + kToken},
-                           {"Content-Type", "application/json"}};
-
-class SloRecordsTest : public ::testing::Test {
+class SloRecordsTest : public DaemonTest {
  protected:
+  SloRecordsTest() : DaemonTest(LEEWAY_BINARY, "leeway-slo-records") {}
+
   void SetUp() override {
-    dir_ = fresh_test_dir("leeway-slo-records");
-    api_port_ = closed_port();
+    DaemonTest::SetUp();
     // web answers; api fails. Each has an SLO of runs up over a rolling hour.
-    std::ofstream(dir_ / "leeway.yaml")
-        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << (dir_ / "leeway.db")
-        << "\n  api_tokens:\n    - name: deployer\n      hash: " << token_hash_text(kToken)
+    std::ofstream(config_path())
+        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << store_path()
+        << "\n  api_tokens:\n    - name: deployer\n      hash: " << kApiTokenHash
         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
         << "services:\n"
         << "  - id: web\n    checks:\n      - name: home\n        target: " << target_.url("/ok")
@@ -48,11 +42,9 @@ class SloRecordsTest : public ::testing::Test {
         << "        objective: 99.9\n        window: 1h\n";
   }
 
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // 30 minutes before now of 10 runs each, all down or all up.
   void history(const std::string& check, probe::Outcome outcome) {
-    auto db = store::open_store((dir_ / "leeway.db").string());
+    auto db = store::open_store(store_path().string());
     ASSERT_TRUE(db) << db.error().message;
     const TimeUs now_minute = SystemClock().now_us() / kMinuteUs * kMinuteUs;
     std::vector<store::StoredResult> batch;
@@ -70,40 +62,15 @@ class SloRecordsTest : public ::testing::Test {
     ASSERT_TRUE((*db)->write(batch));
   }
 
-  std::unique_ptr<ChildProcess> start() {
-    auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
-        (dir_ / "serve.log").string());
-    EXPECT_TRUE(wait_until([&] {
-      return http_request(api_port_, "GET", "/healthz").status == 200;
-    })) << log();
-    return child;
-  }
-
-  void stop(std::unique_ptr<ChildProcess>& child) {
-    child->signal(SIGTERM);
-    EXPECT_EQ(child->wait(), 0) << log();
-    child.reset();
-  }
-
-  json get(const std::string& target, const HttpHeaders& headers = {}) {
-    HttpReply r = http_request(api_port_, "GET", target, "", headers);
-    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
-  }
-
   json record_change(const std::string& service) {
     HttpReply r = http_request(
         api_port_, "POST", "/api/v1/changes",
-        json{{"service", service}, {"kind", "deploy"}, {"description", "v2"}}.dump(), kAuth);
+        json{{"service", service}, {"kind", "deploy"}, {"description", "v2"}}.dump(), api_auth());
     EXPECT_EQ(r.status, 201) << r.body;
     return json::parse(r.body, nullptr, false);
   }
 
-  std::string log() { return read_file((dir_ / "serve.log").string()); }
-
   HttpServer target_;
-  std::filesystem::path dir_;
-  std::uint16_t api_port_ = 0;
 };
 
 TEST_F(SloRecordsTest, AlertEventsAndDecisionsOutliveARestartAndAFiringAlertDoesNotFireAgain) {
@@ -117,7 +84,7 @@ TEST_F(SloRecordsTest, AlertEventsAndDecisionsOutliveARestartAndAFiringAlertDoes
   EXPECT_EQ(fired["condition"]["long_window"], "1h");
   EXPECT_NEAR(fired["burn_rates"]["1h"].get<double>(), 1000, 1e-6);
   EXPECT_FALSE(fired["data_until"].is_null());
-  EXPECT_EQ(get("/api/v1/services/api/gate", kAuth)["asked_by"], "deployer");
+  EXPECT_EQ(get("/api/v1/services/api/gate", api_auth())["asked_by"], "deployer");
   EXPECT_EQ(get("/api/v1/services/api/gate")["asked_by"], "anonymous");
   stop(serve);
 
@@ -142,7 +109,7 @@ TEST_F(SloRecordsTest, AChangeAfterAGoIsLinkedToItAndDecisionsPage) {
   auto serve = start();
   json first = get("/api/v1/services/web/gate");
   ASSERT_EQ(first["decision"], "go") << log();
-  json go = get("/api/v1/services/web/gate", kAuth);
+  json go = get("/api/v1/services/web/gate", api_auth());
   ASSERT_EQ(go["decision"], "go");
   json change = record_change("web");
   ASSERT_TRUE(change["gate_decision"].is_object()) << change.dump();

@@ -14,10 +14,9 @@
 #include "store/incident_store.h"
 #include "store/slo_store.h"
 #include "store/store.h"
-#include "support/fixtures.h"
+#include "support/daemon_test.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
-#include "support/peers.h"
 #include "support/process.h"
 
 namespace leeway::testing {
@@ -26,14 +25,15 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class SlosTest : public ::testing::Test {
+class SlosTest : public DaemonTest {
  protected:
+  SlosTest() : DaemonTest(LEEWAY_BINARY, "leeway-slos") {}
+
   void SetUp() override {
-    dir_ = fresh_test_dir("leeway-slos");
-    api_port_ = closed_port();
+    DaemonTest::SetUp();
     // web answers; api fails. Each has an SLO of runs up over a rolling hour.
-    std::ofstream(dir_ / "leeway.yaml")
-        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << (dir_ / "leeway.db")
+    std::ofstream(config_path())
+        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << store_path()
         << "\ndefaults:\n  interval: 1s\n  timeout: 500ms\n"
         << "services:\n"
         << "  - id: web\n    checks:\n      - name: home\n        target: " << target_.url("/ok")
@@ -45,12 +45,10 @@ class SlosTest : public ::testing::Test {
         << "        objective: 99.9\n        window: 1h\n";
   }
 
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // The store's history before the daemon starts: `minutes` whole minutes before now of 10 runs
   // each, the first `bad` runs down.
   void history(const std::string& check, int minutes, int bad) {
-    auto db = store::open_store((dir_ / "leeway.db").string());
+    auto db = store::open_store(store_path().string());
     ASSERT_TRUE(db) << db.error().message;
     const TimeUs now_minute = SystemClock().now_us() / kMinuteUs * kMinuteUs;
     std::vector<store::StoredResult> batch;
@@ -68,32 +66,7 @@ class SlosTest : public ::testing::Test {
     ASSERT_TRUE((*db)->write(batch));
   }
 
-  std::unique_ptr<ChildProcess> start() {
-    auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
-        (dir_ / "serve.log").string());
-    EXPECT_TRUE(wait_until([&] {
-      return http_request(api_port_, "GET", "/healthz").status == 200;
-    })) << log();
-    return child;
-  }
-
-  json get(const std::string& target) {
-    HttpReply r = http_request(api_port_, "GET", target);
-    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
-  }
-
-  ProcessResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), LEEWAY_BINARY);
-    args.push_back("--server=http://127.0.0.1:" + std::to_string(api_port_));
-    return run_process(args);
-  }
-
-  std::string log() { return read_file((dir_ / "serve.log").string()); }
-
   HttpServer target_;
-  std::filesystem::path dir_;
-  std::uint16_t api_port_ = 0;
 };
 
 TEST_F(SlosTest, TheHistoryIsRestoredAndShownInTheApiMetricsAndCli) {
@@ -174,9 +147,9 @@ TEST_F(SlosTest, TheGateHoldsADeployOnASpentBudgetAndLetsAFixGo) {
 // The subscriber itself, on a real store: a late result recomputes the minute it falls in.
 TEST_F(SlosTest, ALateResultRecomputesItsMinute) {
   history("web/home", 10, 0);
-  auto cfg = config::load_config((dir_ / "leeway.yaml").string());
+  auto cfg = config::load_config(config_path().string());
   ASSERT_TRUE(cfg.ok());
-  const std::string path = (dir_ / "leeway.db").string();
+  const std::string path = store_path().string();
   auto db = store::open_store(path);
   auto incidents = store::open_incident_store(path);
   auto records = store::open_slo_store(path);

@@ -162,16 +162,32 @@ class IcmpNetnsTest : public ::testing::Test {
     ASSERT_EQ(std::system(("ip -n " + name_ + " link set lo up").c_str()), 0);
   }
 
-  // Drops every second echo request in the namespace (nftables' counter, not chance), so the
-  // loss is exact however slowly the machine runs. False when nft is missing or refused.
-  bool drop_every_second_echo() {
-    const std::string rules =
+  // Adds nftables rules to the namespace's input hook. False when nft is missing or refused.
+  bool filter_input(const std::string& rules) {
+    const std::string script =
         "add table inet leeway_test\n"
-        "add chain inet leeway_test input { type filter hook input priority 0; }\n"
-        "add rule inet leeway_test input icmp type echo-request numgen inc mod 2 == 1 drop\n";
+        "add chain inet leeway_test input { type filter hook input priority 0; }\n" +
+        rules;
     const std::string command =
-        "printf '" + rules + "' | ip netns exec " + name_ + " nft -f - 2>/dev/null";
+        "printf '" + script + "' | ip netns exec " + name_ + " nft -f - 2>/dev/null";
     return std::system(command.c_str()) == 0;
+  }
+
+  // Drops every second echo request in the namespace (nftables' counter, not chance), so the
+  // loss is exact however slowly the machine runs.
+  bool drop_every_second_echo() {
+    return filter_input(
+        "add rule inet leeway_test input icmp type echo-request numgen inc mod 2 == 1 drop\n");
+  }
+
+  // Answers every echo request to 127.0.0.2 and ::1 with an ICMP error, as a router without a
+  // route to the target does; 127.0.0.1 still answers.
+  bool reject_echoes() {
+    return filter_input(
+        "add rule inet leeway_test input ip daddr 127.0.0.2 icmp type echo-request "
+        "reject with icmp type host-unreachable\n"
+        "add rule inet leeway_test input icmpv6 type echo-request "
+        "reject with icmpv6 type addr-unreachable\n");
   }
 
   // Runs `body` on a thread inside the namespace; sockets it opens belong to the namespace.
@@ -274,6 +290,48 @@ TEST_F(IcmpNetnsTest, NoRouteIsDownAtSend) {
   EXPECT_EQ(r.stage, Stage::kSend);
   EXPECT_EQ(r.error, "cannot send an echo request to 127.0.0.1: Network is unreachable");
   EXPECT_EQ(r.sent, 0);
+}
+
+// An ICMP error is the path saying the target cannot be reached: the run is down as unreachable
+// as soon as every echo came back as one, not a black hole at its timeout, and a run to a target
+// that answers beside it on the same socket stays up. Raw sockets (root's default) and ping
+// sockets both read it.
+TEST_F(IcmpNetnsTest, AnIcmpErrorIsUnreachableAtOnce) {
+  bring_loopback_up();
+  if (!reject_echoes()) GTEST_SKIP() << "nftables (nft) is not available";
+  for (const bool ping_sockets : {false, true}) {
+    SCOPED_TRACE(ping_sockets ? "ping sockets" : "raw sockets");
+    std::vector<ProbeResult> results;
+    Steady::duration took{};
+    inside([&] {
+      if (ping_sockets) {
+        ASSERT_TRUE(write_sysctl("ipv4/ping_group_range", "0 2147483647"));
+      }
+      std::vector<CheckSpec> specs{icmp_spec("127.0.0.1", 3, 10 * kMillisecondUs, 10 * kSecondUs),
+                                   icmp_spec("127.0.0.2", 3, 10 * kMillisecondUs, 10 * kSecondUs)};
+      if (has_ipv6_loopback())
+        specs.push_back(icmp_spec("::1", 3, 10 * kMillisecondUs, 10 * kSecondUs));
+      const auto start = Steady::now();
+      results = run_all(specs);
+      took = Steady::now() - start;
+    });
+    ASSERT_GE(results.size(), 2u);
+    EXPECT_EQ(results[0].outcome, Outcome::kUp) << results[0].error;
+    EXPECT_EQ(results[0].received, 3);
+    EXPECT_EQ(results[1].error, "100% loss (0/3), host unreachable (ICMP from 127.0.0.2)");
+    if (results.size() > 2) {
+      EXPECT_EQ(results[2].error, "100% loss (0/3), address unreachable (ICMPv6 from ::1)");
+    }
+    for (std::size_t i = 1; i < results.size(); ++i) {
+      const ProbeResult& r = results[i];
+      EXPECT_EQ(r.outcome, Outcome::kDown);
+      EXPECT_EQ(r.stage, Stage::kSend);
+      EXPECT_EQ(r.cause, Cause::kUnreachable);
+      EXPECT_EQ(r.sent, 3);
+      EXPECT_EQ(r.received, 0);
+    }
+    EXPECT_LT(took, std::chrono::seconds(5));  // the 10 s timeout did not decide it
+  }
 }
 
 TEST_F(IcmpNetnsTest, WorksWithPingSockets) {
