@@ -11,9 +11,12 @@ namespace leeway::daemon {
 
 namespace {
 
-incident::TrackerOptions tracker_options(const config::Config& cfg) {
+incident::TrackerOptions tracker_options(const config::Config& cfg, store::SlaStore& sla) {
   incident::TrackerOptions o;
   o.detector = incident::detector_options(cfg);
+  o.moved = [&sla](const store::IncidentRetirement& r) {
+    return sla.move_reclassifications(r.id, r.to_id);
+  };
   return o;
 }
 
@@ -25,8 +28,8 @@ std::shared_ptr<incident::Tracker> Daemon::Impl::current_tracker() const {
 }
 
 Status Daemon::Impl::subscribe_incidents() {
-  auto first =
-      std::make_shared<incident::Tracker>(tracker_options(*config), *store, *incident_store, clock);
+  auto first = std::make_shared<incident::Tracker>(tracker_options(*config, *sla_store), *store,
+                                                   *incident_store, clock);
   auto after = first->restore();
   if (!after) return fail("incidents: cannot restore from the store: ", after.error().message);
   tracker = std::move(first);
@@ -39,8 +42,8 @@ Status Daemon::Impl::subscribe_incidents() {
     // A reload changed the checks or the rules: a tracker for them replays the store, which
     // holds everything up to this batch, so nothing is missed between the two.
     if (reloaded) {
-      auto next = std::make_shared<incident::Tracker>(tracker_options(*reloaded), *store,
-                                                      *incident_store, clock);
+      auto next = std::make_shared<incident::Tracker>(tracker_options(*reloaded, *sla_store),
+                                                      *store, *incident_store, clock);
       if (auto s = next->restore(); s) {
         std::lock_guard lock(tracker_mutex);
         tracker = std::move(next);

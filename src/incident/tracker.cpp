@@ -149,6 +149,7 @@ void Tracker::record_change(const store::StoredChange& c) {
 }
 
 void Tracker::sync() {
+  follow_moves();
   const std::vector<Incident> all = detector_.incidents();
   std::set<std::string> ids;
   std::vector<store::StoredIncident> upserts;
@@ -185,7 +186,20 @@ void Tracker::sync() {
   for (auto& u : upserts) {
     known_[u.id] = {u.service, u.opened_us, u.resolved_us, std::move(u.document)};
   }
-  for (const auto& r : retired) known_.erase(r.id);
+  for (auto& r : retired) {
+    known_.erase(r.id);
+    if (!r.to_id.empty()) unmoved_.push_back(std::move(r));
+  }
+  follow_moves();
+}
+
+void Tracker::follow_moves() {
+  if (!options_.moved) return unmoved_.clear();
+  std::erase_if(unmoved_, [&](const store::IncidentRetirement& r) {
+    Status s = options_.moved(r);
+    if (!s) last_error_ = s.error().message;
+    return static_cast<bool>(s);
+  });
 }
 
 void Tracker::update_status() {

@@ -3,6 +3,7 @@
 // what it knew from the stores, so that an incident is never opened twice.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,10 @@ struct TrackerOptions {
   // Results kept in memory for a service with nothing open: enough for a late batch from an
   // agent's spool to land among them. Older ones are forgotten (they stay in the store).
   DurationUs keep_us = kHourUs;
+  // Called for each incident whose id changed (late results moved its opening), once the store
+  // moved its acks and notes: the daemon makes its reclassifications (in the SLA store) follow
+  // too. A failure is tried again at the next batch. None: nothing else follows.
+  std::function<Status(const store::IncidentRetirement& moved)> moved;
 };
 
 // What /metrics and `leeway status` show, as of the last batch.
@@ -75,6 +80,8 @@ class Tracker {
   void sync();
   // REQUIRES: mutex_.
   void update_status();
+  // Runs options_.moved for the moves not yet done; keeps those that failed. REQUIRES: mutex_.
+  void follow_moves();
   // Results this long before an incident are replayed with it: enough for its confirmations.
   DurationUs margin_us() const;
 
@@ -90,6 +97,7 @@ class Tracker {
   std::set<std::string> seen_services_;        // services with results
   TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
+  std::vector<store::IncidentRetirement> unmoved_;  // moves options_.moved has not yet done
 
   mutable std::mutex status_mutex_;  // apart, so that status() never waits for the store
   TrackerStatus status_;

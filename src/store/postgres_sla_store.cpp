@@ -145,6 +145,16 @@ class PostgresSlaStore final : public SlaStore {
     });
   }
 
+  Status move_reclassifications(std::string_view from_id, std::string_view to_id) override {
+    return session_.run("moving reclassifications in", [&](pqxx::connection& conn) -> Status {
+      pqxx::work txn(conn);
+      txn.exec_params("UPDATE reclassifications SET incident_id = $1 WHERE incident_id = $2",
+                      std::string(to_id), std::string(from_id));
+      txn.commit();
+      return {};
+    });
+  }
+
   Result<std::vector<Reclassification>> reclassifications(std::string_view incident_id) override {
     return session_.run("reading reclassifications from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
@@ -192,7 +202,7 @@ class PostgresSlaStore final : public SlaStore {
   }
 
   Result<bool> add_frozen_report(const FrozenReport& r) override {
-    return with_connection("writing a frozen report to", [&](pqxx::connection& conn) {
+    return session_.run("writing a frozen report to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
       const pqxx::result done = txn.exec_params(
           "INSERT INTO frozen_reports(contract_id, month, revision, inputs_sha256, inputs, "
@@ -208,7 +218,7 @@ class PostgresSlaStore final : public SlaStore {
   Result<std::optional<FrozenReport>> frozen_report(std::string_view contract_id,
                                                     std::string_view month,
                                                     std::optional<int> revision) override {
-    return with_connection("reading a frozen report from", [&](pqxx::connection& conn) {
+    return session_.run("reading a frozen report from", [&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       std::optional<FrozenReport> out;
       for (const auto& r : txn.exec_params(

@@ -1,8 +1,9 @@
 // The records that SLA accounting reads besides incidents and minutes: maintenance windows,
 // manual reclassifications of incidents and manual exclusions, behind one interface with a
 // SQLite and a PostgreSQL implementation, opened from the same URI as the result store (tables
-// of their own, with their own schema version). Records are kept, never rewritten: a later
-// reclassification supersedes an earlier one, and both stay in the audit trail.
+// of their own, with their own schema version). Records are kept, never rewritten (only the
+// incident a reclassification names follows that incident's new id): a later reclassification
+// supersedes an earlier one, and both stay in the audit trail.
 #pragma once
 
 #include <cstdint>
@@ -119,6 +120,10 @@ class SlaStore {
 
   // Appends a reclassification and returns it with its id.
   virtual Result<Reclassification> reclassify(Reclassification reclassification) = 0;
+
+  // An incident's id changed (late results moved its opening): its reclassifications follow it
+  // to `to_id`, as its acks and notes do, each otherwise as it was made.
+  virtual Status move_reclassifications(std::string_view from_id, std::string_view to_id) = 0;
 
   // The audit trail of one incident, oldest first.
   virtual Result<std::vector<Reclassification>> reclassifications(std::string_view incident_id) = 0;

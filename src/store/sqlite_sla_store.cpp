@@ -118,6 +118,13 @@ class SqliteSlaStore final : public SlaStore {
     return r;
   }
 
+  Status move_reclassifications(std::string_view from_id, std::string_view to_id) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_.db(), "UPDATE reclassifications SET incident_id = ? WHERE incident_id = ?");
+    if (Status s = q.bind(to_id).bind(from_id).run(); !s) return conn_.failed(s.error());
+    return {};
+  }
+
   Result<std::vector<Reclassification>> reclassifications(std::string_view incident_id) override {
     std::lock_guard lock(mutex_);
     Query q(conn_.db(),

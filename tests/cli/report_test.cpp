@@ -14,10 +14,7 @@
 #include "agent/wire.h"
 #include "core/clock.h"
 #include "simulate/replay.h"
-#include "support/fixtures.h"
-#include "support/http_client.h"
-#include "support/peers.h"
-#include "support/process.h"
+#include "support/daemon_test.h"
 #include "support/token_hash.h"
 
 namespace leeway::testing {
@@ -55,13 +52,14 @@ failures:
     cause: refused
 )";
 
-class ReportTest : public ::testing::Test {
+class ReportTest : public DaemonTest {
  protected:
+  ReportTest() : DaemonTest(LEEWAY_BINARY, "leeway-report") {}
+
   void SetUp() override {
-    dir_ = fresh_test_dir("leeway-report");
-    port_ = closed_port();
-    std::ofstream(dir_ / "leeway.yaml")
-        << "server:\n  listen: 127.0.0.1:" << port_ << "\n  store: " << (dir_ / "leeway.db")
+    DaemonTest::SetUp();
+    std::ofstream(config_path())
+        << "server:\n  listen: 127.0.0.1:" << api_port_ << "\n  store: " << store_path()
         << "\nlocations:\n"
         << "  - {id: seoul-kt, isp: kt, token: \"" << token_hash_text(kTokens.at("seoul-kt"))
         << "\"}\n"
@@ -93,16 +91,12 @@ class ReportTest : public ::testing::Test {
 )";
     std::ofstream(dir_ / "outage.yaml") << kOutage;
     std::ofstream(dir_ / "late.yaml") << kLateOutage;
-    serve_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()},
-        (dir_ / "serve.log").string());
-    ASSERT_TRUE(wait_until([&] { return http_request(port_, "GET", "/healthz").status == 200; }))
-        << log();
+    serve_ = start();
   }
 
   void TearDown() override {
     serve_.reset();
-    std::filesystem::remove_all(dir_);
+    DaemonTest::TearDown();
   }
 
   // The scenario's results, pushed as its locations' agents would: ten minutes at a time, each
@@ -120,9 +114,9 @@ class ReportTest : public ::testing::Test {
                     {"location", key.second},
                     {"sent_us", SystemClock::instance().now_us()},
                     {"results", results}};
-      HttpReply r = http_request(port_, "POST", "/api/v1/agent/results", batch.dump(),
-                                 {{"Authorization", "Bearer " + kTokens.at(key.second)},
-                                  {"Content-Type", "application/json"}});
+      HttpReply r = post("/api/v1/agent/results", batch,
+                         {{"Authorization", "Bearer " + kTokens.at(key.second)},
+                          {"Content-Type", "application/json"}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
@@ -138,26 +132,22 @@ class ReportTest : public ::testing::Test {
     })) << log();
   }
 
-  json get(const std::string& target) {
-    HttpReply r = http_request(port_, "GET", target);
-    return json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
+  HttpReply raw(const std::string& query) {
+    return http_request(api_port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10" + query);
   }
 
   json report(const std::string& query = "") {
-    HttpReply r = http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10" + query);
+    HttpReply r = raw(query);
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false);
   }
 
-  ProcessResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), LEEWAY_BINARY);
+  // `leeway simulate ARGS`.
+  ProcessResult simulate(std::vector<std::string> args) {
+    args.insert(args.begin(), {LEEWAY_BINARY, "simulate"});
     return run_process(args);
   }
 
-  std::string log() { return read_file((dir_ / "serve.log").string()); }
-
-  std::filesystem::path dir_;
-  std::uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> serve_;
 };
 
@@ -198,30 +188,27 @@ TEST_F(ReportTest, AClosedMonthFromTheLiveData) {
   EXPECT_EQ(r["revision"]["number"], 1);
 
   // The other formats are the same frozen revision.
-  HttpReply md = http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=md");
+  HttpReply md = raw("?format=md");
   EXPECT_EQ(md.status, 200);
   EXPECT_THAT(md.body, HasSubstr("99.8969%"));
   EXPECT_THAT(md.body, HasSubstr("| Revision | 1, frozen "));
-  HttpReply csv =
-      http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=csv");
+  HttpReply csv = raw("?format=csv");
   EXPECT_EQ(csv.status, 200);
   EXPECT_THAT(csv.body, HasSubstr(incident["id"].get<std::string>()));
   EXPECT_THAT(csv.body, HasSubstr(",KRW,1,\r\n"));  // the summary: revision 1, none before
 
   // `leeway report` prints what the API serves.
-  ProcessResult printed = cli({"report", "web-2026", "--month", "2026-10", "--format", "json",
-                               "--server=http://127.0.0.1:" + std::to_string(port_)});
+  ProcessResult printed = cli({"report", "web-2026", "--month", "2026-10", "--format", "json"});
   EXPECT_EQ(printed.exit_code, 0) << printed.err;
   EXPECT_EQ(json::parse(printed.out, nullptr, false), r);
-  ProcessResult unknown = cli({"report", "nope", "--month", "2026-10",
-                               "--server=http://127.0.0.1:" + std::to_string(port_)});
+  ProcessResult unknown = cli({"report", "nope", "--month", "2026-10"});
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_THAT(unknown.err, HasSubstr("no such contract"));
 }
 
 TEST_F(ReportTest, BadRequestsNameWhatIsWrong) {
   auto status = [&](const std::string& target, const std::string& words) {
-    HttpReply r = http_request(port_, "GET", target);
+    HttpReply r = http_request(api_port_, "GET", target);
     json body = json::parse(r.body, nullptr, false);
     EXPECT_THAT(body.value("error", ""), HasSubstr(words)) << target << ": " << r.body;
     return r.status;
@@ -240,8 +227,8 @@ TEST_F(ReportTest, SimulateGivesTheDaemonsReport) {
   push("outage.yaml");
   wait_for_incidents(1);
   json live = report();
-  ProcessResult simulated = cli(
-      {"simulate", (dir_ / "outage.yaml").string(), "--contract", "web-2026", "--format", "json"});
+  ProcessResult simulated =
+      simulate({(dir_ / "outage.yaml").string(), "--contract", "web-2026", "--format", "json"});
   ASSERT_EQ(simulated.exit_code, 0) << simulated.err;
   json j = json::parse(simulated.out, nullptr, false);
   ASSERT_EQ(j["reports"].size(), 1u) << simulated.out;
@@ -251,11 +238,11 @@ TEST_F(ReportTest, SimulateGivesTheDaemonsReport) {
   offline.erase("revision");
   EXPECT_EQ(offline, live) << offline.dump(2) << "\n" << live.dump(2);
 
-  ProcessResult md = cli(
-      {"simulate", (dir_ / "outage.yaml").string(), "--contract", "web-2026", "--format", "md"});
+  ProcessResult md =
+      simulate({(dir_ / "outage.yaml").string(), "--contract", "web-2026", "--format", "md"});
   EXPECT_EQ(md.exit_code, 0) << md.err;
   EXPECT_THAT(md.out, HasSubstr("99.8969%"));
-  ProcessResult no_such = cli({"simulate", (dir_ / "outage.yaml").string(), "--contract", "x"});
+  ProcessResult no_such = simulate({(dir_ / "outage.yaml").string(), "--contract", "x"});
   EXPECT_EQ(no_such.exit_code, 2);
   EXPECT_THAT(no_such.err, HasSubstr("no contract \"x\""));
 }
@@ -287,10 +274,9 @@ TEST_F(ReportTest, ALateResultMakesAVisibleRevision) {
   ASSERT_EQ(second["revision"]["changes"].size(), 1u) << second.dump(2);
   EXPECT_EQ(second["revision"]["changes"][0],
             "incident " + second["incidents"][1]["id"].get<std::string>() + ": added");
-  HttpReply md = http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=md");
+  HttpReply md = raw("?format=md");
   EXPECT_THAT(md.body, HasSubstr("| Changed since revision 1 | total KRW 200,000 -> KRW 210,000"));
-  HttpReply csv =
-      http_request(port_, "GET", "/api/v1/contracts/web-2026/reports/2026-10?format=csv");
+  HttpReply csv = raw("?format=csv");
   EXPECT_THAT(csv.body, HasSubstr(",KRW,2,200000\r\n"));
 
   // Revision 1 is still served as it was.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "store/sla_store.h"
 #include "support/fixtures.h"
 
 namespace leeway::incident {
@@ -67,7 +68,8 @@ bool behind_kt(const std::string& location) {
 class TrackerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string uri = "sqlite:" + (testing::fresh_test_dir("leeway-tracker") / "db").string();
+    uri_ = "sqlite:" + (testing::fresh_test_dir("leeway-tracker") / "db").string();
+    const std::string& uri = uri_;
     auto results = store::open_store(uri);
     ASSERT_TRUE(results) << results.error().message;
     results_ = std::move(*results);
@@ -76,8 +78,8 @@ class TrackerTest : public ::testing::Test {
     incidents_ = std::move(*incidents);
   }
 
-  std::unique_ptr<Tracker> start() {
-    auto tracker = std::make_unique<Tracker>(options(), *results_, *incidents_, clock_);
+  std::unique_ptr<Tracker> start(TrackerOptions o = options()) {
+    auto tracker = std::make_unique<Tracker>(std::move(o), *results_, *incidents_, clock_);
     auto seq = tracker->restore();
     EXPECT_TRUE(seq) << seq.error().message;
     EXPECT_EQ(*seq, *results_->last_seq());
@@ -104,6 +106,7 @@ class TrackerTest : public ::testing::Test {
   }
 
   ManualClock clock_{kStartUs};
+  std::string uri_;
   std::unique_ptr<store::Store> results_;
   std::unique_ptr<store::IncidentStore> incidents_;
 };
@@ -176,13 +179,22 @@ TEST_F(TrackerTest, ALateBatchFromASpoolMovesTheTimelineToTheResultsTimes) {
     if (behind_kt(location) && round >= 5 && round < 15) return std::nullopt;
     return Outcome::kUp;
   };
-  auto tracker = start();
+  // The daemon's wiring: reclassifications (in the SLA store) follow a moved incident.
+  auto sla = store::open_sla_store(uri_);
+  ASSERT_TRUE(sla) << sla.error().message;
+  TrackerOptions o = options();
+  o.moved = [&](const store::IncidentRetirement& r) {
+    return (*sla)->move_reclassifications(r.id, r.to_id);
+  };
+  auto tracker = start(std::move(o));
   for (int round = 0; round < 15; ++round) {
     clock_.set(round_us(round) + kSecondUs);
     feed(*tracker, rounds(round, round + 1, silent));
   }
   ASSERT_EQ(stored().size(), 1u);
   const store::StoredIncident first = stored()[0];
+  ASSERT_TRUE((*sla)->reclassify(
+      {0, first.id, "attribution", "network:kt", "ops", "kt's outage", clock_.now_us()}));
   EXPECT_EQ(first.verdict, "network:kt");
   EXPECT_GT(first.opened_us, round_us(5));  // opened when the silence was noticed
   ASSERT_TRUE(incidents_->add_note(first.id, {store::IncidentNote::Kind::kNote, clock_.now_us(),
@@ -216,6 +228,13 @@ TEST_F(TrackerTest, ALateBatchFromASpoolMovesTheTimelineToTheResultsTimes) {
   ASSERT_TRUE(moved);
   ASSERT_EQ(moved->notes.size(), 1u);
   EXPECT_EQ(moved->notes[0].text, "kt customers call in");
+  // And so does its reclassification, as it was made.
+  auto trail = (*sla)->reclassifications(id);
+  ASSERT_TRUE(trail) << trail.error().message;
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ((*trail)[0].value, "network:kt");
+  EXPECT_EQ((*trail)[0].reason, "kt's outage");
+  EXPECT_TRUE((*sla)->reclassifications(first.id)->empty());
 }
 
 TEST_F(TrackerTest, ChangesBeforeAnIncidentAreNamedOrTheirAbsenceSaidSo) {

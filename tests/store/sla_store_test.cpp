@@ -240,6 +240,19 @@ TEST_P(SlaStoreTest, FrozenReportsKeepEveryRevision) {
   EXPECT_EQ(*store_->frozen_report("shop-ops", "2026-10", std::nullopt), frozen(2, "cc"));
 }
 
+// An incident whose id changed takes its reclassifications along, each as it was made.
+TEST_P(SlaStoreTest, ReclassificationsFollowAMovedIncident) {
+  auto made = store_->reclassify({0, "web@a", "grade", "2", "ops", "short", kT0});
+  ASSERT_TRUE(made) << made.error().message;
+  ASSERT_TRUE(store_->reclassify({0, "web@other", "grade", "1", "ops", "long", kT0}));
+  ASSERT_TRUE(store_->move_reclassifications("web@a", "web@b"));
+  EXPECT_TRUE(store_->reclassifications("web@a")->empty());
+  Reclassification moved = *made;
+  moved.incident_id = "web@b";
+  EXPECT_EQ(*store_->reclassifications("web@b"), std::vector{moved});
+  EXPECT_EQ(store_->reclassifications("web@other")->size(), 1u);
+}
+
 // A database of schema 1 (before frozen reports) is migrated and keeps its records.
 TEST_P(SlaStoreTest, MigratesSchemaOneToTwo) {
   MaintenanceWindow w = add(window(kT0, kT0 + kHourUs, {"shop-web"}));
