@@ -20,8 +20,8 @@ namespace {
 // The scenario's own keys; the others are the config's sections, given inline.
 constexpr std::string_view kScenarioKeys[] = {
     "config", "from", "to", "failures", "silences", "reference_failures", "changes", "maintenance"};
-constexpr std::string_view kConfigSections[] = {"server",     "locations", "defaults", "services",
-                                                "references", "incidents", "include"};
+constexpr std::string_view kConfigSections[] = {"server",     "locations", "defaults",  "services",
+                                                "references", "incidents", "contracts", "include"};
 
 bool listed(std::span<const std::string_view> names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();

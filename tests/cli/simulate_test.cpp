@@ -57,6 +57,49 @@ TEST(SimulateCommand, TextShowsTheDeployAndTheMaintenanceWindow) {
                         "upgrade (short notice)\n"));
 }
 
+// What each shipped scenario costs under its config's contract shop-ops (October in Seoul,
+// 44,640 minutes; grade 1 from 30 minutes down: 3,000,000; grade 2 from 1 minute: 300,000; 10%
+// credit below 99.9%; carriers' faults and maintenance announced 3 days ahead excluded), by hand.
+// An incident opens at its first failure and resolves at the second success in a row; a partial
+// minute counts.
+TEST(SimulateCommand, WhatEachScenarioCostsUnderAContract) {
+  struct Cost {
+    std::string name;
+    int unavailable;
+    int excluded;
+    std::string availability;
+    std::int64_t total;
+    nlohmann::json excluded_as;
+  };
+  const std::vector<Cost> expected = {
+      // kt's DNS, 11:16:40 to 11:48:02: minutes 11:16 to 11:49 excluded as a carrier's fault.
+      {"isp-outage.yaml", 0, 33, "100.0000", 0, "network"},
+      // 14:04:00 to 14:21:10, 17m10s: grade 2; 18 minutes, 44,622 of 44,640 is 99.9596%.
+      {"deploy-outage.yaml", 18, 0, "99.9596", 300'000, nullptr},
+      // 02:10:00 to 02:40:10 inside the window 02:00 to 03:00 announced 7 days before: the
+      // window's 60 minutes leave the month and the incident costs nothing.
+      {"maintenance-announced.yaml", 0, 60, "100.0000", 0, "maintenance"},
+      // The same, announced 2 hours before: 30m10s, grade 1; 31 minutes, 99.9305%, no credit.
+      {"maintenance-late.yaml", 31, 0, "99.9305", 3'000'000, nullptr},
+  };
+  for (const Cost& c : expected) {
+    ProcessResult r =
+        leeway({"simulate", scenario(c.name), "--contract", "shop-ops", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["reports"].size(), 1u) << c.name;
+    const nlohmann::json& report = j["reports"][0];
+    EXPECT_EQ(report["month"], "2026-10") << c.name;
+    EXPECT_EQ(report["minutes"]["month"], 44640) << c.name;
+    EXPECT_EQ(report["minutes"]["unavailable"], c.unavailable) << c.name;
+    EXPECT_EQ(report["minutes"]["excluded"], c.excluded) << c.name;
+    EXPECT_EQ(report["availability"]["percent"], c.availability) << c.name;
+    EXPECT_EQ(report["total"]["minor_units"], c.total) << c.name;
+    ASSERT_EQ(report["incidents"].size(), 1u) << c.name;
+    EXPECT_EQ(report["incidents"][0]["excluded"], c.excluded_as) << c.name;
+  }
+}
+
 TEST(SimulateCommand, JsonCarriesIncidentsAndWindows) {
   ProcessResult r =
       leeway({"simulate", scenario("maintenance-announced.yaml"), "--format", "json"});
