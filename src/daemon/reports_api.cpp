@@ -121,9 +121,13 @@ Result<report::StoredEvidence> gather(const ReportRequest& q, store::Store& db,
   store::RangeQuery rq{std::nullopt, q.month.start_us, q.month.end_us, kMaxRecords};
   auto windows = sla.windows(rq);
   if (!windows) return windows.error();
-  out.windows = std::move(*windows);
   auto exclusions = sla.exclusions(rq);
   if (!exclusions) return exclusions.error();
+  if (windows->size() >= kMaxRecords || exclusions->size() >= kMaxRecords)
+    return fail("more than ", std::to_string(kMaxRecords),
+                " maintenance windows or exclusions overlap the month; the report is refused "
+                "rather than computed from a part of them");
+  out.windows = std::move(*windows);
   out.exclusions = std::move(*exclusions);
   if (q.contract.measurement.only_existing_minutes)
     if (Status s = read_first_minutes(q, db, out); !s) return s.error();
