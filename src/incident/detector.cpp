@@ -42,6 +42,7 @@ struct LocationState {
   TimeUs last_us = 0;
   probe::Outcome shown = probe::Outcome::kUp;  // what the quorum is told
   probe::Stage stage = probe::Stage::kNone;
+  std::size_t report = 0;  // its place in the check's reports, once it has a known result
 };
 
 // One of the service's checks as the replay has seen it so far: its state at each location,
@@ -51,6 +52,9 @@ struct LocationState {
 struct CheckReplay {
   QuorumOptions quorum;
   std::map<std::string, LocationState> locations;  // by location
+  // The latest word of each location with a known result (last_us set), by location: what the
+  // quorum and the evidence are taken from, kept up to date rather than copied at each step.
+  std::vector<LocationReport> reports;
   CheckState state = CheckState::kUnknown;
   TimeUs state_until_us = 0;
   bool stale = true;
@@ -69,25 +73,31 @@ Labels labels_of(const DetectorOptions& options, const std::string& location) {
   return it == options.locations.end() ? Labels{} : it->second.labels;
 }
 
-// The check's latest word from each location that reported something known.
-std::vector<LocationReport> reports_of(const DetectorOptions& options, const CheckReplay& check) {
-  std::vector<LocationReport> reports;
-  for (const auto& [location, state] : check.locations) {
-    if (state.last_us == 0) continue;
-    reports.push_back(
-        {location, labels_of(options, location), state.last_us, state.shown, state.stage});
+// Puts a location's state, just updated by a known result, into the check's reports.
+void report(const DetectorOptions& options, CheckReplay& check, const LocationState& state,
+            bool first) {
+  if (!first) {
+    LocationReport& r = check.reports[state.report];
+    r.last_us = state.last_us;
+    r.outcome = state.shown;
+    r.stage = state.stage;
+    return;
   }
-  return reports;
+  check.reports.clear();  // a new location among them: their places move
+  for (auto& [location, s] : check.locations) {
+    if (s.last_us == 0) continue;
+    s.report = check.reports.size();
+    check.reports.push_back({location, labels_of(options, location), s.last_us, s.shown, s.stage});
+  }
 }
 
 // Takes the check's quorum at `now_us`, and how long it holds: until a location that reports
 // now falls silent (later results are not in sight: they make it stale).
-void take_quorum(const DetectorOptions& options, CheckReplay& check, TimeUs now_us) {
-  const std::vector<LocationReport> reports = reports_of(options, check);
-  check.state = decide_quorum(reports, now_us, check.quorum).state;
+void take_quorum(CheckReplay& check, TimeUs now_us) {
+  check.state = quorum_state(check.reports, now_us, check.quorum);
   check.state_until_us = std::numeric_limits<TimeUs>::max();
   const DurationUs silent_after_us = check.quorum.silent_after_intervals * check.quorum.interval_us;
-  for (const LocationReport& report : reports) {
+  for (const LocationReport& report : check.reports) {
     if (!is_silent(report, now_us, check.quorum)) {
       check.state_until_us = std::min(check.state_until_us, *report.last_us + silent_after_us);
     }
@@ -283,7 +293,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
     // An unknown result is leeway's own failure: no evidence either way, so the location ages
     // toward silence instead.
     if (step.point.outcome != probe::Outcome::kUnknown) {
-      step.replay->stale = true;
+      const bool first = s.last_us == 0;
       s.last_us = step.at_us;
       if (step.point.outcome == probe::Outcome::kDown) {
         if (s.failures++ == 0) s.failing_since_us = step.at_us;
@@ -306,13 +316,15 @@ void Detector::advance(const std::string& service, Replay& r) const {
       s.shown = s.down                                            ? probe::Outcome::kDown
                 : step.point.outcome == probe::Outcome::kDegraded ? probe::Outcome::kDegraded
                                                                   : probe::Outcome::kUp;
+      report(options_, *step.replay, s, first);
+      step.replay->stale = true;
     }
 
     // The service at this moment: each check's quorum.
     const TimeUs now = step.at_us;
     bool all_up = true, bad = false;
     for (auto& [name, check] : r.checks) {
-      if (check.stale || now > check.state_until_us) take_quorum(options_, check, now);
+      if (check.stale || now > check.state_until_us) take_quorum(check, now);
       bad = bad || is_bad(check.state);
       all_up = all_up && check.state == CheckState::kUp;
     }
@@ -349,7 +361,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
       std::map<std::string, LocationEvidence> evidence;
       for (const auto& [name, check] : r.checks) {
         if (is_bad(check.state)) open->checks.insert(name);
-        for (const LocationReport& report : reports_of(options_, check)) {
+        for (const LocationReport& report : check.reports) {
           LocationEvidence& e = evidence[report.location];
           e.location = report.location;
           e.labels = report.labels;
