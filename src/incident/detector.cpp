@@ -60,6 +60,18 @@ struct CheckReplay {
   bool stale = true;
 };
 
+// A series' first result at or after `at_us`, and its first after `at_us`.
+template <typename Series>
+auto at_or_after(const Series& series, TimeUs at_us) {
+  return std::lower_bound(series.begin(), series.end(), at_us,
+                          [](const auto& result, TimeUs t) { return result.first < t; });
+}
+template <typename Series>
+auto after(const Series& series, TimeUs at_us) {
+  return std::upper_bound(series.begin(), series.end(), at_us,
+                          [](TimeUs t, const auto& result) { return t < result.first; });
+}
+
 int severity(probe::Outcome o) {
   return o == probe::Outcome::kDown ? 2 : o == probe::Outcome::kDegraded ? 1 : 0;
 }
@@ -144,7 +156,12 @@ void Detector::add(std::span<const store::Committed> batch) {
       series_by_service_[check->second.service].push_back(&*series);
       services_by_location_[r.location].insert(check->second.service);
     }
-    if (!series->second.emplace(r.started_us, Point{r.outcome, r.stage}).second) {
+    Series& results = series->second;
+    if (results.empty() || results.back().first < r.started_us) {
+      results.emplace_back(r.started_us, Point{r.outcome, r.stage});
+    } else if (const auto at = at_or_after(results, r.started_us); at->first != r.started_us) {
+      results.insert(at, {r.started_us, Point{r.outcome, r.stage}});  // a late one
+    } else {
       continue;  // seen before
     }
     const StepKey step{r.started_us, r.check, r.location};
@@ -198,9 +215,9 @@ ReferenceHealth Detector::references(const std::string& location, TimeUs now_us)
   for (const std::string& check : info->second.reference_checks) {
     const auto series = series_.find({check, location});
     if (series == series_.end()) continue;
-    const auto after = series->second.upper_bound(now_us);
-    if (after == series->second.begin()) continue;
-    const auto& [at, point] = *std::prev(after);
+    const auto later = after(series->second, now_us);
+    if (later == series->second.begin()) continue;
+    const auto& [at, point] = *std::prev(later);
     if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
       continue;
     }
@@ -244,7 +261,7 @@ void Detector::forget(TimeUs before_us) {
   for (auto& [key, series] : series_) {
     const std::string* service = service_of(key.first);
     if (service && !quiet.count(*service)) continue;
-    series.erase(series.begin(), series.lower_bound(service ? before_us : references_before_us));
+    series.erase(series.begin(), at_or_after(series, service ? before_us : references_before_us));
   }
 }
 
@@ -266,7 +283,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
       check->second.quorum = {options_.checks.at(key.first).interval_us,
                               options_.silent_after_intervals, options_.down_when};
     }
-    const auto from = r.last ? series.lower_bound(std::get<0>(*r.last)) : series.begin();
+    const auto from = r.last ? at_or_after(series, std::get<0>(*r.last)) : series.begin();
     for (auto it = from; it != series.end(); ++it) {
       if (!r.last || StepKey{it->first, key.first, key.second} > *r.last) {
         steps.push_back({it->first, &key.first, &key.second, it->second, &check->second});

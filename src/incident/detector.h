@@ -117,7 +117,9 @@ class Detector {
     probe::Outcome outcome;
     probe::Stage stage;
   };
-  using Series = std::map<TimeUs, Point>;  // one check at one location, by result time
+  // One check at one location, in result time order. A vector rather than a map: results
+  // mostly arrive in time order, and a map's node would be four times a result's size.
+  using Series = std::vector<std::pair<TimeUs, Point>>;
   using SeriesKey = std::pair<std::string, std::string>;  // (check, location)
   using SeriesEntry = std::pair<const SeriesKey, Series>;
   using StepKey = std::tuple<TimeUs, std::string, std::string>;  // (time, check, location)
