@@ -228,6 +228,34 @@ TEST(Detector, AVantageFallingSilentIsLaidAtTheVantage) {
   EXPECT_EQ(*incidents[0].resolved_us, round_us(15) + kSecondUs);
 }
 
+// Two checks that run at different moments of a round: kt-2 stops running home after round 4
+// but keeps running api. Its home falls silent at the first result of either check more than 3
+// intervals after the last, which is api's, 4 s after home's round.
+TEST(Detector, ALocationFallingSilentIsSeenAtTheNextResultOfAnyCheck) {
+  DetectorOptions o = options();
+  o.checks["shop-web/api"] = {"shop-web", kIntervalUs};
+  std::vector<store::Committed> all;
+  for (int round = 0; round < 12; ++round) {
+    for (const std::string location : {"kt-1", "kt-2", "skb-1", "lgu-1"}) {
+      for (const auto& [check, at_s] : {std::pair{"shop-web/home", 1}, {"shop-web/api", 5}}) {
+        if (location == "kt-2" && check == std::string("shop-web/home") && round > 4) continue;
+        store::StoredResult r;
+        r.check = check;
+        r.location = location;
+        r.started_us = round_us(round) + at_s * kSecondUs;
+        r.outcome = probe::Outcome::kUp;
+        all.push_back({std::int64_t(all.size() + 1), r});
+      }
+    }
+  }
+  Detector detector(o);
+  detector.add(all);
+  const std::vector<Incident> incidents = detector.incidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].opened_us, round_us(7) + 5 * kSecondUs);  // home's round 7 is 30 s on
+  EXPECT_EQ(incidents[0].checks, std::set<std::string>{"shop-web/home"});
+}
+
 TEST(Detector, AServiceWideFailureNamesTheChangeBeforeIt) {
   const auto stopped = [](int round, const std::string&,
                           const std::string& check) -> std::optional<Sample> {
