@@ -128,6 +128,9 @@ struct Detector::Replay {
   // through a change (one vantage of an ISP confirmed down, its neighbour not yet) would be
   // wrong for a moment: it waits until every reporting location has reported since.
   TimeUs unsettled_since_us = -1;
+  // The last incident reopened since its verdict was taken: the new spell gets a verdict of its
+  // own, with its own start and the changes before it, even when its name is the same.
+  bool reopened_since_verdict = false;
   std::optional<StepKey> last;  // the last step replayed
 };
 
@@ -188,6 +191,13 @@ void Detector::record_change(const std::string& service, const Change& change) {
     replay->second = std::make_shared<Replay>();
     advance(service, *replay->second);
   }
+}
+
+TimeUs spell_start(const Incident& incident) {
+  for (auto it = incident.timeline.rbegin(); it != incident.timeline.rend(); ++it) {
+    if (it->kind == TimelineEvent::Kind::kReopened) return it->at_us;
+  }
+  return incident.opened_us;
 }
 
 std::vector<Incident> Detector::incidents() const {
@@ -359,6 +369,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
         open = &incidents.back();
         open->resolved_us.reset();
         ++open->reopened;
+        r.reopened_since_verdict = true;
         open->timeline.push_back({first_failure, TimelineEvent::Kind::kReopened,
                                   fmt::format("reopened: flapping ({} times)", open->reopened)});
       } else {
@@ -406,13 +417,14 @@ void Detector::advance(const std::string& service, Replay& r) const {
       Verdict verdict = attribute(locations);
       // A verdict keeps the evidence it was first reached on: while an outage ends, the
       // references come back before the service does, and would tell the story backwards.
-      if (verdict.name == open->verdict.name) continue;
+      if (verdict.name == open->verdict.name && !r.reopened_since_verdict) continue;
+      r.reopened_since_verdict = false;
       open->timeline.push_back(
           {now, TimelineEvent::Kind::kAttributionChanged, "attribution: " + verdict.name});
       open->verdict = std::move(verdict);
-      open->changes =
-          correlate_changes(changes, open->opened_us, open->verdict, options_.change_window_us);
-      open->summary = describe(service, open->opened_us, open->verdict, locations, open->changes);
+      const TimeUs since = spell_start(*open);
+      open->changes = correlate_changes(changes, since, open->verdict, options_.change_window_us);
+      open->summary = describe(service, since, open->verdict, locations, open->changes);
     } else if (all_up) {
       unsettled_since_us = -1;
       open->resolved_us = now;

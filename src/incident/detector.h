@@ -74,13 +74,16 @@ struct Incident {
   // Every location that saw one of its checks down, with the failing stages it saw.
   std::map<std::string, std::set<probe::Stage>> locations;
   probe::Outcome worst = probe::Outcome::kDegraded;
-  Verdict verdict;  // the latest attribution
-  ChangeCorrelation changes;
-  std::string summary;                  // describe()'s sentence for the latest verdict
+  Verdict verdict;  // the latest attribution, taken again for each spell (opening or reopening)
+  ChangeCorrelation changes;  // those before the current spell began
+  std::string summary;        // describe()'s sentence for the latest verdict, "since" the spell
   std::vector<TimelineEvent> timeline;  // in time order
 
   bool operator==(const Incident&) const = default;
 };
+
+// When the incident's current spell of failure began: its opening, or its latest reopening.
+TimeUs spell_start(const Incident& incident);
 
 // Not thread-safe: one subscriber thread feeds it. It keeps the results it is fed until forget();
 // results in time order extend a service's replay, a late one replays the service's history (as
