@@ -37,6 +37,7 @@ BUILD=${BUILD:-build/release}
 RUNS=${RUNS:-3}
 RESULTS=${RESULTS:-200000}
 CHECKS=${CHECKS:-1000}
+SERVICE_CHECKS=${SERVICE_CHECKS:-10}
 BATCH=${BATCH:-5000}
 CONNECTIONS=${CONNECTIONS:-2}
 driver=$BUILD/bench/agent_push_driver
@@ -59,9 +60,11 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   echo "defaults:"
   echo "  locations: [bench]"
   echo "services:"
-  echo "  - id: bench"
-  echo "    checks:"
   for i in $(seq 0 $((CHECKS - 1))); do
+    if [ $((i % SERVICE_CHECKS)) -eq 0 ]; then
+      echo "  - id: s$((i / SERVICE_CHECKS))"
+      echo "    checks:"
+    fi
     echo "      - {name: c$i, target: \"http://127.0.0.1:9/$i\"}"
   done
 } >"$work/leeway.yaml"
@@ -71,8 +74,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : 
 
 for run in $(seq "$RUNS"); do
   rm -f "$work"/*.db*
-  "$driver" --mode store --db "$work/store.db" --checks "$CHECKS" --results "$RESULTS" \
-    --batch "$BATCH" >>"$work/store.out"
+  "$driver" --mode store --db "$work/store.db" --checks "$CHECKS" \
+    --service-checks "$SERVICE_CHECKS" --results "$RESULTS" --batch "$BATCH" >>"$work/store.out"
   "$leeway" serve -c "$work/leeway.yaml" --store "$work/push.db" 2>>"$work/serve.log" &
   serve_pid=$!
   for _ in $(seq 100); do
@@ -80,7 +83,8 @@ for run in $(seq "$RUNS"); do
     sleep 0.1
   done
   "$driver" --mode push --url "http://127.0.0.1:$port/api/v1/agent/results" --token "$token" \
-    --checks "$CHECKS" --results "$RESULTS" --batch "$BATCH" --connections "$CONNECTIONS" \
+    --checks "$CHECKS" --service-checks "$SERVICE_CHECKS" --results "$RESULTS" --batch "$BATCH" \
+    --connections "$CONNECTIONS" \
     >>"$work/push.out"
   kill "$serve_pid"
   wait "$serve_pid" || true
