@@ -175,6 +175,17 @@ TEST(WireTest, ABatchWithAFaultOfItsOwnNamesTheField) {
   EXPECT_EQ(verdict(ok.dump() + std::string(1, '\0') + "{\"batch\": 5}"), shape);
   EXPECT_EQ(verdict("\xEF\xBB\xBF" + ok.dump()), "ok");
   EXPECT_EQ(verdict("\xEF\xBB" + ok.dump()), shape);
+  // Text that is not UTF-8, or a bad escape, even in a key or value that would be ignored.
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "note": "caf)"
+                    "\xE9\"}"),
+            shape);
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "n\x": 1})"),
+            shape);
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "note": [tru]})"),
+            shape);
   EXPECT_EQ(verdict(without(ok, "location").dump()), "location: expected the location's id");
   EXPECT_EQ(verdict(with(ok, "location", json::array({"seoul-kt"})).dump()),
             "location: expected the location's id");
