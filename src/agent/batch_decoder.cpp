@@ -413,7 +413,8 @@ error_code read_scalar(ondemand::value& value, ondemand::json_type type, Handler
 
 // Reads every token of the body into the handler, without recursion (an ignored value may nest
 // as deep as the body is long): a stack of the open objects' and arrays' iterators. Each is
-// advanced only once the value it is at has been read, as On-Demand requires.
+// advanced only once the value it is at has been read, as On-Demand requires, and is at its end
+// when `it != it` is false (On-Demand's end test looks only at the iterator itself).
 error_code walk(ondemand::document& doc, Handler& handler) {
   ondemand::object top;
   if (auto error = doc.get_object().get(top)) return error;
