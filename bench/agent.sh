@@ -4,39 +4,49 @@
 # the same stream into a fresh SQLite file, in the same run (bench/agent_push_driver.cpp).
 # Issue 9's goal: push at least half of Store::write's rate, and at least 100,000 results/s.
 #
-# 2026-12-01, RelWithDebInfo, 2 cores shared with other builds (load 9), median of 3:
-#   leeway Store::write (SQLite)    207,719 results/s
-#   agent API push (serve, SQLite)   59,825 results/s   ratio 0.29; 173 bytes of JSON per result
-# The goals do NOT hold yet. perf on the server during a push: ~2/3 of its CPU is the batches'
-# thread building nlohmann's DOM (a std::map and strings per result), ~1/3 the store's writer;
-# a second parsing thread gained nothing on 2 shared cores. Next: parse a batch with a SAX
-# handler straight into StoredResults (no DOM), and/or a compact encoding (a result as an array,
-# check ids once per batch), then measure again.
+# The config puts CHECKS checks in services of SERVICE_CHECKS (10, as real configs have): with
+# all 1,000 in one service the server's detector, whose replay costs a service's checks x
+# locations per result (bench/detector.sh), made a run take minutes and the server minutes more
+# to stop. Now a run of 3 takes ~30 s.
 #
-# perf branch, 2026-12-01 ~19:35 UTC: batches are decoded with nlohmann's SAX parser straight
-# into results (src/agent/batch_decoder.cpp), no DOM. Instructions counted with valgrind
-# --tool=callgrind on one 5,000-result body of this bench's stream (172 bytes a result), decoded
-# 10 times, minus making the body: the old DOM path (json::parse, then result_from_json per
-# element) 30,284 instructions per result; the SAX decoder 18,566 (-39%); user time 0.26 s ->
-# 0.17 s for 50,000 results. (A throw-away driver, not in the tree: it carries a copy of the old
-# decoder.) Of the SAX path, ~80% is still nlohmann's lexer (a character at a time into a
-# std::string, strtoul); the handler itself ~5%. Store::write costs ~15,250 per result
-# (bench/ingest.sh), so decoding still costs more than storing: the 0.5x goal needs a scanner
-# of our own (the body's strings have no escapes in practice) or a compact encoding.
-# The wall-clock bench could not be rerun this session: at a load average of 16-27 from other
-# builds, both the old and the new server took over 200 s for 50,000 results and then ignored
-# SIGTERM (killed with -9). Part of that is the server's own detector: this bench puts 1,000
-# checks in one service, and the detector's replay costs checks x locations per result (see
-# bench/detector.sh). Measure again on a quiet machine, and consider a bench config with
-# services of ~10 checks, as real configs have.
+# History, 2026-12-01 (2 cores shared with other builds): the first server parsed each batch into
+# nlohmann's DOM, ~2/3 of its CPU during a push (push 59,825/s, ratio 0.29, at load 9, 1,000
+# checks in one service); then nlohmann's SAX parser straight into results (callgrind: 30,284 ->
+# 18,566 instructions per result decoded, ~80% of them nlohmann's lexer).
 #
-# Usage: bash bench/agent.sh   (env: BUILD, RUNS, RESULTS, CHECKS, BATCH, CONNECTIONS)
+# push branch, 2026-12-01 ~21:30 UTC: batches are decoded with simdjson's On-Demand parser
+# (src/agent/batch_decoder.cpp). Instructions counted with valgrind --tool=callgrind on one
+# 5,000-result body of this stream (172 bytes a result), decoded 10 times, minus making the
+# body and one decode (a throw-away driver with a copy of the old decoder, not in the tree):
+# nlohmann's SAX decoder 18,358 per result, simdjson's 4,341 (-76%), against ~15,250 for
+# Store::write (bench/ingest.sh). Of the 4,341: ~600 simdjson's stage 1 (the structural index,
+# AVX2), ~1,470 its On-Demand walk (built for plain x86-64, so without SIMD), ~1,250 the
+# handler, the rest copies and allocation. A 1 MiB body is ~5 ms of decoding.
+# Wall clock, RelWithDebInfo, the old and the new server alternately, median of 3 each, load
+# average 4.3-5.4 from other builds (2 cores):
+#   leeway Store::write (SQLite)    200,536-296,651 results/s (it varies with the load)
+#   agent API push, SAX decoder      45,981 and 73,246 results/s   ratio 0.23 and 0.25
+#   agent API push, simdjson         73,625 and 99,015 results/s   ratio 0.35 and 0.34
+# (170 bytes of JSON per result; with CONNECTIONS=4, 86,000/s against 237,000/s, one run.)
+# The goals still do NOT hold: push is ~0.35x Store::write and under 100,000/s on this machine.
+# Decoding is no longer what limits it. perf on the server during a push (new decoder, 1,212
+# samples, ~12 us of CPU per result against Store::write's ~5): the incident detector 39% of the
+# server's CPU (std::map lookups and string compares in Detector::add, advance, decide_quorum),
+# the store's writer 31% (SQLite), the HTTP loop 19% (recvmsg's copy; ~20% of the loop is
+# timerfd_settime: Beast's basic_stream re-arms its timer for each read of a body, read 64 KiB
+# at a time), decoding 8%. On 2 shared cores the push is CPU-bound across those threads, so
+# next: the detector's cost per result (src/incident), then the loop's timer per read
+# (src/http), then measure again on a quiet machine.
+#
+# Usage: bash bench/agent.sh   (env: BUILD, RUNS, RESULTS, CHECKS, SERVICE_CHECKS, BATCH,
+#        CONNECTIONS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/release}
 RUNS=${RUNS:-3}
 RESULTS=${RESULTS:-200000}
 CHECKS=${CHECKS:-1000}
+SERVICE_CHECKS=${SERVICE_CHECKS:-10}
 BATCH=${BATCH:-5000}
 CONNECTIONS=${CONNECTIONS:-2}
 driver=$BUILD/bench/agent_push_driver
@@ -59,9 +69,11 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   echo "defaults:"
   echo "  locations: [bench]"
   echo "services:"
-  echo "  - id: bench"
-  echo "    checks:"
   for i in $(seq 0 $((CHECKS - 1))); do
+    if [ $((i % SERVICE_CHECKS)) -eq 0 ]; then
+      echo "  - id: s$((i / SERVICE_CHECKS))"
+      echo "    checks:"
+    fi
     echo "      - {name: c$i, target: \"http://127.0.0.1:9/$i\"}"
   done
 } >"$work/leeway.yaml"
@@ -71,8 +83,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : 
 
 for run in $(seq "$RUNS"); do
   rm -f "$work"/*.db*
-  "$driver" --mode store --db "$work/store.db" --checks "$CHECKS" --results "$RESULTS" \
-    --batch "$BATCH" >>"$work/store.out"
+  "$driver" --mode store --db "$work/store.db" --checks "$CHECKS" \
+    --service-checks "$SERVICE_CHECKS" --results "$RESULTS" --batch "$BATCH" >>"$work/store.out"
   "$leeway" serve -c "$work/leeway.yaml" --store "$work/push.db" 2>>"$work/serve.log" &
   serve_pid=$!
   for _ in $(seq 100); do
@@ -80,7 +92,8 @@ for run in $(seq "$RUNS"); do
     sleep 0.1
   done
   "$driver" --mode push --url "http://127.0.0.1:$port/api/v1/agent/results" --token "$token" \
-    --checks "$CHECKS" --results "$RESULTS" --batch "$BATCH" --connections "$CONNECTIONS" \
+    --checks "$CHECKS" --service-checks "$SERVICE_CHECKS" --results "$RESULTS" --batch "$BATCH" \
+    --connections "$CONNECTIONS" \
     >>"$work/push.out"
   kill "$serve_pid"
   wait "$serve_pid" || true

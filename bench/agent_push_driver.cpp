@@ -25,9 +25,11 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// `count` results of `checks` checks, one run each per 10 s ending a minute ago, mostly up with
-// realistic timings and a few failures with their error texts.
-std::vector<store::StoredResult> make_stream(int checks, int count, const std::string& location) {
+// `count` results of `checks` checks (check k is s<k / service_checks>/c<k>), one run each per
+// 10 s ending a minute ago, mostly up with realistic timings and a few failures with their error
+// texts.
+std::vector<store::StoredResult> make_stream(int checks, int service_checks, int count,
+                                             const std::string& location) {
   std::vector<store::StoredResult> out;
   out.reserve(std::size_t(count));
   TimeUs end = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -38,7 +40,7 @@ std::vector<store::StoredResult> make_stream(int checks, int count, const std::s
   TimeUs start = end - TimeUs(rounds) * 10 * kSecondUs;
   for (int i = 0; i < count; ++i) {
     store::StoredResult r;
-    r.check = fmt::format("bench/c{}", i % checks);
+    r.check = fmt::format("s{}/c{}", i % checks / service_checks, i % checks);
     r.location = location;
     r.started_us = start + TimeUs(i / checks) * 10 * kSecondUs + (i % checks) * 997;
     r.dns_us = 800 + i % 300;
@@ -129,7 +131,7 @@ double push_mode(const std::vector<store::StoredResult>& stream, const std::stri
 int main(int argc, char** argv) {
   CLI::App app{"push ingest through the agent API, or Store::write of the same stream"};
   std::string mode = "store", db, url, token, location = "bench";
-  int checks = 1000, count = 200'000, connections = 2;
+  int checks = 1000, service_checks = 10, count = 200'000, connections = 2;
   std::size_t batch = 5000;
   app.add_option("--mode", mode, "store or push")->required();
   app.add_option("--db", db, "store: the SQLite file to create");
@@ -137,11 +139,12 @@ int main(int argc, char** argv) {
   app.add_option("--token", token, "push: the location's token");
   app.add_option("--location", location);
   app.add_option("--checks", checks);
+  app.add_option("--service-checks", service_checks, "checks to a service");
   app.add_option("--results", count);
   app.add_option("--batch", batch, "results per Store::write call or per pushed batch");
   app.add_option("--connections", connections, "push: batches in flight at once");
   CLI11_PARSE(app, argc, argv);
-  auto stream = make_stream(checks, count, location);
+  auto stream = make_stream(checks, service_checks, count, location);
   double cpu_before = bench::cpu_seconds();
   std::size_t body_bytes = 0;
   double seconds = mode == "store"

@@ -17,16 +17,28 @@
 #   (or half the run when shorter), each rewinds that service's replay; the time of that add()
 #   (median and max, ms).
 #
-# Measured 2026-12-01 ~19:30 UTC on the 2-core dev VM at a load average of 16-27 from other
-# builds (RelWithDebInfo, one run each):
-#   1,000 checks x 5, 2 minutes (60,000 results): 16,548 results per CPU-second (3,404 per
-#     wall second; 500 needed), 5.5 MB held, 96 ms to replay a service after a late result.
-#   10,000 checks x 5 (the goal's scale), 1 and 2 minutes: neither finished within 250-300 s,
-#     that is under ~1,000-2,000 results a second against 5,000 needed: the detector does NOT
-#     keep up at this scale. Why, from the code: Detector::advance() walks every series of
-#     every check (50,000) for each service a batch touches (all 1,000 each second), and each
-#     replayed step walks the service's checks x states. Next: index series by service, and
-#     keep the quorum's per-check reports up to date instead of rebuilding them per step.
+# Measured 2026-12-01 21:18-21:37 UTC on the 2-core dev VM at a load average of 3-6 from other
+# builds (RelWithDebInfo), beside the code before the series were indexed (main at f40e5d6) in
+# the same session:
+#   10,000 checks x 5 (the goal's scale), 10 minutes (3,000,000 results), median of 3 runs:
+#     203,526 results per CPU-second (197,973 per wall second; 5,000 needed), so it needs 2.5% of
+#     a core, 0.25% per 1,000 checks; 88 MB held; 13 ms (max 25) to replay a service after a
+#     late result. 1 minute, one run each: 365,422 results per CPU-second against the old
+#     code's 2,968 (123x; it spent 101 s of CPU on 60 simulated seconds: it did not keep up).
+#   1,000 checks x 5, 10 minutes, median of 3 runs: 254,668 results per CPU-second against the
+#     old code's 16,926 (15x); a late result's replay 8.8 ms against 130 ms (15x); 8.9 MB held
+#     against 21 MB.
+#   An hour kept, as the tracker keeps it: at 1,000 x 5 for 60 minutes a late result 30 minutes
+#     back replays its service in 27 ms (old code: 778 ms, 29x); at 10,000 x 5 for 70 minutes
+#     (21,000,000 results, forget() dropping past the hour): 311,410 results per CPU-second,
+#     36 ms (max 71) per late result, and 432 MB held (1,325 MB with a std::map per series).
+# Why it keeps up now: a batch replays only the services it touched, through their own series
+# (indexed by service, and by location for reference results), and a step takes again only the
+# quorum of the check it reports, or of a check one of whose locations has just fallen silent.
+# Next: memory is the larger cost at this scale: 432 MB for the hour at 10,000 x 5, about 24
+# bytes a result of which a result is 16 (the rest mostly the series vectors' spare capacity:
+# they grow by doubling). The CPU left is mostly quorum_state()'s map of networks per step and
+# add()'s lookups by (check, location) strings.
 #
 # Usage: bash bench/detector.sh   (env: BUILD, RUNS, CHECKS, LOCATIONS, SERVICE_CHECKS,
 #        INTERVAL_S, MINUTES, REPLAYS)

@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config make git openssl clang-format
   libboost-dev libboost-system-dev libcurl4-openssl-dev libc-ares-dev libre2-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev postgresql
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
+  libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev iproute2 iputils-ping nftables curl jq
   prometheus  # promtool: the oracle of tests/slo/oracle_test.cpp
 )

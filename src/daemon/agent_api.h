@@ -72,7 +72,7 @@ class AgentApi {
   std::uint64_t next_waiter_ = 0;
   // Shared with the completions of batches, which run on the store's writer thread.
   std::shared_ptr<LocationHealth> health_;
-  // Parses and checks batches, off the loop (a 1 MiB batch is ~10 ms of JSON).
+  // Parses and checks batches, off the loop (a 1 MiB batch is ~5 ms of JSON).
   boost::asio::thread_pool batches_{1};
 };
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 namespace leeway::incident {
@@ -41,25 +42,95 @@ struct LocationState {
   TimeUs last_us = 0;
   probe::Outcome shown = probe::Outcome::kUp;  // what the quorum is told
   probe::Stage stage = probe::Stage::kNone;
+  std::size_t report = 0;  // its place in the check's reports, once it has a known result
 };
 
-using StateKey = std::pair<std::string, std::string>;  // (check, location)
+// One of the service's checks as the replay has seen it so far: its state at each location,
+// and its quorum's state as last taken. That state holds until one of its locations reports
+// again (`stale`) or one falls silent (after `state_until_us`), so a step takes again only the
+// quorum of the check it reports, not every check's.
+struct CheckReplay {
+  QuorumOptions quorum;
+  std::map<std::string, LocationState> locations;  // by location
+  // The latest word of each location with a known result (last_us set), by location: what the
+  // quorum and the evidence are taken from, kept up to date rather than copied at each step.
+  std::vector<LocationReport> reports;
+  CheckState state = CheckState::kUnknown;
+  TimeUs state_until_us = 0;
+  bool stale = true;
+};
+
+// A series' first result at or after `at_us`, and its first after `at_us`.
+template <typename Series>
+auto at_or_after(const Series& series, TimeUs at_us) {
+  return std::lower_bound(series.begin(), series.end(), at_us,
+                          [](const auto& result, TimeUs t) { return result.first < t; });
+}
+template <typename Series>
+auto after(const Series& series, TimeUs at_us) {
+  return std::upper_bound(series.begin(), series.end(), at_us,
+                          [](TimeUs t, const auto& result) { return t < result.first; });
+}
 
 int severity(probe::Outcome o) {
   return o == probe::Outcome::kDown ? 2 : o == probe::Outcome::kDegraded ? 1 : 0;
 }
 
+bool is_bad(CheckState state) {
+  return state == CheckState::kDown || state == CheckState::kDegraded;
+}
+
+Labels labels_of(const DetectorOptions& options, const std::string& location) {
+  const auto it = options.locations.find(location);
+  return it == options.locations.end() ? Labels{} : it->second.labels;
+}
+
+// Puts a location's state, just updated by a known result, into the check's reports.
+void report(const DetectorOptions& options, CheckReplay& check, const LocationState& state,
+            bool first) {
+  if (!first) {
+    LocationReport& r = check.reports[state.report];
+    r.last_us = state.last_us;
+    r.outcome = state.shown;
+    r.stage = state.stage;
+    return;
+  }
+  check.reports.clear();  // a new location among them: their places move
+  for (auto& [location, s] : check.locations) {
+    if (s.last_us == 0) continue;
+    s.report = check.reports.size();
+    check.reports.push_back({location, labels_of(options, location), s.last_us, s.shown, s.stage});
+  }
+}
+
+// Takes the check's quorum at `now_us`, and how long it holds: until a location that reports
+// now falls silent (later results are not in sight: they make it stale).
+void take_quorum(CheckReplay& check, TimeUs now_us) {
+  check.state = quorum_state(check.reports, now_us, check.quorum);
+  check.state_until_us = std::numeric_limits<TimeUs>::max();
+  const DurationUs silent_after_us = check.quorum.silent_after_intervals * check.quorum.interval_us;
+  for (const LocationReport& report : check.reports) {
+    if (!is_silent(report, now_us, check.quorum)) {
+      check.state_until_us = std::min(check.state_until_us, *report.last_us + silent_after_us);
+    }
+  }
+  check.stale = false;
+}
+
 }  // namespace
 
 struct Detector::Replay {
-  std::map<StateKey, LocationState> states;
-  std::vector<Incident> incidents;  // their timelines without changes, in event order
-  bool open = false;                // the last incident is open
+  std::map<std::string, CheckReplay> checks;  // by check: every check of the service with results
+  std::vector<Incident> incidents;            // their timelines without changes, in event order
+  bool open = false;                          // the last incident is open
   // When the first location changed state since the verdict was last taken; -1: none since.
   // Locations report at different moments within an interval, so a verdict taken halfway
   // through a change (one vantage of an ISP confirmed down, its neighbour not yet) would be
   // wrong for a moment: it waits until every reporting location has reported since.
   TimeUs unsettled_since_us = -1;
+  // The last incident reopened since its verdict was taken: the new spell gets a verdict of its
+  // own, with its own start and the changes before it, even when its name is the same.
+  bool reopened_since_verdict = false;
   std::optional<StepKey> last;  // the last step replayed
 };
 
@@ -83,19 +154,25 @@ void Detector::add(std::span<const store::Committed> batch) {
                            std::count(location->second.reference_checks.begin(),
                                       location->second.reference_checks.end(), r.check) > 0;
     if (check == options_.checks.end() && !reference) continue;
-    if (!series_[{r.check, r.location}].emplace(r.started_us, Point{r.outcome, r.stage}).second) {
+    const auto [series, created] = series_.try_emplace({r.check, r.location});
+    if (created && check != options_.checks.end()) {
+      series_by_service_[check->second.service].push_back(&*series);
+      services_by_location_[r.location].insert(check->second.service);
+    }
+    Series& results = series->second;
+    if (results.empty() || results.back().first < r.started_us) {
+      results.emplace_back(r.started_us, Point{r.outcome, r.stage});
+    } else if (const auto at = at_or_after(results, r.started_us); at->first != r.started_us) {
+      results.insert(at, {r.started_us, Point{r.outcome, r.stage}});  // a late one
+    } else {
       continue;  // seen before
     }
     const StepKey step{r.started_us, r.check, r.location};
     if (check != options_.checks.end()) lands(check->second.service, step, false);
     // A reference result changes the evidence of every service this location watches.
-    if (reference) {
-      for (const auto& [key, series] : series_) {
-        const auto other = options_.checks.find(key.first);
-        if (key.second == r.location && other != options_.checks.end()) {
-          lands(other->second.service, step, true);
-        }
-      }
+    if (const auto services = services_by_location_.find(r.location);
+        reference && services != services_by_location_.end()) {
+      for (const std::string& service : services->second) lands(service, step, true);
     }
   }
   for (const std::string& service : touched) {
@@ -114,6 +191,13 @@ void Detector::record_change(const std::string& service, const Change& change) {
     replay->second = std::make_shared<Replay>();
     advance(service, *replay->second);
   }
+}
+
+TimeUs spell_start(const Incident& incident) {
+  for (auto it = incident.timeline.rbegin(); it != incident.timeline.rend(); ++it) {
+    if (it->kind == TimelineEvent::Kind::kReopened) return it->at_us;
+  }
+  return incident.opened_us;
 }
 
 std::vector<Incident> Detector::incidents() const {
@@ -141,9 +225,9 @@ ReferenceHealth Detector::references(const std::string& location, TimeUs now_us)
   for (const std::string& check : info->second.reference_checks) {
     const auto series = series_.find({check, location});
     if (series == series_.end()) continue;
-    const auto after = series->second.upper_bound(now_us);
-    if (after == series->second.begin()) continue;
-    const auto& [at, point] = *std::prev(after);
+    const auto later = after(series->second, now_us);
+    if (later == series->second.begin()) continue;
+    const auto& [at, point] = *std::prev(later);
     if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
       continue;
     }
@@ -187,7 +271,7 @@ void Detector::forget(TimeUs before_us) {
   for (auto& [key, series] : series_) {
     const std::string* service = service_of(key.first);
     if (service && !quiet.count(*service)) continue;
-    series.erase(series.begin(), series.lower_bound(service ? before_us : references_before_us));
+    series.erase(series.begin(), at_or_after(series, service ? before_us : references_before_us));
   }
 }
 
@@ -197,17 +281,22 @@ void Detector::advance(const std::string& service, Replay& r) const {
     const std::string* check;
     const std::string* location;
     Point point;
+    CheckReplay* replay;  // the check's
   };
   std::vector<Step> steps;
-  std::set<std::string> checks;
-  for (const auto& [key, series] : series_) {
-    const auto info = options_.checks.find(key.first);
-    if (info == options_.checks.end() || info->second.service != service) continue;
-    checks.insert(key.first);
-    const auto from = r.last ? series.lower_bound(std::get<0>(*r.last)) : series.begin();
+  const auto indexed = series_by_service_.find(service);
+  if (indexed == series_by_service_.end()) return;
+  for (const SeriesEntry* entry : indexed->second) {
+    const auto& [key, series] = *entry;
+    const auto [check, added] = r.checks.try_emplace(key.first);
+    if (added) {
+      check->second.quorum = {options_.checks.at(key.first).interval_us,
+                              options_.silent_after_intervals, options_.down_when};
+    }
+    const auto from = r.last ? at_or_after(series, std::get<0>(*r.last)) : series.begin();
     for (auto it = from; it != series.end(); ++it) {
       if (!r.last || StepKey{it->first, key.first, key.second} > *r.last) {
-        steps.push_back({it->first, &key.first, &key.second, it->second});
+        steps.push_back({it->first, &key.first, &key.second, it->second, &check->second});
       }
     }
   }
@@ -221,25 +310,17 @@ void Detector::advance(const std::string& service, Replay& r) const {
   const std::vector<Change>& changes =
       found_changes == changes_.end() ? no_changes : found_changes->second;
 
-  auto& states = r.states;
   std::vector<Incident>& incidents = r.incidents;
   Incident* open = r.open ? &incidents.back() : nullptr;
   TimeUs& unsettled_since_us = r.unsettled_since_us;
 
-  const auto labels_of = [&](const std::string& location) {
-    const auto it = options_.locations.find(location);
-    return it == options_.locations.end() ? Labels{} : it->second.labels;
-  };
-  const auto quorum_options = [&](const std::string& check) {
-    return QuorumOptions{options_.checks.at(check).interval_us, options_.silent_after_intervals,
-                         options_.down_when};
-  };
   for (const Step& step : steps) {
     std::vector<TimelineEvent> events;
-    LocationState& s = states[{*step.check, *step.location}];
+    LocationState& s = step.replay->locations[*step.location];
     // An unknown result is leeway's own failure: no evidence either way, so the location ages
     // toward silence instead.
     if (step.point.outcome != probe::Outcome::kUnknown) {
+      const bool first = s.last_us == 0;
       s.last_us = step.at_us;
       if (step.point.outcome == probe::Outcome::kDown) {
         if (s.failures++ == 0) s.failing_since_us = step.at_us;
@@ -262,37 +343,25 @@ void Detector::advance(const std::string& service, Replay& r) const {
       s.shown = s.down                                            ? probe::Outcome::kDown
                 : step.point.outcome == probe::Outcome::kDegraded ? probe::Outcome::kDegraded
                                                                   : probe::Outcome::kUp;
+      report(options_, *step.replay, s, first);
+      step.replay->stale = true;
     }
 
-    // The service at this moment: each check's quorum, and what each location sees.
+    // The service at this moment: each check's quorum.
     const TimeUs now = step.at_us;
-    bool all_up = true;
-    std::set<std::string> bad_checks;
-    std::map<std::string, LocationEvidence> evidence;
-    for (const std::string& check : checks) {
-      std::vector<LocationReport> reports;
-      for (const auto& [key, state] : states) {
-        if (key.first != check || state.last_us == 0) continue;
-        reports.push_back(
-            {key.second, labels_of(key.second), state.last_us, state.shown, state.stage});
-        LocationEvidence& e = evidence[key.second];
-        e.location = key.second;
-        e.labels = reports.back().labels;
-        e.checks.push_back({check, state.shown, state.stage,
-                            is_silent(reports.back(), now, quorum_options(check))});
-      }
-      const Quorum q = decide_quorum(reports, now, quorum_options(check));
-      if (q.state == CheckState::kDown || q.state == CheckState::kDegraded) {
-        bad_checks.insert(check);
-      }
-      all_up = all_up && q.state == CheckState::kUp;
+    bool all_up = true, bad = false;
+    for (auto& [name, check] : r.checks) {
+      if (check.stale || now > check.state_until_us) take_quorum(check, now);
+      bad = bad || is_bad(check.state);
+      all_up = all_up && check.state == CheckState::kUp;
     }
-    const bool bad = !bad_checks.empty();
     if (bad && !open) {
       // It opened when the first failure that the confirmations stand on happened.
       TimeUs first_failure = now;
-      for (const auto& [key, state] : states) {
-        if (state.down) first_failure = std::min(first_failure, state.failing_since_us);
+      for (const auto& [name, check] : r.checks) {
+        for (const auto& [location, state] : check.locations) {
+          if (state.down) first_failure = std::min(first_failure, state.failing_since_us);
+        }
       }
       // Failing again soon after it resolved is flapping: the same incident, reopened.
       if (!incidents.empty() &&
@@ -300,6 +369,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
         open = &incidents.back();
         open->resolved_us.reset();
         ++open->reopened;
+        r.reopened_since_verdict = true;
         open->timeline.push_back({first_failure, TimelineEvent::Kind::kReopened,
                                   fmt::format("reopened: flapping ({} times)", open->reopened)});
       } else {
@@ -315,19 +385,31 @@ void Detector::advance(const std::string& service, Replay& r) const {
     if (!open) continue;
     open->timeline.insert(open->timeline.end(), events.begin(), events.end());
     if (bad) {
-      open->checks.insert(bad_checks.begin(), bad_checks.end());
+      // What each location sees of the service's checks, in check order.
+      std::map<std::string, LocationEvidence> evidence;
+      for (const auto& [name, check] : r.checks) {
+        if (is_bad(check.state)) open->checks.insert(name);
+        for (const LocationReport& report : check.reports) {
+          LocationEvidence& e = evidence[report.location];
+          e.location = report.location;
+          e.labels = report.labels;
+          e.checks.push_back(
+              {name, report.outcome, report.stage, is_silent(report, now, check.quorum)});
+        }
+        for (const auto& [location, state] : check.locations) {
+          if (state.down) open->locations[location].insert(state.stage);
+          if (severity(state.shown) > severity(open->worst)) open->worst = state.shown;
+        }
+      }
       std::vector<LocationEvidence> locations;
       for (auto& [name, e] : evidence) {
         e.references = references(name, now);
         locations.push_back(e);
       }
-      for (const auto& [key, state] : states) {
-        if (state.down) open->locations[key.second].insert(state.stage);
-        if (severity(state.shown) > severity(open->worst)) open->worst = state.shown;
-      }
       const bool settled = std::all_of(locations.begin(), locations.end(), [&](const auto& l) {
         return std::all_of(l.checks.begin(), l.checks.end(), [&](const CheckStatus& c) {
-          return c.silent || states.at({c.check, l.location}).last_us >= unsettled_since_us;
+          return c.silent ||
+                 r.checks.at(c.check).locations.at(l.location).last_us >= unsettled_since_us;
         });
       });
       if (!settled) continue;
@@ -335,13 +417,14 @@ void Detector::advance(const std::string& service, Replay& r) const {
       Verdict verdict = attribute(locations);
       // A verdict keeps the evidence it was first reached on: while an outage ends, the
       // references come back before the service does, and would tell the story backwards.
-      if (verdict.name == open->verdict.name) continue;
+      if (verdict.name == open->verdict.name && !r.reopened_since_verdict) continue;
+      r.reopened_since_verdict = false;
       open->timeline.push_back(
           {now, TimelineEvent::Kind::kAttributionChanged, "attribution: " + verdict.name});
       open->verdict = std::move(verdict);
-      open->changes =
-          correlate_changes(changes, open->opened_us, open->verdict, options_.change_window_us);
-      open->summary = describe(service, open->opened_us, open->verdict, locations, open->changes);
+      const TimeUs since = spell_start(*open);
+      open->changes = correlate_changes(changes, since, open->verdict, options_.change_window_us);
+      open->summary = describe(service, since, open->verdict, locations, open->changes);
     } else if (all_up) {
       unsettled_since_us = -1;
       open->resolved_us = now;

@@ -74,13 +74,16 @@ struct Incident {
   // Every location that saw one of its checks down, with the failing stages it saw.
   std::map<std::string, std::set<probe::Stage>> locations;
   probe::Outcome worst = probe::Outcome::kDegraded;
-  Verdict verdict;  // the latest attribution
-  ChangeCorrelation changes;
-  std::string summary;                  // describe()'s sentence for the latest verdict
+  Verdict verdict;  // the latest attribution, taken again for each spell (opening or reopening)
+  ChangeCorrelation changes;  // those before the current spell began
+  std::string summary;        // describe()'s sentence for the latest verdict, "since" the spell
   std::vector<TimelineEvent> timeline;  // in time order
 
   bool operator==(const Incident&) const = default;
 };
+
+// When the incident's current spell of failure began: its opening, or its latest reopening.
+TimeUs spell_start(const Incident& incident);
 
 // Not thread-safe: one subscriber thread feeds it. It keeps the results it is fed until forget();
 // results in time order extend a service's replay, a late one replays the service's history (as
@@ -117,7 +120,11 @@ class Detector {
     probe::Outcome outcome;
     probe::Stage stage;
   };
-  using Series = std::map<TimeUs, Point>;  // one check at one location, by result time
+  // One check at one location, in result time order. A vector rather than a map: results
+  // mostly arrive in time order, and a map's node would be four times a result's size.
+  using Series = std::vector<std::pair<TimeUs, Point>>;
+  using SeriesKey = std::pair<std::string, std::string>;  // (check, location)
+  using SeriesEntry = std::pair<const SeriesKey, Series>;
   using StepKey = std::tuple<TimeUs, std::string, std::string>;  // (time, check, location)
   // One service's replay so far: results that arrive in time order extend it, one that lands
   // earlier starts it again from the first result.
@@ -127,9 +134,14 @@ class Detector {
   void advance(const std::string& service, Replay& replay) const;
 
   DetectorOptions options_;
-  std::map<std::pair<std::string, std::string>, Series> series_;  // by (check, location)
-  std::map<std::string, std::vector<Change>> changes_;            // by service
-  std::map<std::string, std::shared_ptr<Replay>> replays_;        // by service
+  std::map<SeriesKey, Series> series_;  // entries are never erased, so pointers to them last
+  // What a batch needs, so that its work is in proportion to what it touched, not to the fleet:
+  // each service's series, and the services whose checks each location runs (a reference
+  // result there changes their evidence).
+  std::map<std::string, std::vector<const SeriesEntry*>> series_by_service_;
+  std::map<std::string, std::set<std::string>> services_by_location_;
+  std::map<std::string, std::vector<Change>> changes_;      // by service
+  std::map<std::string, std::shared_ptr<Replay>> replays_;  // by service
 };
 
 }  // namespace leeway::incident

@@ -54,7 +54,7 @@ json to_json(const Incident& i) {
       {"window_s", i.changes.window_us / kSecondUs},
       {"before", before},
       {"likely_cause", i.changes.likely_cause ? change_json(*i.changes.likely_cause) : json()},
-      {"text", describe_changes(i.changes, i.opened_us)}};
+      {"text", describe_changes(i.changes, spell_start(i))}};
   json timeline = json::array();
   for (const TimelineEvent& e : i.timeline) {
     timeline.push_back({{"at", format_rfc3339(e.at_us)},

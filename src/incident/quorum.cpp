@@ -44,10 +44,8 @@ std::string down_networks(const std::vector<NetworkTally>& networks) {
   return out;
 }
 
-}  // namespace
-
-Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
-                     const QuorumOptions& options) {
+// The counts by network and location, and the state they give, without the reason.
+Quorum tally(std::span<const LocationReport> reports, TimeUs now_us, const QuorumOptions& options) {
   Quorum q;
   std::map<std::string, NetworkTally> by_network;
   for (const LocationReport& r : reports) {
@@ -75,11 +73,31 @@ Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
     if (n.is_down) ++q.networks_down;
     q.networks.push_back(n);
   }
-
-  const std::string silent_after =
-      format_duration(options.silent_after_intervals * options.interval_us);
   if (q.locations_reporting == 0) {
     q.state = CheckState::kUnknown;
+  } else if (rule_holds(options.down_when, q.networks_down, q.networks_reporting)) {
+    q.state = CheckState::kDown;
+  } else if (q.locations_down > 0 || q.locations_degraded > 0 || q.locations_lost > 0) {
+    q.state = CheckState::kDegraded;
+  } else {
+    q.state = CheckState::kUp;
+  }
+  return q;
+}
+
+}  // namespace
+
+CheckState quorum_state(std::span<const LocationReport> reports, TimeUs now_us,
+                        const QuorumOptions& options) {
+  return tally(reports, now_us, options).state;
+}
+
+Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
+                     const QuorumOptions& options) {
+  Quorum q = tally(reports, now_us, options);
+  const std::string silent_after =
+      format_duration(options.silent_after_intervals * options.interval_us);
+  if (q.state == CheckState::kUnknown) {
     q.reason = reports.empty() ? std::string("no location runs this check")
                                : fmt::format("none of {} locations reported in the last {}",
                                              reports.size(), silent_after);
@@ -92,19 +110,16 @@ Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                 "; {} silent for over {}{}, not counted as down", q.locations_silent, silent_after,
                 q.locations_lost == 0 ? std::string()
                                       : fmt::format(" ({} after reporting)", q.locations_lost));
-  if (rule_holds(options.down_when, q.networks_down, q.networks_reporting)) {
-    q.state = CheckState::kDown;
+  if (q.state == CheckState::kDown) {
     q.reason = fmt::format("{} of {} networks see it down ({}){}", q.networks_down,
                            q.networks_reporting, down_networks(q.networks), silent_note);
-  } else if (q.locations_down > 0 || q.locations_degraded > 0 || q.locations_lost > 0) {
-    q.state = CheckState::kDegraded;
+  } else if (q.state == CheckState::kDegraded) {
     q.reason = fmt::format(
         "{} of {} networks see it down; {} down and {} degraded of {} "
         "locations reporting{}",
         q.networks_down, q.networks_reporting, q.locations_down, q.locations_degraded,
         q.locations_reporting, silent_note);
   } else {
-    q.state = CheckState::kUp;
     q.reason =
         fmt::format("all {} locations reporting see it up{}", q.locations_reporting, silent_note);
   }

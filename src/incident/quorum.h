@@ -84,4 +84,8 @@ bool is_silent(const LocationReport& report, TimeUs now_us, const QuorumOptions&
 Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                      const QuorumOptions& options);
 
+// decide_quorum's state alone, without the words: for callers that take it at every result.
+CheckState quorum_state(std::span<const LocationReport> reports, TimeUs now_us,
+                        const QuorumOptions& options);
+
 }  // namespace leeway::incident

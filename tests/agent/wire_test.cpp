@@ -170,6 +170,22 @@ TEST(WireTest, ABatchWithAFaultOfItsOwnNamesTheField) {
       "body: expected a JSON object with batch, location, sent_us and results";
   for (const char* body : {"", "{", "[]", "5", "\"x\"", "{\"batch\": }", "{} {}", "{\"a\" 1}"})
     EXPECT_EQ(verdict(body), shape) << body;
+  // Nothing may follow the object, not even after a NUL byte (nlohmann's parser, before
+  // simdjson, stopped reading there); a UTF-8 byte order mark may come before it.
+  EXPECT_EQ(verdict(ok.dump() + std::string(1, '\0') + "{\"batch\": 5}"), shape);
+  EXPECT_EQ(verdict("\xEF\xBB\xBF" + ok.dump()), "ok");
+  EXPECT_EQ(verdict("\xEF\xBB" + ok.dump()), shape);
+  // Text that is not UTF-8, or a bad escape, even in a key or value that would be ignored.
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "note": "caf)"
+                    "\xE9\"}"),
+            shape);
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "n\x": 1})"),
+            shape);
+  EXPECT_EQ(verdict(R"({"batch": "b", "location": "seoul-kt", "sent_us": 1, "results": [],
+                        "note": [tru]})"),
+            shape);
   EXPECT_EQ(verdict(without(ok, "location").dump()), "location: expected the location's id");
   EXPECT_EQ(verdict(with(ok, "location", json::array({"seoul-kt"})).dump()),
             "location: expected the location's id");

@@ -197,6 +197,35 @@ TEST(Detector, FlappingIsOneIncidentReopened) {
   EXPECT_EQ(*incidents[0].resolved_us, round_us(31) + kSecondUs);
 }
 
+// kt fails in rounds [5, 12); a change is deployed at round 13; from round 14 the service fails
+// everywhere. Soon after it resolved, so the same incident reopens, but the new spell gets its
+// own verdict, "since" its own start and the change before it, not the first spell's.
+TEST(Detector, AReopenedIncidentTellsItsNewSpell) {
+  const auto spells = [](int round, const std::string& location,
+                         const std::string& check) -> std::optional<Sample> {
+    if (check != "shop-web/home") return Sample{};
+    if (round >= 14 && round < 20) return Sample{probe::Outcome::kDown, probe::Stage::kConnect};
+    return kt_down(round, location, check);
+  };
+  Detector detector(options());
+  detector.record_change("shop-web", {round_us(13), "deploy", "v2.4", false});
+  detector.add(results(30, spells));
+  const std::vector<Incident> incidents = detector.incidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  const Incident& i = incidents[0];
+  EXPECT_EQ(i.reopened, 1);
+  EXPECT_EQ(spell_start(i), round_us(14) + kSecondUs);
+  EXPECT_EQ(i.verdict.name, "service");
+  const std::string since = format_rfc3339(round_us(14) + kSecondUs).substr(11, 8);
+  EXPECT_NE(i.summary.find("since " + since), std::string::npos) << i.summary;
+  ASSERT_TRUE(i.changes.likely_cause.has_value()) << i.summary;
+  EXPECT_EQ(i.changes.likely_cause->description, "v2.4");
+  const auto attributions = std::count_if(i.timeline.begin(), i.timeline.end(), [](const auto& e) {
+    return e.kind == TimelineEvent::Kind::kAttributionChanged;
+  });
+  EXPECT_EQ(attributions, 2);
+}
+
 TEST(Detector, FailingAgainLaterIsANewIncident) {
   const auto twice = [](int round, const std::string& location,
                         const std::string& check) -> std::optional<Sample> {
@@ -226,6 +255,34 @@ TEST(Detector, AVantageFallingSilentIsLaidAtTheVantage) {
   // Silent once its last result (round 4) is over 3 intervals old: first seen at round 8.
   EXPECT_EQ(incidents[0].opened_us, round_us(8) + kSecondUs);
   EXPECT_EQ(*incidents[0].resolved_us, round_us(15) + kSecondUs);
+}
+
+// Two checks that run at different moments of a round: kt-2 stops running home after round 4
+// but keeps running api. Its home falls silent at the first result of either check more than 3
+// intervals after the last, which is api's, 4 s after home's round.
+TEST(Detector, ALocationFallingSilentIsSeenAtTheNextResultOfAnyCheck) {
+  DetectorOptions o = options();
+  o.checks["shop-web/api"] = {"shop-web", kIntervalUs};
+  std::vector<store::Committed> all;
+  for (int round = 0; round < 12; ++round) {
+    for (const std::string location : {"kt-1", "kt-2", "skb-1", "lgu-1"}) {
+      for (const auto& [check, at_s] : {std::pair{"shop-web/home", 1}, {"shop-web/api", 5}}) {
+        if (location == "kt-2" && check == std::string("shop-web/home") && round > 4) continue;
+        store::StoredResult r;
+        r.check = check;
+        r.location = location;
+        r.started_us = round_us(round) + at_s * kSecondUs;
+        r.outcome = probe::Outcome::kUp;
+        all.push_back({std::int64_t(all.size() + 1), r});
+      }
+    }
+  }
+  Detector detector(o);
+  detector.add(all);
+  const std::vector<Incident> incidents = detector.incidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].opened_us, round_us(7) + 5 * kSecondUs);  // home's round 7 is 30 s on
+  EXPECT_EQ(incidents[0].checks, std::set<std::string>{"shop-web/home"});
 }
 
 TEST(Detector, AServiceWideFailureNamesTheChangeBeforeIt) {
