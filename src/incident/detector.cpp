@@ -261,6 +261,11 @@ ReferenceHealth Detector::references(const std::string& location, TimeUs now_us)
   return any ? ReferenceHealth::kDown : ReferenceHealth::kNone;
 }
 
+bool Detector::has_results(const std::string& service) const {
+  const auto found = services_.find(service);
+  return found != services_.end() && found->second.replay;
+}
+
 bool Detector::has_open(const std::string& service) const {
   const auto found = services_.find(service);
   return found != services_.end() && found->second.replay && found->second.replay->open;

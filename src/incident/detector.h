@@ -115,6 +115,9 @@ class Detector {
   // Whether the service has an incident open now.
   bool has_open(const std::string& service) const;
 
+  // Whether any result of the service's checks has arrived (forget() does not change it).
+  bool has_results(const std::string& service) const;
+
   // A location's reference health at `now_us`: its reference checks' latest results, if recent.
   ReferenceHealth references(const std::string& location, TimeUs now_us) const;
 
