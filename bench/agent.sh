@@ -38,6 +38,15 @@
 # next: the detector's cost per result (src/incident), then the loop's timer per read
 # (src/http), then measure again on a quiet machine.
 #
+# detector2 branch, 2026-12-01 22:15 UTC, load average 3.7-4.6 (2 shared cores), RelWithDebInfo:
+# the detector finds a result's series by one hash lookup instead of std::map lookups by string,
+# and the tracker no longer keeps a set of services per result. Old (main at 3cb78e8) and new
+# servers, RUNS=3 each, twice in alternating order:
+#   old: Store::write 235,182 and 296,202/s, push 112,481 and 134,010/s   ratio 0.48 and 0.45
+#   new: Store::write 276,492 and 270,557/s, push 163,945 and 156,656/s   ratio 0.59 and 0.58
+# Both goals hold on this run (>= 0.5x, >= 100,000/s). perf on the new server during a push:
+# the store's writer 44%, the HTTP loop 39%, the detector 12% (20% before; one run under perf).
+#
 # Usage: bash bench/agent.sh   (env: BUILD, RUNS, RESULTS, CHECKS, SERVICE_CHECKS, BATCH,
 #        CONNECTIONS)
 set -euo pipefail

@@ -132,34 +132,56 @@ struct Detector::Replay {
   // own, with its own start and the changes before it, even when its name is the same.
   bool reopened_since_verdict = false;
   std::optional<StepKey> last;  // the last step replayed
+  // Where each of the service's series (in Service::series' order) plays: its check's replay
+  // and its location's state there, found once per replay rather than by name per step.
+  std::vector<std::pair<CheckReplay*, LocationState*>> plays;
 };
 
 Detector::Detector(DetectorOptions options) : options_(std::move(options)) {}
 
+std::size_t Detector::SeriesHash::operator()(const SeriesView& key) const {
+  const std::size_t check = std::hash<std::string_view>{}(key.first);
+  return check ^ (std::hash<std::string_view>{}(key.second) + 0x9e3779b97f4a7c15 + (check << 6) +
+                  (check >> 2));
+}
+
+Detector::Track* Detector::track(const std::string& check, const std::string& location) {
+  if (const auto found = series_.find(SeriesView{check, location}); found != series_.end()) {
+    return &found->second;
+  }
+  const auto info = options_.checks.find(check);
+  const auto at = options_.locations.find(location);
+  const bool reference =
+      at != options_.locations.end() &&
+      std::count(at->second.reference_checks.begin(), at->second.reference_checks.end(), check) > 0;
+  if (info == options_.checks.end() && !reference) return nullptr;
+  SeriesEntry& entry = *series_.try_emplace({check, location}).first;
+  Track& track = entry.second;
+  if (info != options_.checks.end()) {
+    Service& service = services_[info->second.service];
+    service.id = info->second.service;
+    service.series.push_back(&entry);
+    track.service = &service;
+    services_by_location_[location].insert(&service);
+  }
+  if (reference) track.watchers = &services_by_location_[location];
+  return &track;
+}
+
 void Detector::add(std::span<const store::Committed> batch) {
-  std::set<std::string> touched, rewound;
+  std::unordered_map<Service*, bool> touched;  // and whether its replay is rewound
   // A result that lands before a service's last replayed step rewinds its replay to the start.
-  const auto lands = [&](const std::string& service, const StepKey& key, bool reference) {
-    touched.insert(service);
-    const auto replay = replays_.find(service);
-    if (replay == replays_.end() || !replay->second->last) return;
-    const StepKey& last = *replay->second->last;
-    if (reference ? std::get<0>(key) <= std::get<0>(last) : key <= last) rewound.insert(service);
+  const auto lands = [&](Service& service, const StepKey& step, bool reference) {
+    bool& rewound = touched[&service];
+    if (!service.replay || !service.replay->last) return;
+    const StepKey& last = *service.replay->last;
+    if (reference ? std::get<0>(step) <= std::get<0>(last) : step <= last) rewound = true;
   };
   for (const store::Committed& c : batch) {
     const store::StoredResult& r = c.result;
-    const auto check = options_.checks.find(r.check);
-    const auto location = options_.locations.find(r.location);
-    const bool reference = location != options_.locations.end() &&
-                           std::count(location->second.reference_checks.begin(),
-                                      location->second.reference_checks.end(), r.check) > 0;
-    if (check == options_.checks.end() && !reference) continue;
-    const auto [series, created] = series_.try_emplace({r.check, r.location});
-    if (created && check != options_.checks.end()) {
-      series_by_service_[check->second.service].push_back(&*series);
-      services_by_location_[r.location].insert(check->second.service);
-    }
-    Series& results = series->second;
+    Track* track = this->track(r.check, r.location);
+    if (!track) continue;
+    Series& results = track->results;
     if (results.empty() || results.back().first < r.started_us) {
       results.emplace_back(r.started_us, Point{r.outcome, r.stage});
     } else if (const auto at = at_or_after(results, r.started_us); at->first != r.started_us) {
@@ -168,17 +190,15 @@ void Detector::add(std::span<const store::Committed> batch) {
       continue;  // seen before
     }
     const StepKey step{r.started_us, r.check, r.location};
-    if (check != options_.checks.end()) lands(check->second.service, step, false);
+    if (track->service) lands(*track->service, step, false);
     // A reference result changes the evidence of every service this location watches.
-    if (const auto services = services_by_location_.find(r.location);
-        reference && services != services_by_location_.end()) {
-      for (const std::string& service : services->second) lands(service, step, true);
+    if (track->watchers) {
+      for (Service* service : *track->watchers) lands(*service, step, true);
     }
   }
-  for (const std::string& service : touched) {
-    auto& replay = replays_[service];
-    if (!replay || rewound.count(service)) replay = std::make_shared<Replay>();
-    advance(service, *replay);
+  for (const auto& [service, rewound] : touched) {
+    if (!service->replay || rewound) service->replay = std::make_shared<Replay>();
+    advance(*service, *service->replay);
   }
 }
 
@@ -187,9 +207,9 @@ void Detector::record_change(const std::string& service, const Change& change) {
   if (std::find(changes.begin(), changes.end(), change) != changes.end()) return;  // heard twice
   changes.push_back(change);
   // The incidents' change lists and sentences are taken as they replay.
-  if (auto replay = replays_.find(service); replay != replays_.end()) {
-    replay->second = std::make_shared<Replay>();
-    advance(service, *replay->second);
+  if (auto found = services_.find(service); found != services_.end() && found->second.replay) {
+    found->second.replay = std::make_shared<Replay>();
+    advance(found->second, *found->second.replay);
   }
 }
 
@@ -202,8 +222,9 @@ TimeUs spell_start(const Incident& incident) {
 
 std::vector<Incident> Detector::incidents() const {
   std::vector<Incident> all;
-  for (const auto& [service, replay] : replays_) {
-    for (Incident incident : replay->incidents) {
+  for (const auto& [id, service] : services_) {
+    if (!service.replay) continue;
+    for (Incident incident : service.replay->incidents) {
       for (const Change& change : incident.changes.before) {
         incident.timeline.push_back({change.at_us, TimelineEvent::Kind::kChange,
                                      fmt::format("{}: {}", change.kind, change.description)});
@@ -223,10 +244,11 @@ ReferenceHealth Detector::references(const std::string& location, TimeUs now_us)
   }
   bool any = false;
   for (const std::string& check : info->second.reference_checks) {
-    const auto series = series_.find({check, location});
-    if (series == series_.end()) continue;
-    const auto later = after(series->second, now_us);
-    if (later == series->second.begin()) continue;
+    const auto track = series_.find(SeriesView{check, location});
+    if (track == series_.end()) continue;
+    const Series& series = track->second.results;
+    const auto later = after(series, now_us);
+    if (later == series.begin()) continue;
     const auto& [at, point] = *std::prev(later);
     if (now_us - at > options_.silent_after_intervals * info->second.reference_interval_us) {
       continue;
@@ -239,74 +261,80 @@ ReferenceHealth Detector::references(const std::string& location, TimeUs now_us)
   return any ? ReferenceHealth::kDown : ReferenceHealth::kNone;
 }
 
+bool Detector::has_results(const std::string& service) const {
+  const auto found = services_.find(service);
+  return found != services_.end() && found->second.replay;
+}
+
 bool Detector::has_open(const std::string& service) const {
-  const auto replay = replays_.find(service);
-  return replay != replays_.end() && replay->second->open;
+  const auto found = services_.find(service);
+  return found != services_.end() && found->second.replay && found->second.replay->open;
 }
 
 void Detector::forget(TimeUs before_us) {
-  std::set<std::string> quiet;  // services with nothing open nor able to reopen
-  for (const auto& [service, replay] : replays_) {
-    if (replay->open) continue;
+  std::set<const Service*> quiet;  // services with nothing open nor able to reopen
+  for (auto& [id, service] : services_) {
+    const std::shared_ptr<Replay>& replay = service.replay;
+    if (!replay || replay->open) continue;
     if (!replay->incidents.empty() &&
         *replay->incidents.back().resolved_us + options_.reopen_within_us >= before_us) {
       continue;
     }
-    quiet.insert(service);
+    quiet.insert(&service);
     replay->incidents.clear();  // stored; a replay from what is kept does not meet them again
   }
   // References are shared by every service a location watches: kept as far back as any
   // service's kept results go, so that a replay from them sees the same reference health.
   TimeUs references_before_us = before_us;
-  const auto service_of = [&](const std::string& check) -> const std::string* {
-    const auto info = options_.checks.find(check);
-    return info == options_.checks.end() ? nullptr : &info->second.service;
-  };
-  for (const auto& [key, series] : series_) {
-    const std::string* service = service_of(key.first);
-    if (service && !quiet.count(*service) && !series.empty()) {
-      references_before_us = std::min(references_before_us, series.begin()->first);
+  for (const auto& [key, track] : series_) {
+    if (track.service && !quiet.count(track.service) && !track.results.empty()) {
+      references_before_us = std::min(references_before_us, track.results.begin()->first);
     }
   }
-  for (auto& [key, series] : series_) {
-    const std::string* service = service_of(key.first);
-    if (service && !quiet.count(*service)) continue;
-    series.erase(series.begin(), at_or_after(series, service ? before_us : references_before_us));
+  for (auto& [key, track] : series_) {
+    if (track.service && !quiet.count(track.service)) continue;
+    Series& series = track.results;
+    series.erase(series.begin(),
+                 at_or_after(series, track.service ? before_us : references_before_us));
   }
 }
 
-void Detector::advance(const std::string& service, Replay& r) const {
+void Detector::advance(const Service& service, Replay& r) const {
   struct Step {
     TimeUs at_us;
     const std::string* check;
     const std::string* location;
     Point point;
-    CheckReplay* replay;  // the check's
+    CheckReplay* replay;   // the check's
+    LocationState* state;  // the location's in the check's replay
+
+    StepKey key() const { return {at_us, *check, *location}; }
   };
   std::vector<Step> steps;
-  const auto indexed = series_by_service_.find(service);
-  if (indexed == series_by_service_.end()) return;
-  for (const SeriesEntry* entry : indexed->second) {
-    const auto& [key, series] = *entry;
-    const auto [check, added] = r.checks.try_emplace(key.first);
-    if (added) {
-      check->second.quorum = {options_.checks.at(key.first).interval_us,
-                              options_.silent_after_intervals, options_.down_when};
+  for (std::size_t i = 0; i < service.series.size(); ++i) {
+    const auto& [key, track] = *service.series[i];
+    if (i == r.plays.size()) {  // a series this replay has not met yet
+      const auto [check, added] = r.checks.try_emplace(key.first);
+      if (added) {
+        check->second.quorum = {options_.checks.at(key.first).interval_us,
+                                options_.silent_after_intervals, options_.down_when};
+      }
+      r.plays.emplace_back(&check->second, &check->second.locations[key.second]);
     }
+    const auto [check, state] = r.plays[i];
+    const Series& series = track.results;
     const auto from = r.last ? at_or_after(series, std::get<0>(*r.last)) : series.begin();
     for (auto it = from; it != series.end(); ++it) {
-      if (!r.last || StepKey{it->first, key.first, key.second} > *r.last) {
-        steps.push_back({it->first, &key.first, &key.second, it->second, &check->second});
-      }
+      const Step step{it->first, &key.first, &key.second, it->second, check, state};
+      if (!r.last || step.key() > *r.last) steps.push_back(step);
     }
   }
-  std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
-    return std::tie(a.at_us, *a.check, *a.location) < std::tie(b.at_us, *b.check, *b.location);
-  });
+  std::sort(steps.begin(), steps.end(),
+            [](const Step& a, const Step& b) { return a.key() < b.key(); });
   if (steps.empty()) return;
-  r.last = StepKey{steps.back().at_us, *steps.back().check, *steps.back().location};
+  r.last = steps.back().key();
   const std::vector<Change> no_changes;
-  const auto found_changes = changes_.find(service);
+  const auto found_changes = changes_.find(service.id);
   const std::vector<Change>& changes =
       found_changes == changes_.end() ? no_changes : found_changes->second;
 
@@ -316,7 +344,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
 
   for (const Step& step : steps) {
     std::vector<TimelineEvent> events;
-    LocationState& s = step.replay->locations[*step.location];
+    LocationState& s = *step.state;
     // An unknown result is leeway's own failure: no evidence either way, so the location ages
     // toward silence instead.
     if (step.point.outcome != probe::Outcome::kUnknown) {
@@ -375,9 +403,9 @@ void Detector::advance(const std::string& service, Replay& r) const {
       } else {
         incidents.emplace_back();
         open = &incidents.back();
-        open->service = service;
+        open->service = service.id;
         open->opened_us = first_failure;
-        open->id = service + "@" + format_rfc3339(first_failure);
+        open->id = service.id + "@" + format_rfc3339(first_failure);
         open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
       }
     }
@@ -424,7 +452,7 @@ void Detector::advance(const std::string& service, Replay& r) const {
       open->verdict = std::move(verdict);
       const TimeUs since = spell_start(*open);
       open->changes = correlate_changes(changes, since, open->verdict, options_.change_window_us);
-      open->summary = describe(service, since, open->verdict, locations, open->changes);
+      open->summary = describe(service.id, since, open->verdict, locations, open->changes);
     } else if (all_up) {
       unsettled_since_us = -1;
       open->resolved_us = now;

@@ -10,7 +10,10 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/time.h"
@@ -112,6 +115,9 @@ class Detector {
   // Whether the service has an incident open now.
   bool has_open(const std::string& service) const;
 
+  // Whether any result of the service's checks has arrived (forget() does not change it).
+  bool has_results(const std::string& service) const;
+
   // A location's reference health at `now_us`: its reference checks' latest results, if recent.
   ReferenceHealth references(const std::string& location, TimeUs now_us) const;
 
@@ -124,24 +130,52 @@ class Detector {
   // mostly arrive in time order, and a map's node would be four times a result's size.
   using Series = std::vector<std::pair<TimeUs, Point>>;
   using SeriesKey = std::pair<std::string, std::string>;  // (check, location)
-  using SeriesEntry = std::pair<const SeriesKey, Series>;
-  using StepKey = std::tuple<TimeUs, std::string, std::string>;  // (time, check, location)
+  // A SeriesKey looked up without copying its strings, e.g. a result's.
+  using SeriesView = std::pair<std::string_view, std::string_view>;
+  struct SeriesHash {
+    using is_transparent = void;
+    std::size_t operator()(const SeriesView& key) const;
+  };
+  struct SeriesEqual {
+    using is_transparent = void;
+    bool operator()(const SeriesView& a, const SeriesView& b) const { return a == b; }
+  };
+  // (time, check, location), viewing the check and location of a series' key (which lasts).
+  using StepKey = std::tuple<TimeUs, std::string_view, std::string_view>;
   // One service's replay so far: results that arrive in time order extend it, one that lands
   // earlier starts it again from the first result.
   struct Replay;
+  struct Service;
+  // One check at one location: its results, and what add() needs of it, found once when its
+  // first result arrives rather than by name for each result.
+  struct Track {
+    Series results;
+    Service* service = nullptr;  // the check's; none for a reference check that is only that
+    // When the check is one of the location's reference checks: the services whose checks run
+    // at the location (a reference result changes their evidence).
+    const std::set<Service*>* watchers = nullptr;
+  };
+  using SeriesEntry = std::pair<const SeriesKey, Track>;
+  struct Service {
+    std::string id;
+    std::vector<const SeriesEntry*> series;  // of its checks, in the order first met
+    std::shared_ptr<Replay> replay;          // none before add() first replays it
+  };
 
+  // The (check, location)'s track, made at its first result; none when the check is neither a
+  // configured check nor one of the location's reference checks (its results are ignored).
+  Track* track(const std::string& check, const std::string& location);
   // Replays the service's results after the replay's last step.
-  void advance(const std::string& service, Replay& replay) const;
+  void advance(const Service& service, Replay& replay) const;
 
   DetectorOptions options_;
-  std::map<SeriesKey, Series> series_;  // entries are never erased, so pointers to them last
+  // Entries are never erased, and an unordered_map's nodes stay put: pointers to them last.
+  std::unordered_map<SeriesKey, Track, SeriesHash, SeriesEqual> series_;
   // What a batch needs, so that its work is in proportion to what it touched, not to the fleet:
-  // each service's series, and the services whose checks each location runs (a reference
-  // result there changes their evidence).
-  std::map<std::string, std::vector<const SeriesEntry*>> series_by_service_;
-  std::map<std::string, std::set<std::string>> services_by_location_;
-  std::map<std::string, std::vector<Change>> changes_;      // by service
-  std::map<std::string, std::shared_ptr<Replay>> replays_;  // by service
+  // each service's series, and the services whose checks each location runs.
+  std::map<std::string, Service> services_;  // by id; std::map's nodes stay put too
+  std::map<std::string, std::set<Service*>> services_by_location_;
+  std::map<std::string, std::vector<Change>> changes_;  // by service
 };
 
 }  // namespace leeway::incident

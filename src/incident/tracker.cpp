@@ -136,8 +136,6 @@ void Tracker::note(std::span<const store::Committed> batch) {
   for (const auto& c : batch) {
     TimeUs& last = last_result_[c.result.location];
     last = std::max(last, c.result.started_us);
-    const auto check = options_.detector.checks.find(c.result.check);
-    if (check != options_.detector.checks.end()) seen_services_.insert(check->second.service);
   }
 }
 
@@ -218,7 +216,7 @@ void Tracker::update_status() {
   for (auto& [service, up] : s.service_up) {
     if (s.open[service] > 0) {
       up = false;
-    } else if (seen_services_.count(service)) {
+    } else if (detector_.has_results(service)) {
       up = true;
     }
   }

@@ -7,7 +7,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 
@@ -72,7 +71,7 @@ class Tracker {
     std::string document;
   };
 
-  // Notes which locations and services have results, and when the latest was.
+  // Notes which locations have results, and when the latest was.
   // REQUIRES: mutex_.
   void note(std::span<const store::Committed> batch);
   // Writes the incidents that changed since the last write, and retires those that are gone.
@@ -94,7 +93,6 @@ class Tracker {
   Detector detector_;
   std::map<std::string, Known> known_;         // by incident id
   std::map<std::string, TimeUs> last_result_;  // by location: its latest result's time
-  std::set<std::string> seen_services_;        // services with results
   TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
   std::vector<store::IncidentRetirement> unmoved_;  // moves options_.moved has not yet done
