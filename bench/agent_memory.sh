@@ -10,6 +10,11 @@
 #              started again: seconds until the server has stored all of them (its
 #              leeway_results_written_total). Goal: within 30 s.
 #
+# Measured 2026-12-01 ~22:40 UTC on the 2-core dev VM at a load average of 2.5 (release build,
+# defaults, one run): the agent's RSS median 19.0 MB (peak 19) against blackbox_exporter's
+# 22.6 MB (peak 24), 0.84x, 11,998 runs stored in 120 s; an hour offline (360,000 spooled
+# results) caught up in 5.2 s (68,636 results/s).
+#
 # Usage: bash bench/agent_memory.sh   (env: BUILD, CHECKS, DURATION)
 set -euo pipefail
 cd "$(dirname "$0")/.."
