@@ -142,7 +142,7 @@ constexpr SchemaKey kSchema[] = {
     {"services.slos", "id", V::kId, "", "", true,
      "unique among all SLOs; the `slo` label in /metrics and in the Prometheus rules"},
     {"services.slos", "sli", V::kChoice, "", "availability_minutes,availability_runs,latency", true,
-     "what is good: minutes the service was up (no incident of it while a location saw it "
+     "what is good: minutes the service was up (no incident of it while a network saw it "
      "down), runs up or degraded, or runs no slower than `threshold`"},
     {"services.slos", "objective", V::kString, "", "", true,
      "the percentage that must be good, e.g. 99.9"},

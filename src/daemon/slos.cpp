@@ -10,6 +10,7 @@
 #include <set>
 
 #include "daemon/impl.h"
+#include "incident/quorum.h"
 #include "slo/feed.h"
 
 namespace leeway::daemon {
@@ -54,6 +55,7 @@ store::StoredAlertEvent stored_event(const slo::AlertEvent& e, const slo::SloSpe
 
 SloState::SloState(const config::Config& cfg, SloStores stores)
     : stores_(stores), change_window_us_(cfg.incidents.change_window_us), engine_(cfg.slos()) {
+  for (const auto& location : cfg.locations) labels_[location.id] = {location.isp, location.region};
   for (const auto& spec : engine_.specs()) history_us_ = std::max(history_us_, history_us(spec));
 }
 
@@ -63,23 +65,29 @@ slo::MinuteCounts SloState::counts(const slo::SloSpec& spec,
   slo::MinuteCounts c;
   if (spec.sli == slo::Sli::kAvailabilityMinutes) {
     // Time-based: a minute with data (some location judged a run of the SLO's checks) is bad
-    // when an incident of the service covers it (the detector's quorum, confirmations and
-    // attribution opened it) and a location that reported in it saw the service down: none of
-    // its runs up or degraded. A silent location reports nothing, so an incident it alone
-    // raised makes no minute bad, and gives no minute data.
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_location;  // good, total
-    for (const auto& r : rollups) {
-      if (std::find(spec.checks.begin(), spec.checks.end(), r.check) == spec.checks.end()) continue;
-      auto& [good, total] = by_location[r.location];
-      good += r.good + r.degraded;
-      total += r.total;
+    // when an incident of the service covers it (the detector's confirmations, flapping and
+    // attribution opened it) and, by the incident rules' quorum over that minute, a network saw
+    // one of the checks down: more than half of the network's locations that reported the check
+    // in the minute had none of its runs up or degraded. So one broken vantage beside a working
+    // one in its ISP spends no budget, and a silent location, which reports nothing, neither
+    // makes a minute bad nor gives it data.
+    bool data = false, network_down = false;
+    const TimeUs minute_us = rollups.empty() ? 0 : rollups.front().minute_us;
+    std::vector<incident::LocationReport> reports;
+    for (const auto& check : spec.checks) {
+      reports.clear();
+      for (const auto& r : rollups) {
+        if (r.check != check || r.total == 0) continue;
+        auto labels = labels_.find(r.location);
+        reports.push_back({r.location,
+                           labels == labels_.end() ? incident::Labels{} : labels->second, minute_us,
+                           r.good + r.degraded == 0 ? probe::Outcome::kDown : probe::Outcome::kUp});
+      }
+      data = data || !reports.empty();
+      network_down =
+          network_down || incident::tally_quorum(reports, minute_us, {}).networks_down > 0;
     }
-    bool data = false, seen_down = false;
-    for (const auto& [location, gt] : by_location) {
-      data = data || gt.second > 0;
-      seen_down = seen_down || (gt.second > 0 && gt.first == 0);
-    }
-    c = slo::quorum_minute(data ? std::optional<bool>(network && seen_down) : std::nullopt);
+    c = slo::quorum_minute(data ? std::optional<bool>(network && network_down) : std::nullopt);
   } else {
     c = slo::runs_minute(spec, rollups);
   }

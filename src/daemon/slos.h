@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "daemon/slo_causes.h"
+#include "incident/labels.h"
 #include "slo/engine.h"
 #include "store/incident_store.h"
 #include "store/slo_store.h"
@@ -88,7 +89,8 @@ class SloState {
 
   SloStores stores_;
   DurationUs change_window_us_;
-  DurationUs history_us_ = 0;  // the longest history any SLO reads
+  DurationUs history_us_ = 0;                       // the longest history any SLO reads
+  std::map<std::string, incident::Labels> labels_;  // by location: the networks of the quorum
   // Held by whoever sets minutes (the stream's thread, the evaluations), so that a minute read
   // from the store is set with the cover it was read with; never while waiting for mutex_'s
   // readers.

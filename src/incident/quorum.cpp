@@ -44,8 +44,10 @@ std::string down_networks(const std::vector<NetworkTally>& networks) {
   return out;
 }
 
-// The counts by network and location, and the state they give, without the reason.
-Quorum tally(std::span<const LocationReport> reports, TimeUs now_us, const QuorumOptions& options) {
+}  // namespace
+
+Quorum tally_quorum(std::span<const LocationReport> reports, TimeUs now_us,
+                    const QuorumOptions& options) {
   Quorum q;
   std::map<std::string, NetworkTally> by_network;
   for (const LocationReport& r : reports) {
@@ -85,16 +87,14 @@ Quorum tally(std::span<const LocationReport> reports, TimeUs now_us, const Quoru
   return q;
 }
 
-}  // namespace
-
 CheckState quorum_state(std::span<const LocationReport> reports, TimeUs now_us,
                         const QuorumOptions& options) {
-  return tally(reports, now_us, options).state;
+  return tally_quorum(reports, now_us, options).state;
 }
 
 Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                      const QuorumOptions& options) {
-  Quorum q = tally(reports, now_us, options);
+  Quorum q = tally_quorum(reports, now_us, options);
   const std::string silent_after =
       format_duration(options.silent_after_intervals * options.interval_us);
   if (q.state == CheckState::kUnknown) {

@@ -84,6 +84,10 @@ bool is_silent(const LocationReport& report, TimeUs now_us, const QuorumOptions&
 Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                      const QuorumOptions& options);
 
+// decide_quorum without the reason: the counts and the state, for callers that take it often.
+Quorum tally_quorum(std::span<const LocationReport> reports, TimeUs now_us,
+                    const QuorumOptions& options);
+
 // decide_quorum's state alone, without the words: for callers that take it at every result.
 CheckState quorum_state(std::span<const LocationReport> reports, TimeUs now_us,
                         const QuorumOptions& options);

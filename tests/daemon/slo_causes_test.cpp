@@ -1,10 +1,12 @@
 // The daemon's SLO state on real stores, fed by a real incident tracker: a time-based SLI counts
-// a minute bad only when an incident of the service covers it and a location saw the service
-// down (a location going silent makes no minute bad); the budget spent by incident (a network's
-// apart, spending or not as the SLO says) and by change; the burn-down.
+// a minute bad only when an incident of the service covers it and a network saw the service down
+// in that minute (a location going silent, or one vantage failing beside a working one in its
+// ISP, makes no minute bad); the budget spent by incident (a network's apart, spending or not as
+// the SLO says) and by change; the burn-down.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -34,6 +36,7 @@ class SloCausesTest : public ::testing::Test {
         << "  - id: a\n    isp: isp-a\n    token: \"" << token_hash_text("ta") << "\"\n"
         << "  - id: b\n    isp: isp-b\n    token: \"" << token_hash_text("tb") << "\"\n"
         << "  - id: c\n    isp: isp-c\n    token: \"" << token_hash_text("tc") << "\"\n"
+        << "  - id: d\n    isp: isp-a\n    token: \"" << token_hash_text("td") << "\"\n"
         << "defaults:\n  interval: 10s\n  locations: [a, b, c]\n"
         << "incidents:\n  change_window: 30m\n"
         << "services:\n  - id: web\n    checks:\n"
@@ -78,6 +81,7 @@ class SloCausesTest : public ::testing::Test {
     o.detector.checks["web/home"] = {"web", kInterval};
     for (const char* l : {"a", "b", "c"})
       o.detector.locations[l].labels = {std::string("isp-") + l, ""};
+    o.detector.locations["d"].labels = {"isp-a", ""};  // a's neighbour, for the tests that use it
     o.detector.change_window_us = 30 * kMinuteUs;
     ManualClock clock(now);
     incident::Tracker tracker(o, *results_, *incidents_, clock);
@@ -166,6 +170,35 @@ TEST_F(SloCausesTest, ASilentLocationMakesNoMinuteBadAndTheBudgetIsSpentByCause)
   EXPECT_EQ(points[0].at_us, up->status.budget.period.start_us);
   EXPECT_EQ(points[0].remaining_ratio, 1.0);
   EXPECT_LT(*points[10].remaining_ratio, 0);  // 20 minutes spent of 0.6
+}
+
+// One vantage failing while its neighbour behind the same ISP is fine is the vantage's problem:
+// the incident is opened (and attributed to it), but no user felt it, so no minute is bad. When
+// the neighbour fails too, the ISP is down in those minutes: they are bad, and a network's.
+TEST_F(SloCausesTest, OneBrokenVantageBesideAWorkingOneSpendsNoBudget) {
+  std::vector<store::StoredResult> batch;
+  for (const char* l : {"a", "b", "c"}) runs(batch, l, 0, 30, probe::Outcome::kUp);
+  runs(batch, "a", 20, 30, probe::Outcome::kDown);
+  batch.erase(std::remove_if(batch.begin(), batch.end(),
+                             [](const store::StoredResult& r) {
+                               return r.location == "a" && r.started_us >= kT0 + 20 * kMinuteUs &&
+                                      r.outcome == probe::Outcome::kUp;
+                             }),
+              batch.end());
+  runs(batch, "d", 0, 10, probe::Outcome::kUp);
+  runs(batch, "d", 10, 30, probe::Outcome::kDown);
+  const TimeUs now = kT0 + 30 * kMinuteUs + 5 * kSecondUs;
+  detect(batch, now);
+
+  daemon::SloState slos(config_, {*results_, *incidents_, *records_});
+  ASSERT_TRUE(slos.restore(now));
+  auto causes = slos.causes("web-up", {});
+  ASSERT_TRUE(causes);
+  ASSERT_EQ(causes->incidents.size(), 1u) << describe(*causes);
+  // 10:00-20:00: d alone (1 of isp-a's 2 locations: no majority); 20:00-30:00: a and d.
+  EXPECT_EQ(slos.view("web-up")->status.budget.spent, 10) << describe(*causes);
+  EXPECT_EQ(causes->by_network, 10) << describe(*causes);
+  EXPECT_EQ(slos.view("web-up-own")->status.budget.spent, 0) << describe(*causes);
 }
 
 // An incident the detector writes after the SLOs were restored reaches them at the next
