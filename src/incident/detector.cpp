@@ -271,7 +271,7 @@ bool Detector::has_open(const std::string& service) const {
   return found != services_.end() && found->second.replay && found->second.replay->open;
 }
 
-void Detector::forget(TimeUs before_us) {
+std::vector<std::string> Detector::forget(TimeUs before_us) {
   std::set<const Service*> quiet;  // services with nothing open nor able to reopen
   for (auto& [id, service] : services_) {
     const std::shared_ptr<Replay>& replay = service.replay;
@@ -297,6 +297,9 @@ void Detector::forget(TimeUs before_us) {
     series.erase(series.begin(),
                  at_or_after(series, track.service ? before_us : references_before_us));
   }
+  std::vector<std::string> ids;
+  for (const Service* service : quiet) ids.push_back(service->id);
+  return ids;
 }
 
 void Detector::advance(const Service& service, Replay& r) const {

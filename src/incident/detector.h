@@ -109,8 +109,9 @@ class Detector {
 
   // Bounds memory: for each service with nothing open and no incident resolved within
   // reopen_within_us of `before_us`, drops its results before `before_us` and its incidents
-  // (the caller has stored them). Reference results go as far as no kept service needs them.
-  void forget(TimeUs before_us);
+  // (the caller has stored them), and returns its id. Reference results go as far as no kept
+  // service needs them.
+  std::vector<std::string> forget(TimeUs before_us);
 
   // Whether the service has an incident open now.
   bool has_open(const std::string& service) const;

@@ -44,43 +44,29 @@ DurationUs Tracker::margin_us() const {
   return (std::max(o.confirm, o.recover) + o.silent_after_intervals + 1) * longest_interval(o);
 }
 
-Result<std::int64_t> Tracker::restore() {
-  std::lock_guard lock(mutex_);
-  // Read first: a result committed while the rest is read comes again from the stream, and the
-  // detector ignores what it has seen.
-  const auto last_seq = results_.last_seq();
-  if (!last_seq) return last_seq.error();
-  const TimeUs now = clock_.now_us();
+Result<TimeUs> Tracker::replay_start(TimeUs start, const std::optional<std::string>& service) {
   const DurationUs margin = margin_us();
   const DurationUs reopen = options_.detector.reopen_within_us;
-
-  // Where the replay starts: early enough for every open incident and for the reopen window,
-  // and never inside an incident (or just after one, where it could reopen), which a replay
-  // from its middle would open again under another id.
-  auto open = incidents_.incidents({.state = "open", .limit = kMaxIncidents});
+  // Early enough for every open incident and for the reopen window, and never inside an
+  // incident (or just after one, where it could reopen), which a replay from its middle would
+  // open again under another id.
+  auto open = incidents_.incidents({.service = service, .state = "open", .limit = kMaxIncidents});
   if (!open) return open.error();
-  TimeUs start = now - reopen - margin;
   for (const auto& i : *open) start = std::min(start, i.opened_us - margin);
   while (true) {
-    auto across = incidents_.incidents(
-        {.from_us = start - reopen - margin, .to_us = start, .limit = kMaxIncidents});
+    auto across = incidents_.incidents({.service = service,
+                                        .from_us = start - reopen - margin,
+                                        .to_us = start,
+                                        .limit = kMaxIncidents});
     if (!across) return across.error();
     if (across->empty()) break;
     for (const auto& i : *across) start = std::min(start, i.opened_us - margin);
   }
+  return start;
+}
 
-  auto changes = incidents_.changes(
-      {.from_us = start - options_.detector.change_window_us, .limit = kMaxIncidents});
-  if (!changes) return changes.error();
-  for (const auto& c : *changes) {
-    detector_.record_change(c.service, {c.at_us, c.kind, c.description, c.improvement});
-  }
-
-  std::set<std::string> checks;
-  for (const auto& [id, info] : options_.detector.checks) checks.insert(id);
-  for (const auto& [id, location] : options_.detector.locations) {
-    checks.insert(location.reference_checks.begin(), location.reference_checks.end());
-  }
+Status Tracker::replay(const std::set<std::string>& checks, TimeUs start,
+                       const std::optional<std::string>& service) {
   std::vector<store::Committed> replay;
   for (const std::string& check : checks) {
     store::ResultQuery q{.check = check,
@@ -103,27 +89,92 @@ Result<std::int64_t> Tracker::restore() {
   note(replay);
 
   // What the store holds from the replay's start on: what the replay no longer reaches is retired.
-  auto stored = incidents_.incidents({.from_us = start, .limit = kMaxIncidents});
+  auto stored =
+      incidents_.incidents({.service = service, .from_us = start, .limit = kMaxIncidents});
   if (!stored) return stored.error();
   for (auto& i : *stored) {
     if (i.opened_us < start) continue;
     known_[i.id] = {i.service, i.opened_us, i.resolved_us, std::move(i.document)};
   }
+  return {};
+}
+
+Result<std::int64_t> Tracker::restore() {
+  std::lock_guard lock(mutex_);
+  // Read first: a result committed while the rest is read comes again from the stream, and the
+  // detector ignores what it has seen.
+  const auto last_seq = results_.last_seq();
+  if (!last_seq) return last_seq.error();
+  const TimeUs now = clock_.now_us();
+  auto start = replay_start(now - options_.detector.reopen_within_us - margin_us(), std::nullopt);
+  if (!start) return start.error();
+
+  auto changes = incidents_.changes(
+      {.from_us = *start - options_.detector.change_window_us, .limit = kMaxIncidents});
+  if (!changes) return changes.error();
+  for (const auto& c : *changes) {
+    detector_.record_change(c.service, {c.at_us, c.kind, c.description, c.improvement});
+  }
+
+  std::set<std::string> checks;
+  for (const auto& [id, info] : options_.detector.checks) {
+    checks.insert(id);
+    kept_from_[info.service] = *start;
+  }
+  for (const auto& [id, location] : options_.detector.locations) {
+    checks.insert(location.reference_checks.begin(), location.reference_checks.end());
+  }
+  if (Status s = replay(checks, *start, std::nullopt); !s) return s.error();
   sync();
   forgot_at_us_ = now;
   update_status();
   return *last_seq;
 }
 
+Status Tracker::reach_back(std::span<const store::Committed> batch) {
+  std::map<std::string, TimeUs> late;  // by service: its earliest result the detector let go
+  for (const auto& c : batch) {
+    const auto check = options_.detector.checks.find(c.result.check);
+    if (check == options_.detector.checks.end()) continue;
+    const auto kept = kept_from_.find(check->second.service);
+    if (kept == kept_from_.end() || c.result.started_us >= kept->second) continue;
+    TimeUs& earliest = late.try_emplace(check->second.service, c.result.started_us).first->second;
+    earliest = std::min(earliest, c.result.started_us);
+  }
+  for (const auto& [service, from_us] : late) {
+    auto start = replay_start(from_us - margin_us(), service);
+    if (!start) return start.error();
+    // The service's checks, and the reference checks every location runs (their evidence).
+    std::set<std::string> checks;
+    for (const auto& [id, info] : options_.detector.checks) {
+      if (info.service == service) checks.insert(id);
+    }
+    for (const auto& [id, location] : options_.detector.locations) {
+      checks.insert(location.reference_checks.begin(), location.reference_checks.end());
+    }
+    if (Status s = replay(checks, *start, service); !s) return s;
+    kept_from_[service] = *start;
+  }
+  return {};
+}
+
 void Tracker::add(std::span<const store::Committed> batch) {
   std::lock_guard lock(mutex_);
+  // A late result from before what the detector keeps (an agent's spool after a long outage):
+  // its service's results from then on come back from the store first, so that it replays
+  // among the other locations' results of its time, as if it had arrived on time.
+  const Status reached = reach_back(batch);
   detector_.add(batch);
   note(batch);
   sync();
+  if (!reached) last_error_ = reached.error().message;
   const TimeUs now = clock_.now_us();
   // Only once everything is stored: what the detector forgets, the store must have.
   if (now - forgot_at_us_ >= kForgetEveryUs && last_error_.empty()) {
-    detector_.forget(now - options_.keep_us);
+    for (const std::string& service : detector_.forget(now - options_.keep_us)) {
+      TimeUs& kept = kept_from_[service];
+      kept = std::max(kept, now - options_.keep_us);
+    }
     std::set<std::string> kept;
     for (const Incident& i : detector_.incidents()) kept.insert(i.id);
     std::erase_if(known_, [&](const auto& k) { return !kept.count(k.first); });

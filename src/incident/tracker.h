@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 
@@ -19,9 +20,11 @@ namespace leeway::incident {
 
 struct TrackerOptions {
   DetectorOptions detector;
-  // Results kept in memory for a service with nothing open: enough for a late batch from an
-  // agent's spool to land among them. Older ones are forgotten (they stay in the store).
-  DurationUs keep_us = kHourUs;
+  // Results kept in memory for a service with nothing open: enough for results a little late
+  // (an agent's next push) to land among them. Older ones are forgotten; they stay in the store,
+  // which a later result (an agent's spool after an outage) reads them back from. At 10,000
+  // checks every 10 s, a minute kept is about 1.4 MB.
+  DurationUs keep_us = 10 * kMinuteUs;
   // Called for each incident whose id changed (late results moved its opening), once the store
   // moved its acks and notes: the daemon makes its reclassifications (in the SLA store) follow
   // too. A failure is tried again at the next batch. None: nothing else follows.
@@ -83,6 +86,16 @@ class Tracker {
   void follow_moves();
   // Results this long before an incident are replayed with it: enough for its confirmations.
   DurationUs margin_us() const;
+  // Where a replay that must reach `start` begins: before any incident open or overlapping it
+  // (of `service`, or of every service). REQUIRES: mutex_.
+  Result<TimeUs> replay_start(TimeUs start, const std::optional<std::string>& service);
+  // Replays the checks' results from `start` on (what the detector has is ignored), and learns
+  // what the store holds of the incidents from `start` on. REQUIRES: mutex_.
+  Status replay(const std::set<std::string>& checks, TimeUs start,
+                const std::optional<std::string>& service);
+  // Reads back from the store the results of each service that a result in the batch is
+  // older than the detector keeps. REQUIRES: mutex_.
+  Status reach_back(std::span<const store::Committed> batch);
 
   const TrackerOptions options_;
   store::Store& results_;
@@ -93,6 +106,7 @@ class Tracker {
   Detector detector_;
   std::map<std::string, Known> known_;         // by incident id
   std::map<std::string, TimeUs> last_result_;  // by location: its latest result's time
+  std::map<std::string, TimeUs> kept_from_;    // by service: the detector has its results since
   TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
   std::vector<store::IncidentRetirement> unmoved_;  // moves options_.moved has not yet done

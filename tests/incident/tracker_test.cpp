@@ -277,5 +277,74 @@ TEST_F(TrackerTest, ChangesBeforeAnIncidentAreNamedOrTheirAbsenceSaidSo) {
   EXPECT_EQ(stored()[0].document, before);
 }
 
+// The tracker keeps ten minutes of results in memory for a service with nothing open. A new
+// agent that could not reach the server for its first quarter hour brings a spool of results far
+// older than that: the tracker reads the service's results of that time back from the store, so
+// the incidents come out as they would have, had every result arrived on time (the same ids,
+// times, verdicts and timelines). (A location that falls silent after reporting keeps an
+// incident open, and with it its service's results, until it is heard again.)
+TEST_F(TrackerTest, ASpoolOlderThanWhatIsKeptReplaysAsIfOnTime) {
+  // kt's agents start at round 20 and reach the server only at round 110; in the meantime they
+  // saw the shop fail at dns in rounds [30, 50) (kt's own outage), and then everyone saw it and
+  // the references fail at dns in rounds [100, 106) (the name servers').
+  const Scenario truth = [](int round, const std::string& location) -> std::optional<Outcome> {
+    if (behind_kt(location) && round < 20) return std::nullopt;
+    if (round >= 100 && round < 106) return Outcome::kDown;
+    return behind_kt(location) && round >= 30 && round < 50 ? Outcome::kDown : Outcome::kUp;
+  };
+  const Scenario heard = [&](int round, const std::string& location) {
+    return behind_kt(location) && round < 110 ? std::nullopt : truth(round, location);
+  };
+  constexpr int kRounds = 120;
+
+  // On time: every result as it happened, in a store of its own.
+  const std::string on_time_uri =
+      "sqlite:" + (testing::fresh_test_dir("leeway-tracker-on-time") / "db").string();
+  auto on_time_results = store::open_store(on_time_uri);
+  auto on_time_incidents = store::open_incident_store(on_time_uri);
+  ASSERT_TRUE(on_time_results && on_time_incidents);
+  {
+    ManualClock clock(kStartUs);
+    Tracker tracker(options(), **on_time_results, **on_time_incidents, clock);
+    ASSERT_TRUE(tracker.restore());
+    for (int round = 0; round < kRounds; ++round) {
+      clock.set(round_us(round) + kSecondUs);
+      auto committed = (*on_time_results)->write(rounds(round, round + 1, truth));
+      ASSERT_TRUE(committed);
+      tracker.add(*committed);
+    }
+  }
+
+  // Late: kt's results of the cut arrive when it ends, oldest first, a minute of them a batch.
+  auto tracker = start();
+  for (int round = 0; round < kRounds; ++round) {
+    clock_.set(round_us(round) + kSecondUs);
+    if (round == 110) {
+      for (int from = 20; from < 110; from += 6) {
+        for (const char* location : {"kt-1", "kt-2"}) {
+          feed(*tracker, rounds(from, std::min(from + 6, 110), truth, location));
+        }
+      }
+    }
+    feed(*tracker, rounds(round, round + 1, heard));
+  }
+  EXPECT_EQ(tracker->status().last_error, "");
+
+  auto expected = (*on_time_incidents)->incidents({});
+  ASSERT_TRUE(expected);
+  const std::vector<store::StoredIncident> got = stored();
+  ASSERT_EQ(got.size(), expected->size());
+  ASSERT_EQ(got.size(), 2u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].id, (*expected)[i].id);
+    EXPECT_EQ(got[i].verdict, (*expected)[i].verdict);
+    EXPECT_EQ(got[i].resolved_us, (*expected)[i].resolved_us);
+    EXPECT_EQ(json::parse(got[i].document)["timeline"],
+              json::parse((*expected)[i].document)["timeline"]);
+  }
+  EXPECT_EQ(got[0].verdict, "dns");  // newest first
+  EXPECT_EQ(got[1].verdict, "network:kt");
+}
+
 }  // namespace
 }  // namespace leeway::incident
