@@ -393,6 +393,7 @@ void Detector::advance(const Service& service, Replay& r) const {
 
   for (const Step& step : steps) {
     std::vector<TimelineEvent> events;
+    bool returned = false;  // the location reports again after falling silent
     LocationState& s = *step.state;
     // An unknown result is leeway's own failure: no evidence either way, so the location ages
     // toward silence instead.
@@ -404,7 +405,8 @@ void Detector::advance(const Service& service, Replay& r) const {
       check.latest_us = std::max(check.latest_us, step.at_us);
       const bool first = s.last_us == 0;
       // Back from a silence, it is seen up from its return, not from before it.
-      if (!first && step.at_us - s.last_us > silent_after_us(check)) s.up_since_us = 0;
+      returned = !first && step.at_us - s.last_us > silent_after_us(check);
+      if (returned) s.up_since_us = 0;
       s.last_us = step.at_us;
       if (step.point.outcome == probe::Outcome::kDown) {
         if (s.failures++ == 0) s.failing_since_us = step.at_us;
@@ -478,7 +480,9 @@ void Detector::advance(const Service& service, Replay& r) const {
         open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
       }
     }
-    if (!events.empty() && unsettled_since_us < 0) unsettled_since_us = now;
+    // A return from silence changes the evidence as a location down or back does: the vantages
+    // of a silent ISP come back a moment apart, and the first back would leave the other alone.
+    if ((!events.empty() || returned) && unsettled_since_us < 0) unsettled_since_us = now;
     if (!open) continue;
     open->timeline.insert(open->timeline.end(), events.begin(), events.end());
     if (bad) {

@@ -273,6 +273,30 @@ TEST(Resolution, ALocationBackFromSilenceIsBackAtItsReturn) {
   EXPECT_EQ(incidents[0].resolved_us, at(153));
 }
 
+// ISP kt's vantages both silent from 50 s to 150 s: network:kt. They come back a little apart
+// (151 and 153 s): the verdict waits for every location to report after the first return, as it
+// does after a location is back from failing, and is not taken, for those 2 s, as kt-2's alone.
+TEST(Resolution, AnIspBackFromSilenceKeepsItsVerdict) {
+  Feed feed;
+  for (const char* location : {"kt-1", "kt-2"}) {
+    feed.home(location, 0, 300, [](int s) -> std::optional<Outcome> {
+      if (s >= 50 && s < 150) return std::nullopt;
+      return Outcome::kUp;
+    });
+  }
+  for (const char* location : {"skb-1", "lgu-1"}) feed.home(location, 0, 300, up());
+  const std::vector<Incident> incidents = detect(options(), feed);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].verdict.name, "network:kt");
+  EXPECT_EQ(incidents[0].opened_us, at(75));  // kt-1's 41 s is over 30 s old
+  EXPECT_EQ(incidents[0].resolved_us, at(153));
+  const std::vector<std::string> expected = {
+      "75 attribution changed: attribution: network:kt",
+      "153 resolved: resolved",
+  };
+  EXPECT_EQ(timeline(incidents[0]), expected);
+}
+
 // Every vantage silent for two days (leeway stopped, say): those that report again are not lost
 // the moment the first one is back. Before, the first result back made the three others "fallen
 // silent" and opened a degraded incident that no location saw, zero-length when they all report
