@@ -88,6 +88,9 @@
 #     alternately, 15 minutes, one each x3: 263,623 against 278,519 per CPU-second (median; the
 #     spread 261-280k is the load's), 149.5 MB against 150.9 (32 bytes more per series: three
 #     times in a location's state, one in its report).
+#   Again at 00:49 (load 5.1), one run, with a return from silence unsettling the verdict: the
+#     same result times; processing 6.0 ms (service), 84 ms (ISP) and 100 ms (silence) at this
+#     lower load, so the wall times above are half the load's.
 #
 # Usage: bash bench/detector.sh   (env: BUILD, RUNS, CHECKS, LOCATIONS, SERVICE_CHECKS,
 #        INTERVAL_S, MINUTES, REPLAYS)
