@@ -9,13 +9,21 @@
 # LOCATIONS locations (the first two behind one ISP), every INTERVAL_S seconds for MINUTES
 # simulated minutes, fed one second of results per Detector::add() as the results stream hands
 # them to the tracker, with forget() every simulated minute (an hour kept, as the tracker does).
-# One service in a hundred fails everywhere for two minutes; every check fails behind the
-# two-vantage ISP for a minute, so incidents open, attribute and resolve. Figures:
-#   results per CPU-second fed (and per wall second), beside the rate needed to keep up;
+# One service in a hundred fails everywhere for two minutes (minute 3); every check fails behind
+# the two-vantage ISP for a minute (minute 6); that ISP's vantages fall silent for a minute
+# (minute 13, past the reopen window: new incidents), so incidents open, attribute and resolve.
+# Figures:
+#   results per CPU-second fed (and per wall second), beside the rate needed to keep up (without
+#   the driver's own incidents() reads while it waits for verdicts);
 #   resident memory the detector holds after the run (RSS growth, MB);
 #   a late result: REPLAYS results, each 30 simulated minutes back in one service's history
 #   (or half the run when shorter), each rewinds that service's replay; the time of that add()
-#   (median and max, ms).
+#   (median and max, ms);
+#   fault to verdict, per fault and service hit: from the fault's first failing result in that
+#   service (for the silence, the first result that did not come) to the first timeline event
+#   with the expected verdict (service; network:kt; network:kt), in result time (s, intervals),
+#   and the wall time from feeding the one-second batch that held the deciding result to the
+#   verdict being out (that add(), then incidents() as the tracker's sync() reads it).
 #
 # Measured 2026-12-01 21:18-21:37 UTC on the 2-core dev VM at a load average of 3-6 from other
 # builds (RelWithDebInfo), beside the code before the series were indexed (main at f40e5d6) in
@@ -53,6 +61,37 @@
 # its string compares), then the (check, location) hash lookup itself (~20%: cache misses over
 # 50,000 series; a batch touches them in no order).
 #
+# resolve branch, 2026-12-02 00:39-00:46 UTC, load average 6.4-9.5 from other benchmarks and
+# builds (RelWithDebInfo), 10,000 x 5 for 15 minutes (4,380,000 results), median of 3 runs:
+#   fault to verdict, in result time, the same in every run:
+#     service down everywhere (10 services): `service` 10.1 s after its first failing result
+#       (1.01 intervals: the second failure confirms it, the verdict waits for the service's
+#       last check to report, 0.07 s later);
+#     ISP kt failing (1,000 services): `network:kt` after 10.1 s (1.01 intervals), at most
+#       20.0 s (2.00): a service whose checks' phases straddle the interval's start counts from
+#       its earliest check, and its last is confirmed an interval later;
+#     ISP kt silent (1,000 services): `network:kt` after 30.0 s (3.00 intervals), but every one
+#       first read `unknown`, at 20.0 s: a location is silent 3 intervals after its last result
+#       (2 after the first missing one); the verdict is taken as soon as the service's first
+#       check finds kt silent, while its other checks still count kt's last results as up
+#       (falling silent is not a change of state that a verdict waits to settle on, as a location
+#       down is); right once every check has found it, at 30 s.
+#   processing, wall, from feeding the deciding second (about 5,000 results) to the verdict out:
+#     service 18.0 ms (max 21.8; add() 17.4); ISP 175 ms (max 194; add() 163); silence 171 ms
+#     (max 237; add() 119). With every service in an incident, a step assembles the evidence of
+#     its service's checks at every result, so a second of results takes ~10x longer than
+#     in calm (still ~30,000 results a second of wall time at this load, 6x the probes' rate);
+#     incidents() copies every incident with its timeline, 10-50 ms with 1,000 open.
+#   fed: 248,065 results per CPU-second (122,507 per wall second at this load); 151 MB held;
+#     a late result's replay 35.7 ms (max 72.9). 10 minutes, as the runs above: 269,351 per
+#     CPU-second, 92 MB. Old (main at 1369c1a, resolution at the last success) and new run
+#     alternately, 15 minutes, one each x3: 263,623 against 278,519 per CPU-second (median; the
+#     spread 261-280k is the load's), 149.5 MB against 150.9 (32 bytes more per series: three
+#     times in a location's state, one in its report).
+#   Again at 00:49 (load 5.1), one run, with a return from silence unsettling the verdict: the
+#     same result times; processing 6.0 ms (service), 84 ms (ISP) and 100 ms (silence) at this
+#     lower load, so the wall times above are half the load's.
+#
 # Usage: bash bench/detector.sh   (env: BUILD, RUNS, CHECKS, LOCATIONS, SERVICE_CHECKS,
 #        INTERVAL_S, MINUTES, REPLAYS)
 set -euo pipefail
@@ -63,7 +102,7 @@ CHECKS=${CHECKS:-10000}
 LOCATIONS=${LOCATIONS:-5}
 SERVICE_CHECKS=${SERVICE_CHECKS:-10}
 INTERVAL_S=${INTERVAL_S:-10}
-MINUTES=${MINUTES:-10}
+MINUTES=${MINUTES:-15}
 REPLAYS=${REPLAYS:-20}
 driver=$BUILD/bench/detector_driver
 [ -x "$driver" ] || { echo "build first: cmake --build --preset release --target detector_driver"; exit 1; }
@@ -85,3 +124,19 @@ printf 'fed:      %10.0f results per CPU-second, %10.0f per second (needed: %.0f
 printf 'memory:   %10.1f MB resident held by the detector\n' "$(stat rss_mb)"
 printf 'late:     %10.2f ms to replay a service after a late result (median; max %.2f)\n' \
   "$(stat replay_ms)" "$(stat replay_max_ms)"
+# Fault to verdict: per fault, the services it hit, how many reached the expected verdict and
+# which first verdicts were another (the first run's counts), then the medians over the runs of
+# each run's median and maximum.
+for f in service isp silent; do
+  first() { head -1 "$out" | field "${f}_$1"; }
+  printf '%-8s  %s services hit, %s reached %s (%s without); first verdicts that were another: %s\n' \
+    "$f:" "$(first services)" "$(first expected)" \
+    "$(case $f in service) echo service ;; *) echo network:kt ;; esac)" "$(first none)" \
+    "$(first first_other)"
+  printf '          verdict %.1f s (%.2f intervals) after its first failing (silent: missing) result (max %.1f s, %.2f intervals; the first, whichever, %.1f s);\n' \
+    "$(stat "${f}_verdict_s")" "$(stat "${f}_verdict_intervals")" "$(stat "${f}_verdict_max_s")" \
+    "$(stat "${f}_verdict_max_intervals")" "$(stat "${f}_first_s")"
+  printf '          out %.2f ms after the batch with the deciding result was fed (max %.2f), of which\n' \
+    "$(stat "${f}_out_ms")" "$(stat "${f}_out_max_ms")"
+  printf '          add() %.2f ms, incidents() the rest\n' "$(stat "${f}_add_ms")"
+done

@@ -39,6 +39,14 @@ struct LocationState {
   int successes = 0;  // consecutive
   bool down = false;  // confirmed
   TimeUs failing_since_us = 0;
+  // The first success of the streak that is bringing it back (while down): it is back from
+  // there, as it went down from its first failure.
+  TimeUs recovering_since_us = 0;
+  // Since when the quorum has been told it is up without a break, counting a streak that
+  // recovered it from the streak's first up result; 0 while it is not told up. A degraded
+  // result, a confirmed failure or a silence breaks it; a failure not yet confirmed does not.
+  TimeUs up_since_us = 0;
+  TimeUs awaited_since_us = 0;  // see LocationReport
   TimeUs last_us = 0;
   probe::Outcome shown = probe::Outcome::kUp;  // what the quorum is told
   probe::Stage stage = probe::Stage::kNone;
@@ -55,6 +63,7 @@ struct CheckReplay {
   // The latest word of each location with a known result (last_us set), by location: what the
   // quorum and the evidence are taken from, kept up to date rather than copied at each step.
   std::vector<LocationReport> reports;
+  TimeUs latest_us = 0;  // the latest known result of any location
   CheckState state = CheckState::kUnknown;
   TimeUs state_until_us = 0;
   bool stale = true;
@@ -93,13 +102,34 @@ void report(const DetectorOptions& options, CheckReplay& check, const LocationSt
     r.last_us = state.last_us;
     r.outcome = state.shown;
     r.stage = state.stage;
+    r.awaited_since_us = state.awaited_since_us;
     return;
   }
   check.reports.clear();  // a new location among them: their places move
   for (auto& [location, s] : check.locations) {
     if (s.last_us == 0) continue;
     s.report = check.reports.size();
-    check.reports.push_back({location, labels_of(options, location), s.last_us, s.shown, s.stage});
+    check.reports.push_back(
+        {location, labels_of(options, location), s.last_us, s.shown, s.stage, s.awaited_since_us});
+  }
+}
+
+DurationUs silent_after_us(const CheckReplay& check) {
+  return check.quorum.silent_after_intervals * check.quorum.interval_us;
+}
+
+// A result at `now_us` after a spell in which no location reported the check: every location
+// that had not already fallen silent before the spell is awaited from now, so that those yet to
+// report again are not lost the moment the first one is back (an incident that no location saw).
+void resume(CheckReplay& check, TimeUs now_us) {
+  const TimeUs spell_began_us = check.latest_us;
+  for (auto& [location, s] : check.locations) {
+    if (s.last_us == 0) continue;
+    const bool lost =
+        spell_began_us - std::max(s.last_us, s.awaited_since_us) > silent_after_us(check);
+    if (lost) continue;
+    s.awaited_since_us = now_us;
+    check.reports[s.report].awaited_since_us = now_us;
   }
 }
 
@@ -108,13 +138,32 @@ void report(const DetectorOptions& options, CheckReplay& check, const LocationSt
 void take_quorum(CheckReplay& check, TimeUs now_us) {
   check.state = quorum_state(check.reports, now_us, check.quorum);
   check.state_until_us = std::numeric_limits<TimeUs>::max();
-  const DurationUs silent_after_us = check.quorum.silent_after_intervals * check.quorum.interval_us;
   for (const LocationReport& report : check.reports) {
-    if (!is_silent(report, now_us, check.quorum)) {
-      check.state_until_us = std::min(check.state_until_us, *report.last_us + silent_after_us);
-    }
+    // A reporting location falls silent, an awaited one is lost, this long after.
+    const TimeUs until =
+        std::max(*report.last_us, report.awaited_since_us) + silent_after_us(check);
+    if (until >= now_us) check.state_until_us = std::min(check.state_until_us, until);
   }
   check.stale = false;
+}
+
+// When the service came back, at a step that left every check up: when the last location the
+// quorum counts came back, by the dates its streak of successes gives (a location is back from
+// the first success that confirms it, as it went down at its first failure). Never before an
+// event already in the incident's timeline (a verdict taken while the successes came in, a
+// reopening): a timeline that resolves and then changes its verdict would read backwards.
+TimeUs back_since(const std::map<std::string, CheckReplay>& checks, const Incident& incident,
+                  TimeUs now_us) {
+  TimeUs back = 0;
+  for (const auto& [name, check] : checks) {
+    for (const auto& [location, s] : check.locations) {
+      if (s.last_us == 0 || now_us - s.last_us > silent_after_us(check)) continue;  // not counted
+      // Counted at an all-up step, it is told up, so up_since_us is set; 0 would mean "just now".
+      back = std::max(back, s.up_since_us == 0 ? now_us : s.up_since_us);
+    }
+  }
+  for (const TimelineEvent& e : incident.timeline) back = std::max(back, e.at_us);
+  return back;
 }
 
 }  // namespace
@@ -347,11 +396,20 @@ void Detector::advance(const Service& service, Replay& r) const {
 
   for (const Step& step : steps) {
     std::vector<TimelineEvent> events;
+    bool returned = false;  // the location reports again after falling silent
     LocationState& s = *step.state;
     // An unknown result is leeway's own failure: no evidence either way, so the location ages
     // toward silence instead.
     if (step.point.outcome != probe::Outcome::kUnknown) {
+      CheckReplay& check = *step.replay;
+      if (check.latest_us != 0 && step.at_us - check.latest_us > silent_after_us(check)) {
+        resume(check, step.at_us);
+      }
+      check.latest_us = std::max(check.latest_us, step.at_us);
       const bool first = s.last_us == 0;
+      // Back from a silence, it is seen up from its return, not from before it.
+      returned = !first && step.at_us - s.last_us > silent_after_us(check);
+      if (returned) s.up_since_us = 0;
       s.last_us = step.at_us;
       if (step.point.outcome == probe::Outcome::kDown) {
         if (s.failures++ == 0) s.failing_since_us = step.at_us;
@@ -363,12 +421,25 @@ void Detector::advance(const Service& service, Replay& r) const {
                             fmt::format("{} sees {} down ({})", *step.location, *step.check,
                                         probe::to_string(s.stage))});
         }
+        if (s.down) {
+          s.up_since_us = 0;
+        } else if (s.up_since_us == 0) {
+          s.up_since_us = step.at_us;  // one failure is not enough: still shown up
+        }
       } else {
         s.failures = 0;
-        if (s.down && ++s.successes >= options_.recover) {
-          s.down = false;
-          events.push_back({step.at_us, TimelineEvent::Kind::kLocationBack,
-                            fmt::format("{} sees {} up again", *step.location, *step.check)});
+        if (s.down) {
+          if (s.successes++ == 0) s.recovering_since_us = step.at_us;
+          if (s.successes >= options_.recover) {
+            s.down = false;
+            events.push_back({s.recovering_since_us, TimelineEvent::Kind::kLocationBack,
+                              fmt::format("{} sees {} up again", *step.location, *step.check)});
+          }
+        }
+        if (step.point.outcome == probe::Outcome::kDegraded) {
+          s.up_since_us = 0;
+        } else if (s.up_since_us == 0) {
+          s.up_since_us = step.at_us;
         }
       }
       s.shown = s.down                                            ? probe::Outcome::kDown
@@ -412,7 +483,9 @@ void Detector::advance(const Service& service, Replay& r) const {
         open->timeline.push_back({first_failure, TimelineEvent::Kind::kOpened, "opened"});
       }
     }
-    if (!events.empty() && unsettled_since_us < 0) unsettled_since_us = now;
+    // A return from silence changes the evidence as a location down or back does: the vantages
+    // of a silent ISP come back a moment apart, and the first back would leave the other alone.
+    if ((!events.empty() || returned) && unsettled_since_us < 0) unsettled_since_us = now;
     if (!open) continue;
     open->timeline.insert(open->timeline.end(), events.begin(), events.end());
     if (bad) {
@@ -458,8 +531,8 @@ void Detector::advance(const Service& service, Replay& r) const {
       open->summary = describe(service.id, since, open->verdict, locations, open->changes);
     } else if (all_up) {
       unsettled_since_us = -1;
-      open->resolved_us = now;
-      open->timeline.push_back({now, TimelineEvent::Kind::kResolved, "resolved"});
+      open->resolved_us = back_since(r.checks, *open, now);
+      open->timeline.push_back({*open->resolved_us, TimelineEvent::Kind::kResolved, "resolved"});
       open = nullptr;
     }
   }

@@ -28,6 +28,14 @@ bool is_silent(const LocationReport& report, TimeUs now_us, const QuorumOptions&
 
 namespace {
 
+// Whether a silent location fell silent while the check was watched: it had reported, and it has
+// been awaited for silent_after_intervals (when it is silent for its age, its last result is
+// that old too).
+bool is_lost(const LocationReport& report, TimeUs now_us, const QuorumOptions& options) {
+  return report.last_us &&
+         now_us - report.awaited_since_us > options.silent_after_intervals * options.interval_us;
+}
+
 bool rule_holds(const DownWhen& rule, int networks_down, int networks_reporting) {
   if (networks_down == 0) return false;
   if (rule.kind == DownWhen::Kind::kCount) return networks_down >= rule.count;
@@ -55,7 +63,7 @@ Quorum tally_quorum(std::span<const LocationReport> reports, TimeUs now_us,
     if (is_silent(r, now_us, options)) {
       ++n.silent;
       ++q.locations_silent;
-      if (r.last_us) ++q.locations_lost;
+      if (is_lost(r, now_us, options)) ++q.locations_lost;
       continue;
     }
     ++n.reporting;

@@ -21,6 +21,11 @@ struct LocationReport {
   std::optional<TimeUs> last_us;  // started_us of its latest result; none: never reported
   probe::Outcome outcome = probe::Outcome::kUp;
   probe::Stage stage = probe::Stage::kNone;  // the failing stage, when outcome is kDown
+  // Since when its next result has been awaited, when that is later than last_us: after a spell
+  // in which no location reported the check (leeway or every vantage stopped), from the moment
+  // results came back. A location silent since before such a spell has not fallen silent while
+  // the others reported: it counts as lost only once it was awaited for as long as silence takes.
+  TimeUs awaited_since_us = 0;
 };
 
 // When a check is down: at least `count` networks down, or more than `fraction` of the networks
@@ -65,7 +70,8 @@ struct Quorum {
   int locations_down = 0;
   int locations_degraded = 0;
   int locations_silent = 0;
-  int locations_lost = 0;              // of the silent, those that had reported: they fell silent
+  // Of the silent, those that had reported and fell silent while awaited (see awaited_since_us).
+  int locations_lost = 0;
   std::vector<NetworkTally> networks;  // sorted by network name
 };
 
@@ -78,8 +84,9 @@ bool is_silent(const LocationReport& report, TimeUs now_us, const QuorumOptions&
 //   unknown   no location reported recently (with the reason);
 //   down      the down_when rule holds over the networks;
 //   degraded  not down, but some location sees it down or degraded, or fell silent after
-//             reporting: what cannot be seen any more is worth an incident, which attribution
-//             then lays at the vantage or its network, never at the service;
+//             reporting (see awaited_since_us): what cannot be seen any more is worth an
+//             incident, which attribution then lays at the vantage or its network, never at
+//             the service;
 //   up        every recently reporting location sees it up, and none fell silent.
 Quorum decide_quorum(std::span<const LocationReport> reports, TimeUs now_us,
                      const QuorumOptions& options);

@@ -158,10 +158,11 @@ class ReportTest : public DaemonTest {
   std::int64_t pushed_ = 0;  // results pushed so far
 };
 
-// By hand: one incident from 01:00 (the first failure) to 01:46 (the second success in a row,
-// which confirms the recovery: incidents.recover is 2), 46 minutes, so grade 1 (30 minutes or
-// more): 100,000. 44,594 of 44,640 minutes available is 99.8969% (rounded down), below 99.9%: the
-// 10% tier, 100,000 of the 1,000,000 fee. Total 200,000.
+// By hand: the results at 01:00 to 01:44 fail, those from 01:45 succeed. One incident from 01:00
+// (the first failure) to 01:45 (the first of the two successes in a row that confirm the
+// recovery: incidents.recover is 2), 45 minutes, so grade 1 (30 minutes or more): 100,000. 44,595
+// of 44,640 minutes available is 99.8991% (99.89919..., rounded down), below 99.9%: the 10% tier,
+// 100,000 of the 1,000,000 fee. Total 200,000.
 TEST_F(ReportTest, AClosedMonthFromTheLiveData) {
   json contracts = get("/api/v1/contracts");
   ASSERT_EQ(contracts["contracts"].size(), 1u) << contracts.dump();
@@ -175,14 +176,14 @@ TEST_F(ReportTest, AClosedMonthFromTheLiveData) {
   EXPECT_EQ(r["start"], "2026-09-30T15:00:00.000000Z");
   EXPECT_EQ(r["provisional"], false);
   EXPECT_EQ(r["minutes"]["month"], 44640);
-  EXPECT_EQ(r["minutes"]["unavailable"], 46);
+  EXPECT_EQ(r["minutes"]["unavailable"], 45);
   EXPECT_EQ(r["minutes"]["excluded"], 0);
-  EXPECT_EQ(r["availability"]["percent"], "99.8969");
+  EXPECT_EQ(r["availability"]["percent"], "99.8991");
   EXPECT_EQ(r["availability"]["target_met"], false);
   ASSERT_EQ(r["incidents"].size(), 1u) << r.dump(2);
   const json& incident = r["incidents"][0];
   EXPECT_EQ(incident["opened"], "2026-10-10T01:00:00.000000Z");
-  EXPECT_EQ(incident["resolved"], "2026-10-10T01:46:00.000000Z");
+  EXPECT_EQ(incident["resolved"], "2026-10-10T01:45:00.000000Z");
   EXPECT_EQ(incident["grade"]["effective"], "1");
   EXPECT_EQ(incident["locations"], json({{"hit", 2}, {"of", 2}}));
   EXPECT_EQ(incident["penalty"]["minor_units"], 100000);
@@ -197,7 +198,7 @@ TEST_F(ReportTest, AClosedMonthFromTheLiveData) {
   // The other formats are the same frozen revision.
   HttpReply md = raw("?format=md");
   EXPECT_EQ(md.status, 200);
-  EXPECT_THAT(md.body, HasSubstr("99.8969%"));
+  EXPECT_THAT(md.body, HasSubstr("99.8991%"));
   EXPECT_THAT(md.body, HasSubstr("| Revision | 1, frozen "));
   HttpReply csv = raw("?format=csv");
   EXPECT_EQ(csv.status, 200);
@@ -248,15 +249,15 @@ TEST_F(ReportTest, SimulateGivesTheDaemonsReport) {
   ProcessResult md =
       simulate({(dir_ / "outage.yaml").string(), "--contract", "web-2026", "--format", "md"});
   EXPECT_EQ(md.exit_code, 0) << md.err;
-  EXPECT_THAT(md.out, HasSubstr("99.8969%"));
+  EXPECT_THAT(md.out, HasSubstr("99.8991%"));
   ProcessResult no_such = simulate({(dir_ / "outage.yaml").string(), "--contract", "x"});
   EXPECT_EQ(no_such.exit_code, 2);
   EXPECT_THAT(no_such.err, HasSubstr("no contract \"x\""));
 }
 
-// By hand, revision 2: a second incident, 02:30 to 02:41, 11 minutes, grade 2 (10,000); 57
-// minutes unavailable, 44,583 of 44,640 is 99.8723%, still the 10% tier: 100,000 + 100,000 +
-// 10,000.
+// By hand, revision 2: a second incident, 02:30 (the first failure) to 02:40 (the first success),
+// 10 minutes, grade 2 (10,000); 55 minutes unavailable, 44,585 of 44,640 is 99.8767%
+// (99.87679...), still the 10% tier: 100,000 + 100,000 + 10,000.
 TEST_F(ReportTest, ALateResultMakesAVisibleRevision) {
   push("outage.yaml");
   wait_for_incidents(1);
@@ -271,13 +272,13 @@ TEST_F(ReportTest, ALateResultMakesAVisibleRevision) {
   json second = report();
   EXPECT_EQ(second["revision"]["number"], 2) << second.dump(2);
   EXPECT_NE(second["revision"]["inputs_sha256"], sha);
-  EXPECT_EQ(second["minutes"]["unavailable"], 57);
-  EXPECT_EQ(second["availability"]["percent"], "99.8723");
+  EXPECT_EQ(second["minutes"]["unavailable"], 55);
+  EXPECT_EQ(second["availability"]["percent"], "99.8767");
   EXPECT_EQ(second["penalties"]["minor_units"], 110000);
   EXPECT_EQ(second["total"]["minor_units"], 210000);
   EXPECT_EQ(second["revision"]["previous"]["total"]["minor_units"], 200000);
-  EXPECT_EQ(second["revision"]["previous"]["availability"], "99.8969");
-  EXPECT_EQ(second["revision"]["previous"]["unavailable_minutes"], 46);
+  EXPECT_EQ(second["revision"]["previous"]["availability"], "99.8991");
+  EXPECT_EQ(second["revision"]["previous"]["unavailable_minutes"], 45);
   ASSERT_EQ(second["revision"]["changes"].size(), 1u) << second.dump(2);
   EXPECT_EQ(second["revision"]["changes"][0],
             "incident " + second["incidents"][1]["id"].get<std::string>() + ": added");

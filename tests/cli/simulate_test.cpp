@@ -60,8 +60,10 @@ TEST(SimulateCommand, TextShowsTheDeployAndTheMaintenanceWindow) {
 // What each shipped scenario costs under its config's contract shop-ops (October in Seoul,
 // 44,640 minutes; grade 1 from 30 minutes down: 3,000,000; grade 2 from 1 minute: 300,000; 10%
 // credit below 99.9%; carriers' faults and maintenance announced 3 days ahead excluded), by hand.
-// An incident opens at its first failure and resolves at the second success in a row; a partial
-// minute counts.
+// An incident opens at its first failure and resolves at the first of the two successes in a row
+// that confirm the recovery, so failures over [from, to) at every interval make an incident of
+// exactly to - from. A partial minute counts.
+// Availability is rounded down to 4 decimals: 1 - minutes / 44,640.
 TEST(SimulateCommand, WhatEachScenarioCostsUnderAContract) {
   struct Cost {
     std::string name;
@@ -72,15 +74,17 @@ TEST(SimulateCommand, WhatEachScenarioCostsUnderAContract) {
     nlohmann::json excluded_as;
   };
   const std::vector<Cost> expected = {
-      // kt's DNS, 11:16:40 to 11:48:02: minutes 11:16 to 11:49 excluded as a carrier's fault.
-      {"isp-outage.yaml", 0, 33, "100.0000", 0, "network"},
-      // 14:04:00 to 14:21:10, 17m10s: grade 2; 18 minutes, 44,622 of 44,640 is 99.9596%.
-      {"deploy-outage.yaml", 18, 0, "99.9596", 300'000, nullptr},
+      // kt's DNS, 11:16:40 to 11:48:00: minutes 11:16 to 11:47, 32, excluded as a carrier's
+      // fault (the partial 11:16 counts; nothing of 11:48).
+      {"isp-outage.yaml", 0, 32, "100.0000", 0, "network"},
+      // 14:04:00 to 14:21:00, 17m0s: grade 2; 17 minutes, 44,623 of 44,640 is 99.96191...%.
+      {"deploy-outage.yaml", 17, 0, "99.9619", 300'000, nullptr},
       // 02:10:00 to 02:40:10 inside the window 02:00 to 03:00 announced 7 days before: the
       // window's 60 minutes leave the month and the incident costs nothing.
       {"maintenance-announced.yaml", 0, 60, "100.0000", 0, "maintenance"},
-      // The same, announced 2 hours before: 30m10s, grade 1; 31 minutes, 99.9305%, no credit.
-      {"maintenance-late.yaml", 31, 0, "99.9305", 3'000'000, nullptr},
+      // The same, announced 2 hours before: 02:10:00 to 02:40:00, 30m0s, grade 1 (30 minutes or
+      // more: the boundary counts); 30 minutes, 44,610 of 44,640 is 99.93279...%, no credit.
+      {"maintenance-late.yaml", 30, 0, "99.9327", 3'000'000, nullptr},
   };
   for (const Cost& c : expected) {
     ProcessResult r =

@@ -86,7 +86,9 @@ TEST(Detector, AnIspOutageIsOneIncidentAtTheResultsTimes) {
   EXPECT_EQ(i.opened_us, round_us(5) + kSecondUs);  // the first failure, not its confirmation
   EXPECT_EQ(i.id, "shop-web@" + format_rfc3339(round_us(5) + kSecondUs));
   ASSERT_TRUE(i.resolved_us.has_value());
-  EXPECT_EQ(*i.resolved_us, round_us(13) + kSecondUs);  // the second success behind kt
+  // Back at the first of the two successes (round 12) that confirm it, as it went down at the
+  // first of the two failures: the outage is rounds 5 to 11, seven intervals, not eight.
+  EXPECT_EQ(*i.resolved_us, round_us(12) + kSecondUs);
   EXPECT_EQ(i.checks, std::set<std::string>{"shop-web/home"});
   const std::map<std::string, std::set<probe::Stage>> locations = {{"kt-1", {probe::Stage::kDns}},
                                                                    {"kt-2", {probe::Stage::kDns}}};
@@ -107,9 +109,9 @@ TEST(Detector, AnIspOutageIsOneIncidentAtTheResultsTimes) {
       "11:07:31 location down: kt-1 sees shop-web/home down (dns)",
       "11:07:31 location down: kt-2 sees shop-web/home down (dns)",
       "11:07:41 attribution changed: attribution: network:kt",
-      "11:08:51 location back: kt-1 sees shop-web/home up again",
-      "11:08:51 location back: kt-2 sees shop-web/home up again",
-      "11:08:51 resolved: resolved",
+      "11:08:41 location back: kt-1 sees shop-web/home up again",
+      "11:08:41 location back: kt-2 sees shop-web/home up again",
+      "11:08:41 resolved: resolved",
   };
   EXPECT_EQ(timeline, expected);
 }
@@ -194,7 +196,8 @@ TEST(Detector, FlappingIsOneIncidentReopened) {
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].reopened, 6);
   EXPECT_EQ(incidents[0].verdict.name, "network:skb");
-  EXPECT_EQ(*incidents[0].resolved_us, round_us(31) + kSecondUs);
+  // Its last failures are rounds 28 and 29: back at round 30, the first of the two successes.
+  EXPECT_EQ(*incidents[0].resolved_us, round_us(30) + kSecondUs);
 }
 
 // kt fails in rounds [5, 12); a change is deployed at round 13; from round 14 the service fails

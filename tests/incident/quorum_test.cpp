@@ -27,7 +27,7 @@ DurationUs duration_from(const std::string& word, const std::string& where) {
   return *d;
 }
 
-// location ID [isp=I] [region=R] (never | ago=DURATION OUTCOME[/STAGE])
+// location ID [isp=I] [region=R] (never | ago=DURATION OUTCOME[/STAGE]) [awaited=DURATION]
 LocationReport location_from(const testing::Line& line) {
   LocationReport r;
   r.location = line.words.at(1);
@@ -39,6 +39,8 @@ LocationReport location_from(const testing::Line& line) {
       r.labels.region = w.substr(7);
     } else if (w.rfind("ago=", 0) == 0) {
       r.last_us = kNowUs - duration_from(w.substr(4), line.where);
+    } else if (w.rfind("awaited=", 0) == 0) {
+      r.awaited_since_us = kNowUs - duration_from(w.substr(8), line.where);
     } else if (w == "never") {
       r.last_us.reset();
     } else {

@@ -237,6 +237,26 @@ TEST_F(TrackerTest, ALateBatchFromASpoolMovesTheTimelineToTheResultsTimes) {
   EXPECT_TRUE((*sla)->reclassifications(first.id)->empty());
 }
 
+// Every vantage silent for two days while the daemon runs on (the detector forgets the old
+// results, not what each location last said): when they all report again, at the same second,
+// none is taken for fallen silent while the others are back. Before, the first result back did,
+// and a zero-length degraded incident that no location saw was stored.
+TEST_F(TrackerTest, ResultsBackAfterDaysOfSilenceOpenNothing) {
+  auto tracker = start();
+  const Scenario up = [](int, const std::string&) -> std::optional<Outcome> {
+    return Outcome::kUp;
+  };
+  const int back = 2 * 24 * 360;  // rounds of 10 s in two days
+  for (const int from : {0, back}) {
+    for (int round = from; round < from + 20; ++round) {
+      clock_.set(round_us(round) + kSecondUs);
+      feed(*tracker, rounds(round, round + 1, up));
+    }
+  }
+  EXPECT_TRUE(stored().empty()) << stored()[0].document;
+  EXPECT_EQ(tracker->status().service_up.at("shop-web"), true);
+}
+
 TEST_F(TrackerTest, ChangesBeforeAnIncidentAreNamedOrTheirAbsenceSaidSo) {
   auto tracker = start();
   const auto everywhere = [](int round, const std::string&) -> std::optional<Outcome> {
