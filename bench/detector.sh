@@ -8,7 +8,8 @@
 # The stream (bench/detector_driver.cpp): CHECKS checks, SERVICE_CHECKS to a service, at
 # LOCATIONS locations (the first two behind one ISP), every INTERVAL_S seconds for MINUTES
 # simulated minutes, fed one second of results per Detector::add() as the results stream hands
-# them to the tracker, with forget() every simulated minute (an hour kept, as the tracker does).
+# them to the tracker, with forget() every simulated minute keeping what the tracker keeps (an hour
+# until 2026-12-02, 10 minutes since: older results are read back from the store when needed).
 # One service in a hundred fails everywhere for two minutes (minute 3); every check fails behind
 # the two-vantage ISP for a minute (minute 6); that ISP's vantages fall silent for a minute
 # (minute 13, past the reopen window: new incidents), so incidents open, attribute and resolve.

@@ -26,6 +26,7 @@
 
 #include "bench/common.h"
 #include "incident/detector.h"
+#include "incident/tracker.h"
 
 using namespace leeway;
 
@@ -233,7 +234,7 @@ int main(int argc, char** argv) {
     }
     const TimeUs now = start_us + (s + 1) * kSecondUs;
     if (now - forgot_us >= kMinuteUs) {
-      detector.forget(now - kHourUs);  // as the tracker does, keeping an hour
+      detector.forget(now - incident::TrackerOptions{}.keep_us);  // what the tracker keeps
       forgot_us = now;
     }
   }
