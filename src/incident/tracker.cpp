@@ -125,9 +125,8 @@ Result<std::int64_t> Tracker::restore() {
     checks.insert(location.reference_checks.begin(), location.reference_checks.end());
   }
   if (Status s = replay(checks, *start, std::nullopt); !s) return s.error();
-  sync();
+  update_status(sync());
   forgot_at_us_ = now;
-  update_status();
   return *last_seq;
 }
 
@@ -166,7 +165,7 @@ void Tracker::add(std::span<const store::Committed> batch) {
   const Status reached = reach_back(batch);
   detector_.add(batch);
   note(batch);
-  sync();
+  const std::vector<Incident> all = sync();
   if (!reached) last_error_ = reached.error().message;
   const TimeUs now = clock_.now_us();
   // Only once everything is stored: what the detector forgets, the store must have.
@@ -180,7 +179,7 @@ void Tracker::add(std::span<const store::Committed> batch) {
     std::erase_if(known_, [&](const auto& k) { return !kept.count(k.first); });
     forgot_at_us_ = now;
   }
-  update_status();
+  update_status(all);
 }
 
 void Tracker::note(std::span<const store::Committed> batch) {
@@ -193,13 +192,12 @@ void Tracker::note(std::span<const store::Committed> batch) {
 void Tracker::record_change(const store::StoredChange& c) {
   std::lock_guard lock(mutex_);
   detector_.record_change(c.service, {c.at_us, c.kind, c.description, c.improvement});
-  sync();
-  update_status();
+  update_status(sync());
 }
 
-void Tracker::sync() {
+std::vector<Incident> Tracker::sync() {
   follow_moves();
-  const std::vector<Incident> all = detector_.incidents();
+  std::vector<Incident> all = detector_.incidents();
   std::set<std::string> ids;
   std::vector<store::StoredIncident> upserts;
   for (const Incident& i : all) {
@@ -225,11 +223,11 @@ void Tracker::sync() {
     }
     retired.push_back(std::move(r));
   }
-  if (upserts.empty() && retired.empty()) return;
+  if (upserts.empty() && retired.empty()) return all;
   // On failure nothing is marked written: the next batch tries again.
   if (Status s = incidents_.write_incidents(upserts, retired); !s) {
     last_error_ = s.error().message;
-    return;
+    return all;
   }
   last_error_.clear();
   for (auto& u : upserts) {
@@ -240,6 +238,7 @@ void Tracker::sync() {
     if (!r.to_id.empty()) unmoved_.push_back(std::move(r));
   }
   follow_moves();
+  return all;
 }
 
 void Tracker::follow_moves() {
@@ -251,14 +250,14 @@ void Tracker::follow_moves() {
   });
 }
 
-void Tracker::update_status() {
+void Tracker::update_status(const std::vector<Incident>& all) {
   TrackerStatus s;
   const DetectorOptions& o = options_.detector;
   for (const auto& [id, check] : o.checks) {
     s.open[check.service] = 0;
     s.service_up[check.service] = std::nullopt;
   }
-  for (const Incident& i : detector_.incidents()) {
+  for (const Incident& i : all) {
     if (i.resolved_us) continue;
     ++s.open[i.service];
     s.verdict[i.service] = {i.id, i.verdict.name};

@@ -78,10 +78,11 @@ class Tracker {
   // REQUIRES: mutex_.
   void note(std::span<const store::Committed> batch);
   // Writes the incidents that changed since the last write, and retires those that are gone.
+  // Returns every incident the detector has (a copy with the timelines: taken once per batch).
   // REQUIRES: mutex_.
-  void sync();
-  // REQUIRES: mutex_.
-  void update_status();
+  std::vector<Incident> sync();
+  // From `all`, sync()'s incidents. REQUIRES: mutex_.
+  void update_status(const std::vector<Incident>& all);
   // Runs options_.moved for the moves not yet done; keeps those that failed. REQUIRES: mutex_.
   void follow_moves();
   // Results this long before an incident are replayed with it: enough for its confirmations.
