@@ -90,7 +90,7 @@ MonthlyReport served(const store::FrozenReport& r, sla::Format format) {
 Result<store::FrozenReport> freeze(const MonthlyRequest& q, sla::Report report,
                                    const sla::Evidence& evidence, store::SlaStore& sla) {
   const std::string label = q.month.label();
-  const json inputs = canonical_inputs(evidence);
+  const json inputs = canonical_inputs(q.contract, evidence);
   const std::string text = canonical_text(inputs);
   const std::string sha = sha256_hex(text);
   for (int attempt = 0; attempt < 3; ++attempt) {
