@@ -23,8 +23,11 @@ struct TrackerOptions {
   // agent's spool to land among them. Older ones are forgotten (they stay in the store).
   DurationUs keep_us = kHourUs;
   // Called for each incident whose id changed (late results moved its opening), once the store
-  // moved its acks and notes: the daemon makes its reclassifications (in the SLA store) follow
-  // too. A failure is tried again at the next batch. None: nothing else follows.
+  // moved its acks and notes and recorded the move (store::IncidentMove): the daemon makes its
+  // reclassifications (in the SLA store) follow too. Must be idempotent: a move is forgotten
+  // only after it returned, so a crash in between calls it again after the restart, as it calls
+  // it for a move recorded just before a crash. A failure is tried again at the next batch.
+  // None: nothing else follows.
   std::function<Status(const store::IncidentRetirement& moved)> moved;
 };
 
@@ -79,7 +82,8 @@ class Tracker {
   void sync();
   // REQUIRES: mutex_.
   void update_status();
-  // Runs options_.moved for the moves not yet done; keeps those that failed. REQUIRES: mutex_.
+  // Runs options_.moved for the moves the store holds, oldest first, forgetting each that
+  // followed; stops at the first failure. REQUIRES: mutex_.
   void follow_moves();
   // Results this long before an incident are replayed with it: enough for its confirmations.
   DurationUs margin_us() const;
@@ -95,7 +99,9 @@ class Tracker {
   std::map<std::string, TimeUs> last_result_;  // by location: its latest result's time
   TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
-  std::vector<store::IncidentRetirement> unmoved_;  // moves options_.moved has not yet done
+  // The store may hold moves to follow: at the start (a crash may have left some) and after a
+  // retirement with a successor.
+  bool moves_pending_ = true;
 
   mutable std::mutex status_mutex_;  // apart, so that status() never waits for the store
   TrackerStatus status_;
