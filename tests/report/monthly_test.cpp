@@ -45,14 +45,9 @@ store::StoredIncident incident() {
   json document = {{"checks", {"web/home"}},
                    {"worst", "down"},
                    {"locations", {{{"location", "seoul"}}, {{"location", "busan"}}}}};
-  return {"web@2026-10-10T00:00:00Z",
-          "web",
-          kOpened,
-          kOpened + 45 * kMinuteUs,
-          "resolved",
-          "service",
-          "web failed everywhere",
-          document.dump()};
+  return {"web@2026-10-10T00:00:00Z", "web",          kOpened,
+          kOpened + 45 * kMinuteUs,   "resolved",     "service",
+          "web failed everywhere",    document.dump()};
 }
 
 class MonthlyTest : public ::testing::TestWithParam<std::string> {
@@ -86,8 +81,9 @@ class MonthlyTest : public ::testing::TestWithParam<std::string> {
   // The report of October 2026 as JSON, asked for at `now_us`.
   Result<MonthlyReport> report(const sla::Contract& c, TimeUs now_us,
                                std::optional<int> revision = std::nullopt) {
-    MonthlyRequest q{web_config(), c, sla::report_month(c.time_zone, {2026, 10}).value(),
-                     sla::Format::kJson, revision, now_us};
+    MonthlyRequest q{
+        web_config(),       c,        sla::report_month(c.time_zone, {2026, 10}).value(),
+        sla::Format::kJson, revision, now_us};
     return monthly_report(q, Stores{*results_, *incidents_, *sla_});
   }
 
