@@ -15,18 +15,18 @@
 # exclusions (issue 11), so nothing runs beside it. The goal of issue 11 is absolute: well under
 # a second for 100 services, 10,000 checks and 1,000 incidents.
 #
-# Measured 2026-12-02 on the 2-core dev VM (release preset) under a load average of 8 to 12
+# Measured 2026-12-02 on the 2-core dev VM (release preset) under a load average of about 7
 # from other builds, one run:
-#   engine       report 15.5 ms median (11.5 ms CPU): 976 incidents listed, 413 unavailable and
-#                500 excluded minute ranges; render md 20.9 ms (13.2 ms CPU, 311 KiB), html 21.9
-#                ms (13.6 ms CPU, 460 KiB), csv 11.3 ms (6.8 ms CPU, 194 KiB), json 22.1 ms
-#                (13.8 ms CPU, 1.7 MiB; 416 ms and 134 ms CPU as a tree of nlohmann maps)
-#   stores       read 270 ms (191 ms CPU: ~1,850 queries, an incident's acks and its
-#                reclassifications one query each), convert and compute 56 ms (38 ms CPU)
-#   monthly_report, end to end: md 305 ms (216 ms CPU), html 422 ms (272 ms CPU), csv 689 ms
-#                (312 ms CPU), json 700 ms (332 ms CPU); closed, first (frozen in 4 formats)
-#                794 ms (376 ms CPU); closed, served frozen 558 ms (293 ms CPU)
-# The goal holds: 0.2-0.4 s of CPU for the report as the API serves it. Before, the services'
+#   engine       report 11.4 ms median (11.2 ms CPU): 976 incidents listed, 413 unavailable and
+#                500 excluded minute ranges; render md 10.6 ms (10.4 ms CPU, 311 KiB), html 8.3
+#                ms (9.4 ms CPU, 460 KiB), csv 5.5 ms (5.0 ms CPU, 194 KiB), json 14.2 ms (11.0
+#                ms CPU, 1.7 MiB; 416 ms and 134 ms CPU as a tree of nlohmann maps, 2026-12-01)
+#   stores       read 226 ms (205 ms CPU: ~1,850 queries, an incident's acks and its
+#                reclassifications one query each), convert and compute 66 ms (62 ms CPU)
+#   monthly_report, end to end: md 259 ms (259 ms CPU), html 222 ms (230 ms CPU), csv 257 ms
+#                (231 ms CPU), json 196 ms (198 ms CPU); closed, first (frozen in 4 formats)
+#                240 ms (227 ms CPU); closed, served frozen 218 ms (205 ms CPU)
+# The goal holds: about 0.25 s for the report as the API serves it. Before, the services'
 # first minutes read every rollup of the month of every check (10,000 queries; 4.4 s of CPU
 # with only 5 minutes stored per check, and growing with the month's minutes); they are now
 # looked for in doubling windows from the lookback's start (one query per service that existed).
