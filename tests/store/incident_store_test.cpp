@@ -4,9 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <sqlite3.h>
-#include <pqxx/pqxx>
-
+#include "store/raw_sql.h"
 #include "store/store.h"
 #include "support/fixtures.h"
 #include "support/postgres_server.h"
@@ -194,17 +192,7 @@ TEST_P(IncidentStoreTest, MigratesSchemaOneToTwo) {
   write({i});
   store_.reset();
   const char* undo = "DROP TABLE incident_moves; UPDATE incident_schema SET version = 1";
-  if (GetParam() == "sqlite") {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, undo, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  } else {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    txn.exec(undo);
-    txn.commit();
-  }
+  ASSERT_EQ(testing::run_sql(uri_, undo), "");
   reopen();
   EXPECT_EQ(ids(list()), std::vector<std::string>{i.id});
   const StoredIncident earlier = make("shop-web", kT0 - kMinuteUs, std::nullopt);
@@ -257,19 +245,7 @@ TEST_P(IncidentStoreTest, ReopeningKeepsEverythingAndSharesTheResultStoresDataba
 // A database written by a newer leeway is refused, not misread.
 TEST_P(IncidentStoreTest, RefusesANewerSchema) {
   store_.reset();
-  if (GetParam() == "sqlite") {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(
-        sqlite3_exec(db, "UPDATE incident_schema SET version = 99", nullptr, nullptr, nullptr),
-        SQLITE_OK);
-    sqlite3_close(db);
-  } else {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    txn.exec("UPDATE incident_schema SET version = 99");
-    txn.commit();
-  }
+  ASSERT_EQ(testing::run_sql(uri_, "UPDATE incident_schema SET version = 99"), "");
   auto opened = open_incident_store(uri_);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("incident tables have schema version 99, newer than this "
