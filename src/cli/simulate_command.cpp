@@ -1,8 +1,9 @@
-// `leeway simulate SCENARIO.yaml [--contract C]`: replays a scenario through the daemon's
-// detector and attribution, without probing, and prints the incidents it would have opened, with
-// their verdicts, the changes before them, their timelines and the maintenance windows they
-// overlap; with a contract of the scenario's config, its report for each month the scenario
-// touches, from the same SLA engine and the same evidence conversion as the daemon's.
+// `leeway simulate SCENARIO.yaml [--contract C] [--contracts FILE]`: replays a scenario through the
+// daemon's detector and attribution, without probing, and prints the incidents it would have
+// opened, with their verdicts, the changes before them, their timelines and the maintenance windows
+// they overlap; with a contract of the scenario's config or of a contracts file (a draft), its
+// report for each month the scenario touches, from the same SLA engine and the same evidence
+// conversion as the daemon's.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -122,25 +123,60 @@ std::vector<sla::Report> reports_of(const simulate::Scenario& s,
   return out;
 }
 
-int run_simulate(const std::string& path, const std::string& format,
-                 const std::string& contract_id) {
-  simulate::LoadResult loaded = simulate::load_scenario(path);
+struct SimulateOptions {
+  std::string path;
+  std::string format = "text";
+  std::string contract_id;
+  std::string contracts_file;  // a draft's contracts, in place of the config's
+};
+
+// The contract to report on: the one named, of the contracts file when one is given (its only
+// one when none is named), else of the scenario's config; nullptr and a message when none fits.
+const sla::Contract* pick_contract(const SimulateOptions& o, const config::Config& config,
+                                   const std::string& scenario_file) {
+  const std::string& from = o.contracts_file.empty() ? scenario_file : o.contracts_file;
+  if (o.contract_id.empty() && config.contracts.size() == 1) return &config.contracts[0];
+  std::string ids;
+  for (const auto& c : config.contracts) ids += (ids.empty() ? "" : ", ") + c.id;
+  if (o.contract_id.empty()) {
+    std::cerr << "leeway simulate: " << terminal_safe(from)
+              << ": name one of its contracts with --contract: " << terminal_safe(ids) << "\n";
+    return nullptr;
+  }
+  if (const sla::Contract* c = config.find_contract(o.contract_id)) return c;
+  std::cerr << "leeway simulate: " << terminal_safe(from) << ": "
+            << (o.contracts_file.empty() ? "the config has" : "the file has") << " no contract \""
+            << terminal_safe(o.contract_id) << "\""
+            << (ids.empty() ? "" : " (it has " + terminal_safe(ids) + ")") << "\n";
+  return nullptr;
+}
+
+int run_simulate(const SimulateOptions& o) {
+  const std::string& format = o.format;
+  simulate::LoadResult loaded = simulate::load_scenario(o.path);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
     return kExitBadScenario;
   }
-  const simulate::Scenario& s = *loaded.scenario;
+  simulate::Scenario& s = *loaded.scenario;
+  if (!o.contracts_file.empty()) {
+    config::LoadResult drafts = config::load_contracts(o.contracts_file, s.config);
+    if (!drafts.ok()) {
+      for (const auto& error : drafts.errors) std::cerr << error.to_string() << "\n";
+      return kExitBadScenario;
+    }
+    s.config.contracts = std::move(drafts.config->contracts);
+  }
   const bool report_only = format != "text" && format != "json";
-  if (report_only && contract_id.empty()) {
+  if (report_only && o.contract_id.empty() && o.contracts_file.empty()) {
     std::cerr << "leeway simulate: --format " << format << " is a report's: name a contract with "
               << "--contract\n";
     return kExitUnknown;
   }
   const sla::Contract* contract = nullptr;
-  if (!contract_id.empty() && (contract = s.config.find_contract(contract_id)) == nullptr) {
-    std::cerr << "leeway simulate: " << terminal_safe(s.file) << ": the config has no contract \""
-              << terminal_safe(contract_id) << "\"\n";
-    return kExitBadScenario;
+  if (!o.contract_id.empty() || !o.contracts_file.empty()) {
+    contract = pick_contract(o, s.config, s.file);
+    if (contract == nullptr) return kExitBadScenario;
   }
   const std::vector<store::Committed> results = simulate::results_of(s);
   const simulate::Replay replay{results.size(), simulate::detect(s, results)};
@@ -168,14 +204,16 @@ int run_simulate(const std::string& path, const std::string& format,
 }  // namespace
 
 Runner setup_simulate(CLI::App& sub) {
-  auto path = std::make_shared<std::string>();
-  auto format = std::make_shared<std::string>("text");
-  auto contract = std::make_shared<std::string>();
-  sub.add_option("scenario", *path, "the scenario's YAML file (see examples/scenarios/)")
+  auto o = std::make_shared<SimulateOptions>();
+  sub.add_option("scenario", o->path, "the scenario's YAML file (see examples/scenarios/)")
       ->required();
-  sub.add_option("--contract", *contract,
-                 "a contract of the scenario's config (`contracts:`): add its monthly report");
-  sub.add_option("--format", *format,
+  sub.add_option("--contract", o->contract_id,
+                 "a contract of the scenario's config (`contracts:`), or of --contracts: add its "
+                 "monthly report");
+  sub.add_option("--contracts", o->contracts_file,
+                 "a file of contracts (`contracts:`) to use instead of the config's, e.g. a "
+                 "draft; its only contract unless --contract names one");
+  sub.add_option("--format", o->format,
                  "text or json (the incidents, and the reports with --contract), or md, html or "
                  "csv (the reports only)")
       ->check(CLI::IsMember({"text", "json", "md", "html", "csv"}))
@@ -186,11 +224,12 @@ Runner setup_simulate(CLI::App& sub) {
       "summary, changes before it, timeline, and the maintenance windows it overlaps.\n"
       "With --contract, the contract's report for each month the scenario touches, through the\n"
       "same SLA engine as `leeway report`, each month taken as over (the minutes after the\n"
-      "scenario's end count as available). The contract comes from the scenario's config:\n"
-      "inline, or the file its `config:` names (a draft contract is a config file away).\n"
-      "Exit codes: 0 simulated; 2 the scenario (or its config) has errors, printed to stderr\n"
-      "as file:line:column: message; 3 bad usage.");
-  return [path, format, contract] { return run_simulate(*path, *format, *contract); };
+      "scenario's end count as available). The contract comes from the scenario's config\n"
+      "(inline, or the file its `config:` names), or from --contracts FILE: \"what does this\n"
+      "draft contract charge for the outages we had?\"\n"
+      "Exit codes: 0 simulated; 2 the scenario, its config or the contracts file has errors,\n"
+      "printed to stderr as file:line:column: message, or no such contract; 3 bad usage.");
+  return [o] { return run_simulate(*o); };
 }
 
 }  // namespace leeway::cli

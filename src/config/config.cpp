@@ -290,12 +290,40 @@ class Loader {
   static const SectionRow kSections[8];
 
   LoadResult load(std::string_view text, const std::string& file_name) {
+    read_root(text, file_name);
+    return result(build());
+  }
+
+  // A file of contracts for `base`'s services: its contracts: (and its includes'), in place of
+  // base's; any other section is an error.
+  LoadResult load_contracts(std::string_view text, const std::string& file_name,
+                            const Config& base) {
+    read_root(text, file_name);
+    for (const auto& [name, entries] : sections_)
+      if (name != "contracts" && !entries.empty())
+        error(where_key(entries[0]),
+              fmt::format("{}: a contracts file holds contracts: (and include:) only; this "
+                          "section belongs in the config",
+                          name));
+    Config config = base;
+    config.contracts.clear();
+    build_contracts(config);
+    if (config.contracts.empty() && errors_.empty())
+      error(Position{0, 0, 0}, "contracts: none in this file");
+    return result(std::move(config));
+  }
+
+ private:
+  void read_root(std::string_view text, const std::string& file_name) {
     stack_.push_back({file_name, file_key(file_name)});
     read_keys_.insert(stack_.back().key);
     total_bytes_ = text.size();
     read_one(text, file_name);
     stack_.pop_back();
-    Config config = build();
+  }
+
+  // `config` when no error was found, else the errors in file and line order.
+  LoadResult result(Config config) {
     LoadResult result;
     std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first.file, a.first.line, a.first.column) <
@@ -310,7 +338,6 @@ class Loader {
     return result;
   }
 
- private:
   struct OpenFile {
     std::string name;  // as shown in errors
     std::string key;   // absolute and normalised, to recognise a cycle
@@ -1469,6 +1496,16 @@ LoadResult load_config(const std::string& path, const FileReader& read) {
     return result;
   }
   return load_config_text(*text, path, read);
+}
+
+LoadResult load_contracts(const std::string& path, const Config& base, const FileReader& read) {
+  auto text = read(path);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{path, 0, 0, "cannot read: " + text.error().message});
+    return result;
+  }
+  return Loader(read).load_contracts(*text, path, base);
 }
 
 }  // namespace leeway::config

@@ -185,4 +185,11 @@ LoadResult load_config(const std::string& path, const FileReader& read = read_fi
 LoadResult load_config_text(std::string_view text, const std::string& file_name = "leeway.yaml",
                             const FileReader& read = read_file);
 
+// Loads a file of contracts (`contracts:`, and `include:`) for `base`, as `leeway simulate
+// --contracts` reads a draft: the config is `base` with the file's contracts in place of its
+// own, checked against base's services and checks. Another section, or no contract at all, is
+// an error; errors are load_config's.
+LoadResult load_contracts(const std::string& path, const Config& base,
+                          const FileReader& read = read_file);
+
 }  // namespace leeway::config

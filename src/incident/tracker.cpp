@@ -235,19 +235,28 @@ std::vector<Incident> Tracker::sync() {
   }
   for (auto& r : retired) {
     known_.erase(r.id);
-    if (!r.to_id.empty()) unmoved_.push_back(std::move(r));
+    if (!r.to_id.empty()) moves_pending_ = true;
   }
   follow_moves();
   return all;
 }
 
 void Tracker::follow_moves() {
-  if (!options_.moved) return unmoved_.clear();
-  std::erase_if(unmoved_, [&](const store::IncidentRetirement& r) {
-    Status s = options_.moved(r);
-    if (!s) last_error_ = s.error().message;
-    return static_cast<bool>(s);
-  });
+  if (!moves_pending_) return;
+  auto pending = incidents_.pending_moves();
+  if (!pending) {
+    last_error_ = pending.error().message;
+    return;
+  }
+  for (const store::IncidentMove& m : *pending) {
+    Status s = options_.moved ? options_.moved({m.from_id, m.to_id}) : Status{};
+    if (s) s = incidents_.forget_move(m.id);
+    if (!s) {
+      last_error_ = s.error().message;
+      return;  // a later move may start where this one ends: in order, or not at all
+    }
+  }
+  moves_pending_ = false;
 }
 
 void Tracker::update_status(const std::vector<Incident>& all) {

@@ -26,8 +26,11 @@ struct TrackerOptions {
   // checks every 10 s, a minute kept is about 1.4 MB.
   DurationUs keep_us = 10 * kMinuteUs;
   // Called for each incident whose id changed (late results moved its opening), once the store
-  // moved its acks and notes: the daemon makes its reclassifications (in the SLA store) follow
-  // too. A failure is tried again at the next batch. None: nothing else follows.
+  // moved its acks and notes and recorded the move (store::IncidentMove): the daemon makes its
+  // reclassifications (in the SLA store) follow too. Must be idempotent: a move is forgotten
+  // only after it returned, so a crash in between calls it again after the restart, as it calls
+  // it for a move recorded just before a crash. A failure is tried again at the next batch.
+  // None: nothing else follows.
   std::function<Status(const store::IncidentRetirement& moved)> moved;
 };
 
@@ -83,7 +86,8 @@ class Tracker {
   std::vector<Incident> sync();
   // From `all`, sync()'s incidents. REQUIRES: mutex_.
   void update_status(const std::vector<Incident>& all);
-  // Runs options_.moved for the moves not yet done; keeps those that failed. REQUIRES: mutex_.
+  // Runs options_.moved for the moves the store holds, oldest first, forgetting each that
+  // followed; stops at the first failure. REQUIRES: mutex_.
   void follow_moves();
   // Results this long before an incident are replayed with it: enough for its confirmations.
   DurationUs margin_us() const;
@@ -110,7 +114,9 @@ class Tracker {
   std::map<std::string, TimeUs> kept_from_;    // by service: the detector has its results since
   TimeUs forgot_at_us_ = 0;                    // the clock when forget() last ran
   std::string last_error_;
-  std::vector<store::IncidentRetirement> unmoved_;  // moves options_.moved has not yet done
+  // The store may hold moves to follow: at the start (a crash may have left some) and after a
+  // retirement with a successor.
+  bool moves_pending_ = true;
 
   mutable std::mutex status_mutex_;  // apart, so that status() never waits for the store
   TrackerStatus status_;

@@ -13,10 +13,23 @@ namespace {
 
 using nlohmann::json;
 
-const config::Service* find_service(const config::Config& config, const std::string& id) {
-  for (const auto& s : config.services)
-    if (s.id == id) return &s;
-  return nullptr;
+// What an incident's scope is a share of: the locations that run a service's checks, and its
+// checks.
+struct ServiceScope {
+  std::int64_t locations = 0;
+  std::int64_t checks = 0;
+};
+
+std::optional<ServiceScope> scope_of(const config::Config& config, const std::string& id) {
+  for (const auto& service : config.services) {
+    if (service.id != id) continue;
+    std::set<std::string> locations;
+    for (const auto& check : service.checks)
+      locations.insert(check.locations.begin(), check.locations.end());
+    return ServiceScope{static_cast<std::int64_t>(locations.size()),
+                        static_cast<std::int64_t>(service.checks.size())};
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> strings(const json& doc, const char* key) {
@@ -78,7 +91,10 @@ store::MaintenanceWindow stored_window(const config::Maintenance& m) {
           store::MaintenanceWindow::Source::kConfig};
 }
 
-sla::Incident sla_incident(const store::StoredIncident& stored, const config::Config& config) {
+namespace {
+
+sla::Incident incident_in(const store::StoredIncident& stored,
+                          const std::optional<ServiceScope>& scope) {
   sla::Incident in;
   in.id = stored.id;
   in.service = stored.service;
@@ -99,21 +115,28 @@ sla::Incident sla_incident(const store::StoredIncident& stored, const config::Co
   const auto hit = static_cast<std::int64_t>(in.checks_hit.size());
   in.locations = {seen, seen};
   in.checks = {hit, hit};
-  if (const config::Service* service = find_service(config, stored.service)) {
-    std::set<std::string> locations;
-    for (const auto& check : service->checks)
-      locations.insert(check.locations.begin(), check.locations.end());
-    in.locations.whole = std::max<std::int64_t>(seen, static_cast<std::int64_t>(locations.size()));
-    in.checks.whole =
-        std::max<std::int64_t>(hit, static_cast<std::int64_t>(service->checks.size()));
+  if (scope) {
+    in.locations.whole = std::max(seen, scope->locations);
+    in.checks.whole = std::max(hit, scope->checks);
   }
   return in;
 }
 
+}  // namespace
+
+sla::Incident sla_incident(const store::StoredIncident& stored, const config::Config& config) {
+  return incident_in(stored, scope_of(config, stored.service));
+}
+
 sla::Evidence sla_evidence(const StoredEvidence& stored, const config::Config& config) {
   sla::Evidence e;
-  for (const auto& incident : stored.incidents)
-    e.incidents.push_back(sla_incident(incident, config));
+  std::map<std::string, std::optional<ServiceScope>> scopes;  // each service's, worked out once
+  for (const auto& incident : stored.incidents) {
+    auto it = scopes.find(incident.service);
+    if (it == scopes.end())
+      it = scopes.emplace(incident.service, scope_of(config, incident.service)).first;
+    e.incidents.push_back(incident_in(incident, it->second));
+  }
   for (const auto& w : stored.windows)
     e.maintenance.push_back(
         {std::to_string(w.id), w.start_us, w.end_us, w.services, w.announced_us});

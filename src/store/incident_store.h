@@ -64,6 +64,18 @@ struct IncidentRetirement {
   std::string to_id;
 };
 
+// An incident whose id changed, recorded in the same transaction as its retirement, until what
+// other stores keep under its old id (its reclassifications, in the SLA store) has followed it:
+// a crash between the write and the follow leaves the move recorded, to be followed after the
+// restart. Following must be idempotent (a crash may come before it is forgotten).
+struct IncidentMove {
+  std::int64_t id = 0;  // given by the store; later moves have higher ids
+  std::string from_id;
+  std::string to_id;
+
+  bool operator==(const IncidentMove&) const = default;
+};
+
 // A deploy, a config change, an infrastructure event, posted by a pipeline or a person.
 struct StoredChange {
   std::int64_t id = 0;  // given by the store
@@ -91,11 +103,19 @@ class IncidentStore {
   virtual ~IncidentStore() = default;
 
   // In one transaction: inserts or replaces each incident (by id, keeping its acks and notes),
-  // then retires those given.
+  // then retires those given, recording an IncidentMove for each that has a `to_id`.
   virtual Status write_incidents(std::span<const StoredIncident> incidents,
                                  std::span<const IncidentRetirement> retired = {}) = 0;
 
   virtual Result<std::vector<StoredIncident>> incidents(const IncidentQuery& query) = 0;
+
+  // The moves not yet forgotten, oldest first (a move from an incident that itself moved before
+  // comes after that move).
+  virtual Result<std::vector<IncidentMove>> pending_moves() = 0;
+
+  // Forgets a move once what follows the incident has followed; forgetting one twice is not an
+  // error.
+  virtual Status forget_move(std::int64_t id) = 0;
 
   // One incident with its acks and notes; kNotFound when there is none with this id.
   virtual Result<StoredIncident> incident(std::string_view id) = 0;

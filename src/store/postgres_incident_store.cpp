@@ -26,6 +26,10 @@ CREATE TABLE changes(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 CREATE INDEX changes_by_time ON changes(at_us);
 CREATE INDEX changes_by_service ON changes(service, at_us);
 )sql",
+    R"sql(
+CREATE TABLE incident_moves(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                            from_id TEXT COLLATE "C" NOT NULL, to_id TEXT COLLATE "C" NOT NULL);
+)sql",
 };
 
 constexpr const char* kIncidentColumns =
@@ -89,7 +93,31 @@ class PostgresIncidentStore final : public IncidentStore {
                           r.to_id, r.id);
         }
         txn.exec_params("DELETE FROM incidents WHERE id = $1", r.id);
+        if (!r.to_id.empty())
+          txn.exec_params("INSERT INTO incident_moves(from_id, to_id) VALUES($1, $2)", r.id,
+                          r.to_id);
       }
+      txn.commit();
+      return {};
+    });
+  }
+
+  Result<std::vector<IncidentMove>> pending_moves() override {
+    return session_.run("reading incident moves from", [&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      const pqxx::result rows =
+          txn.exec("SELECT id, from_id, to_id FROM incident_moves ORDER BY id");
+      std::vector<IncidentMove> out;
+      for (const auto& r : rows)
+        out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>()});
+      return out;
+    });
+  }
+
+  Status forget_move(std::int64_t id) override {
+    return session_.run("forgetting an incident move in", [&](pqxx::connection& conn) -> Status {
+      pqxx::work txn(conn);
+      txn.exec_params("DELETE FROM incident_moves WHERE id = $1", id);
       txn.commit();
       return {};
     });

@@ -27,6 +27,9 @@ CREATE TABLE changes(id INTEGER PRIMARY KEY, service TEXT NOT NULL, at_us INTEGE
 CREATE INDEX changes_by_time ON changes(at_us);
 CREATE INDEX changes_by_service ON changes(service, at_us);
 )sql",
+    R"sql(
+CREATE TABLE incident_moves(id INTEGER PRIMARY KEY, from_id TEXT NOT NULL, to_id TEXT NOT NULL);
+)sql",
 };
 
 constexpr const char* kIncidentColumns =
@@ -78,9 +81,28 @@ class SqliteIncidentStore final : public IncidentStore {
         if (auto s = notes.bind(r.to_id).bind(r.id).run(); !s) return s;
         Query gone(conn_.db(), "DELETE FROM incidents WHERE id = ?");
         if (auto s = gone.bind(r.id).run(); !s) return s;
+        if (r.to_id.empty()) continue;
+        Query move(conn_.db(), "INSERT INTO incident_moves(from_id, to_id) VALUES(?, ?)");
+        if (auto s = move.bind(r.id).bind(r.to_id).run(); !s) return s;
       }
       return {};
     });
+  }
+
+  Result<std::vector<IncidentMove>> pending_moves() override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_.db(), "SELECT id, from_id, to_id FROM incident_moves ORDER BY id");
+    std::vector<IncidentMove> out;
+    if (auto s = each_row(q, [&] { out.push_back({q.i64(0), q.text(1), q.text(2)}); }); !s)
+      return failed(s.error());
+    return out;
+  }
+
+  Status forget_move(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_.db(), "DELETE FROM incident_moves WHERE id = ?");
+    if (auto s = q.bind(id).run(); !s) return failed(s.error());
+    return {};
   }
 
   Result<std::vector<StoredIncident>> incidents(const IncidentQuery& query) override {

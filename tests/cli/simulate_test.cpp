@@ -104,6 +104,89 @@ TEST(SimulateCommand, WhatEachScenarioCostsUnderAContract) {
   }
 }
 
+std::string draft() {
+  return std::string(LEEWAY_SOURCE_DIR) + "/examples/drafts/shop-ops.yaml";
+}
+
+// The same outages under the draft in examples/drafts/shop-ops.yaml (grade 1 from 15 minutes
+// down: 5,000,000; 10% credit below 99.95%; cap 30%, 4,500,000; a day's notice), by hand; its
+// only contract, so --contract is not needed.
+TEST(SimulateCommand, ADraftContractFromItsOwnFile) {
+  struct Cost {
+    std::string name;
+    std::int64_t before_cap;
+    std::int64_t total;
+  };
+  const std::vector<Cost> expected = {
+      // 17m10s: grade 1; 18 minutes, 99.9596%, no credit; 5,000,000 capped.
+      {"deploy-outage.yaml", 5'000'000, 4'500'000},
+      // Announced a week ahead, a day's notice is enough: excluded.
+      {"maintenance-announced.yaml", 0, 0},
+      // Announced 2 hours ahead: 30m10s, grade 1; 31 minutes, 99.9305%: 10% credit, 1,500,000.
+      {"maintenance-late.yaml", 6'500'000, 4'500'000},
+  };
+  for (const Cost& c : expected) {
+    ProcessResult r =
+        leeway({"simulate", scenario(c.name), "--contracts", draft(), "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["reports"].size(), 1u) << c.name;
+    EXPECT_EQ(j["reports"][0]["contract"], "shop-ops-draft") << c.name;
+    EXPECT_EQ(j["reports"][0]["total_before_cap"]["minor_units"], c.before_cap) << c.name;
+    EXPECT_EQ(j["reports"][0]["total"]["minor_units"], c.total) << c.name;
+  }
+  ProcessResult md = leeway({"simulate", scenario("deploy-outage.yaml"), "--contracts", draft(),
+                             "--contract", "shop-ops-draft", "--format", "md"});
+  EXPECT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_THAT(md.out, HasSubstr("# SLA report 2026-10: shop-ops-draft"));
+  // The config's own contract is not among the draft's.
+  ProcessResult own = leeway({"simulate", scenario("deploy-outage.yaml"), "--contracts", draft(),
+                              "--contract", "shop-ops"});
+  EXPECT_EQ(own.exit_code, 2);
+  EXPECT_EQ(own.err, "leeway simulate: " + draft() +
+                         ": the file has no contract \"shop-ops\" (it has shop-ops-draft)\n");
+}
+
+// A contracts file that is wrong says where, as a config does; nothing is simulated.
+TEST(SimulateCommand, ABadContractsFileExits2WithFileAndLine) {
+  const std::string path = ::testing::TempDir() + "/drafts.yaml";
+  const auto simulate = [&](const std::string& text, std::vector<std::string> more = {}) {
+    std::ofstream(path) << text;
+    std::vector<std::string> args{"simulate", scenario("deploy-outage.yaml"), "--contracts", path};
+    args.insert(args.end(), more.begin(), more.end());
+    return leeway(args);
+  };
+  const std::string contract =
+      "  - id: a\n    customer: A\n    services: [shop]\n    fee: \"100\"\n    currency: KRW\n"
+      "    target: 99.9\n";
+  ProcessResult unknown = simulate(
+      "contracts:\n" + std::string(contract).replace(contract.find("[shop]"), 6, "[shoop]"));
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_EQ(unknown.err, path +
+                             ":4:16: services: unknown service \"shoop\"; did you mean "
+                             "`shop`?\n");
+  ProcessResult section = simulate("defaults:\n  interval: 10s\ncontracts:\n" + contract);
+  EXPECT_EQ(section.exit_code, 2);
+  EXPECT_EQ(section.err, path +
+                             ":1:1: defaults: a contracts file holds contracts: (and include:) "
+                             "only; this section belongs in the config\n");
+  ProcessResult none = simulate("contracts: []\n");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err, path + ": contracts: none in this file\n");
+  std::string two = contract + contract;
+  two.replace(two.rfind("id: a"), 5, "id: b");
+  ProcessResult unnamed = simulate("contracts:\n" + two);
+  EXPECT_EQ(unnamed.exit_code, 2);
+  EXPECT_EQ(unnamed.err,
+            "leeway simulate: " + path + ": name one of its contracts with --contract: a, b\n");
+  EXPECT_EQ(simulate("contracts:\n" + two, {"--contract", "b"}).exit_code, 0);
+  ProcessResult missing =
+      leeway({"simulate", scenario("deploy-outage.yaml"), "--contracts", path + ".nope"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err, path + ".nope: cannot read: No such file or directory\n");
+}
+
 TEST(SimulateCommand, JsonCarriesIncidentsAndWindows) {
   ProcessResult r =
       leeway({"simulate", scenario("maintenance-announced.yaml"), "--format", "json"});

@@ -257,6 +257,71 @@ TEST_F(TrackerTest, ResultsBackAfterDaysOfSilenceOpenNothing) {
   EXPECT_EQ(tracker->status().service_up.at("shop-web"), true);
 }
 
+// The crash window between the incident store's write (an incident retired for its successor)
+// and the SLA store's move of its reclassifications: the move was recorded with the write, so
+// the restarted tracker makes the reclassifications follow; and a move that was followed but not
+// yet forgotten when the crash came is followed again without harm.
+TEST_F(TrackerTest, AMoveCutShortByACrashIsFollowedAtTheRestart) {
+  auto sla = store::open_sla_store(uri_);
+  ASSERT_TRUE(sla) << sla.error().message;
+  int calls = 0;
+  const auto hooked = [&] {
+    TrackerOptions o = options();
+    o.moved = [&](const store::IncidentRetirement& r) {
+      ++calls;
+      return (*sla)->move_reclassifications(r.id, r.to_id);
+    };
+    return o;
+  };
+  const auto incident = [](TimeUs opened_us) {
+    return store::StoredIncident{"shop-web@" + format_rfc3339(opened_us),
+                                 "shop-web",
+                                 opened_us,
+                                 opened_us + kMinuteUs,
+                                 "resolved",
+                                 "service",
+                                 "",
+                                 "{}"};
+  };
+  const auto retire = [&](const store::StoredIncident& from, const store::StoredIncident& to) {
+    const std::vector<store::IncidentRetirement> retired{{from.id, to.id}};
+    ASSERT_TRUE(incidents_->write_incidents(std::vector{to}, retired));
+  };
+  const auto trail_of = [&](const store::StoredIncident& i) {
+    auto trail = (*sla)->reclassifications(i.id);
+    EXPECT_TRUE(trail) << trail.error().message;
+    return trail ? *trail : std::vector<store::Reclassification>{};
+  };
+  const store::StoredIncident first = incident(round_us(8)), moved = incident(round_us(5)),
+                              again = incident(round_us(3));
+  ASSERT_TRUE(incidents_->write_incidents(std::vector{first}));
+  auto made = (*sla)->reclassify({0, first.id, "grade", "2", "ops", "short", kStartUs});
+  ASSERT_TRUE(made) << made.error().message;
+  clock_.set(kStartUs + kDayUs);  // long after: the restarts replay none of these
+
+  // Killed right after the write that retired `first` for `moved`.
+  retire(first, moved);
+  auto tracker = start(hooked());
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(trail_of(first).empty());
+  ASSERT_EQ(trail_of(moved).size(), 1u);
+  EXPECT_EQ(trail_of(moved)[0].id, made->id);
+
+  // Killed after the next move was followed but before it was forgotten.
+  retire(moved, again);
+  ASSERT_TRUE((*sla)->move_reclassifications(moved.id, again.id));
+  tracker = start(hooked());
+  EXPECT_EQ(calls, 2);
+  ASSERT_EQ(trail_of(again).size(), 1u);
+  EXPECT_EQ(trail_of(again)[0].reason, "short");
+  EXPECT_TRUE(incidents_->pending_moves()->empty());
+  EXPECT_EQ(tracker->status().last_error, "");
+
+  // Followed and forgotten: a later restart follows nothing.
+  tracker = start(hooked());
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_F(TrackerTest, ChangesBeforeAnIncidentAreNamedOrTheirAbsenceSaidSo) {
   auto tracker = start();
   const auto everywhere = [](int round, const std::string&) -> std::optional<Outcome> {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "report/evidence.h"
+#include "report/shop_ops.h"
 
 namespace leeway::report {
 namespace {
@@ -41,14 +42,19 @@ sla::Evidence evidence() {
   return e;
 }
 
+sla::Contract contract() {
+  return testing::shop_ops();
+}
+
 TEST(Revision, TheCanonicalFormDoesNotDependOnOrder) {
   sla::Evidence a = evidence();
   sla::Evidence b = evidence();
   std::swap(b.incidents[0], b.incidents[1]);
   b.as_of_us = kT0;  // not an input of a frozen month
-  EXPECT_EQ(canonical_text(canonical_inputs(a)), canonical_text(canonical_inputs(b)));
-  EXPECT_EQ(sha256_hex(canonical_text(canonical_inputs(a))),
-            sha256_hex(canonical_text(canonical_inputs(b))));
+  EXPECT_EQ(canonical_text(canonical_inputs(contract(), a)),
+            canonical_text(canonical_inputs(contract(), b)));
+  EXPECT_EQ(sha256_hex(canonical_text(canonical_inputs(contract(), a))),
+            sha256_hex(canonical_text(canonical_inputs(contract(), b))));
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
@@ -59,13 +65,43 @@ TEST(Revision, ChangesSayWhatDiffers) {
   after.incidents.erase(after.incidents.begin());
   after.manual_exclusions.push_back(
       {"4", kT0, kT0 + kMinuteUs, {"web"}, "the customer's firewall", "ops"});
-  EXPECT_EQ(input_changes(canonical_inputs(before), canonical_inputs(after)),
+  EXPECT_EQ(
+      input_changes(canonical_inputs(contract(), before), canonical_inputs(contract(), after)),
+      (std::vector<std::string>{
+          "incident web@a: removed",
+          "incident web@b: resolved_us null -> 1791680400000000",
+          "manual exclusion 4: added",
+      }));
+  EXPECT_TRUE(
+      input_changes(canonical_inputs(contract(), before), canonical_inputs(contract(), before))
+          .empty());
+}
+
+// An edited contract is a change of the inputs: each term that differs, by name, before and after.
+TEST(Revision, AnEditedContractSaysWhichTermsChanged) {
+  sla::Contract edited = contract();
+  edited.grades[0].penalty_minor_units = 3'500'000;
+  edited.grades[0].respond_within_us = 15 * kMinuteUs;
+  edited.grades.pop_back();
+  edited.cap.reset();
+  const auto before = canonical_inputs(contract(), evidence());
+  const auto after = canonical_inputs(edited, evidence());
+  EXPECT_NE(sha256_hex(canonical_text(before)), sha256_hex(canonical_text(after)));
+  EXPECT_EQ(input_changes(before, after),
             (std::vector<std::string>{
-                "incident web@a: removed",
-                "incident web@b: resolved_us null -> 1791680400000000",
-                "manual exclusion 4: added",
+                "contract shop-ops: cap 30% -> null; grades in order [\"1\",\"2\"] -> [\"1\"]; "
+                "penalty of grade 1 KRW 3,000,000 -> KRW 3,500,000; response target of grade 1 "
+                "10m -> 15m; missed recovery of grade 2 KRW 0 -> removed; missed response of "
+                "grade 2 KRW 0 -> removed; penalty of grade 2 KRW 1,000,000 -> removed; recovery "
+                "target of grade 2 removed; response target of grade 2 removed; rules of grade 2 "
+                "[\"any incident\"] -> removed",
             }));
-  EXPECT_TRUE(input_changes(canonical_inputs(before), canonical_inputs(before)).empty());
+  // A revision frozen before the contract was among the inputs: one line that says so.
+  auto old = before;
+  old.erase("contract");
+  EXPECT_EQ(input_changes(old, before),
+            (std::vector<std::string>{"contract shop-ops: its terms are among the inputs from this "
+                                      "revision on (the revisions before did not record them)"}));
 }
 
 TEST(Evidence, AStoredIncidentAsTheEngineSeesIt) {

@@ -3,7 +3,9 @@
 #include "sla/render.h"
 
 #include <gtest/gtest.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "sla/engine.h"
 
@@ -88,6 +90,32 @@ TEST(Render, JsonRangesRecomputeTheFigures) {
   EXPECT_EQ(j["credit"]["amount"]["text"], "KRW 1,000,000");
   // 1,000,000 credit + 2 x 500,000 + 50,000 (b never acknowledged).
   EXPECT_EQ(j["total"]["minor_units"], 2'050'000);
+}
+
+// The JSON's layout, byte for byte (sorted keys, two-space indents, nlohmann's escapes), with a
+// revision and text that needs escaping. The file was written by the renderer before it was
+// made a stream; a change of the format is a change of this file.
+TEST(Render, JsonKeepsItsLayout) {
+  Report r = sample();
+  r.notes = {"tab\there, \"quoted\", back\\slash, \x01 and \x7f, caf\xc3\xa9"};
+  r.revision = Revision{2,
+                        "0123abcd",
+                        at("2026-11-02T00:00:00Z"),
+                        {"incident a,1: added", "odd \x02"},
+                        4'100'000,
+                        "99.8000",
+                        180,
+                        0};
+  std::ifstream file(LEEWAY_SOURCE_DIR "/tests/sla/data/render.json", std::ios::binary);
+  ASSERT_TRUE(file) << "tests/sla/data/render.json";
+  std::stringstream expected;
+  expected << file.rdbuf();
+  EXPECT_EQ(render_json(r), expected.str());
+  r.revision->number = 1;
+  r.revision->changes.clear();
+  r.incidents.clear();
+  auto j = nlohmann::json::parse(render_json(r));
+  EXPECT_EQ(render_json(r), j.dump(2) + "\n");  // empty lists, no previous revision
 }
 
 TEST(Render, CsvHasARowPerIncidentAndASummary) {

@@ -5,10 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <sqlite3.h>
-#include <pqxx/pqxx>
-
 #include "store/incident_store.h"
+#include "store/raw_sql.h"
 #include "store/store.h"
 #include "support/fixtures.h"
 #include "support/postgres_server.h"
@@ -258,17 +256,7 @@ TEST_P(SlaStoreTest, MigratesSchemaOneToTwo) {
   MaintenanceWindow w = add(window(kT0, kT0 + kHourUs, {"shop-web"}));
   store_.reset();
   const char* undo = "DROP TABLE frozen_reports; UPDATE sla_schema SET version = 1";
-  if (GetParam() == "sqlite") {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, undo, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  } else {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    txn.exec(undo);
-    txn.commit();
-  }
+  ASSERT_EQ(testing::run_sql(uri_, undo), "");
   reopen();
   EXPECT_EQ(windows(), std::vector{w});
   EXPECT_EQ(*store_->add_frozen_report(frozen(1, "aa")), true);
@@ -277,18 +265,7 @@ TEST_P(SlaStoreTest, MigratesSchemaOneToTwo) {
 // A database written by a newer leeway is refused, not misread.
 TEST_P(SlaStoreTest, RefusesANewerSchema) {
   store_.reset();
-  if (GetParam() == "sqlite") {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE sla_schema SET version = 99", nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  } else {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    txn.exec("UPDATE sla_schema SET version = 99");
-    txn.commit();
-  }
+  ASSERT_EQ(testing::run_sql(uri_, "UPDATE sla_schema SET version = 99"), "");
   auto opened = open_sla_store(uri_);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find(

@@ -4,11 +4,9 @@
 #include "store/slo_store.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-
-#include <pqxx/pqxx>
 
 #include "store/incident_store.h"
+#include "store/raw_sql.h"
 #include "support/fixtures.h"
 #include "support/postgres_server.h"
 
@@ -171,18 +169,7 @@ TEST_P(SloStoreTest, ReopeningKeepsEverythingBesideTheOtherTables) {
 // A database written by a newer leeway is refused, not misread.
 TEST_P(SloStoreTest, RefusesANewerSchema) {
   store_.reset();
-  if (GetParam() == "sqlite") {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(uri_.substr(7).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE slo_schema SET version = 99", nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  } else {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    txn.exec("UPDATE slo_schema SET version = 99");
-    txn.commit();
-  }
+  ASSERT_EQ(testing::run_sql(uri_, "UPDATE slo_schema SET version = 99"), "");
   auto opened = open_slo_store(uri_);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("SLO tables have schema version 99, newer than this "
