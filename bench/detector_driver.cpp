@@ -14,6 +14,7 @@
 // incidents() reads that watch for verdicts), the resident memory it holds, the fault-to-verdict
 // times and the replay times.
 #include <fmt/core.h>
+#include <malloc.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -38,6 +39,12 @@ long rss_kb() {
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+// Bytes the allocator has handed out and not had back: what is held now, where RSS keeps the
+// peak (freed memory stays in the process's heap).
+double heap_mb() {
+  return double(mallinfo2().uordblks) / (1024.0 * 1024.0);
 }
 
 double median(std::vector<double> v) {
@@ -200,6 +207,7 @@ int main(int argc, char** argv) {
 
   incident::Detector detector(options);
   const long rss_before = rss_kb();
+  const double heap_before = heap_mb();
   const double cpu_before = bench::cpu_seconds();
   const auto wall_before = std::chrono::steady_clock::now();
   std::int64_t fed = 0;
@@ -243,6 +251,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count() -
       watch_wall_s;
   const long rss_after = rss_kb();
+  const double heap_after = heap_mb();
   const std::size_t incidents = detector.incidents().size();
 
   // Late results: each lands 30 minutes (or half the run) back in one service's history.
@@ -262,11 +271,12 @@ int main(int argc, char** argv) {
   fmt::print(
       "checks={} locations={} services={} interval_s={} minutes={} results={} incidents={} "
       "feed_cpu_s={:.3f} feed_wall_s={:.3f} results_per_cpu_s={:.0f} results_per_s={:.0f} "
-      "needed_per_s={:.0f} rss_mb={:.1f} replay_ms={:.2f} replay_max_ms={:.2f} {} {} {}\n",
+      "needed_per_s={:.0f} rss_mb={:.1f} heap_mb={:.1f} replay_ms={:.2f} replay_max_ms={:.2f} {} "
+      "{} {}\n",
       checks, locations, services, interval_s, minutes, fed, incidents, feed_cpu_s, feed_wall_s,
       double(fed) / feed_cpu_s, double(fed) / feed_wall_s, double(checks) * locations / interval_s,
-      (rss_after - rss_before) / 1024.0, median(replay_ms), max_of(replay_ms),
-      service_fault.figures(interval_us), isp_fault.figures(interval_us),
+      (rss_after - rss_before) / 1024.0, heap_after - heap_before, median(replay_ms),
+      max_of(replay_ms), service_fault.figures(interval_us), isp_fault.figures(interval_us),
       silent_fault.figures(interval_us));
   return 0;
 }

@@ -345,6 +345,9 @@ std::vector<std::string> Detector::forget(TimeUs before_us) {
     Series& series = track.results;
     series.erase(series.begin(),
                  at_or_after(series, track.service ? before_us : references_before_us));
+    // A vector keeps its capacity: after an incident held a long stretch, give it back, or the
+    // memory of the longest incident would stay for good.
+    if (series.capacity() > 2 * series.size() + 16) series.shrink_to_fit();
   }
   std::vector<std::string> ids;
   for (const Service* service : quiet) ids.push_back(service->id);
