@@ -102,6 +102,14 @@ class Stmt {
     next_ = 1;
     return *this;
   }
+  // Like reset(), but the old values stay bound until bound again: for a statement whose every
+  // parameter is bound before each run. Clearing 384 parameters of a group insert cost more
+  // than binding them (bench/ingest.sh).
+  Stmt& rewind() {
+    sqlite3_reset(s_);
+    next_ = 1;
+    return *this;
+  }
   Stmt& bind(std::int64_t v) {
     sqlite3_bind_int64(s_, next_++, v);
     return *this;
@@ -255,7 +263,8 @@ class SqliteStore final : public Store {
 
   // --- writing (REQUIRES: write_mutex_), sqlite_write.cpp ---
 
-  // The writer's prepared statement in stmts_[slot], prepared on first use, reset.
+  // The writer's prepared statement in stmts_[slot], prepared on first use, rewound (every
+  // parameter must be bound again before it runs).
   Result<Stmt*> cached(int slot, const char* sql);
 
   // Gets or creates the id of a name in `checks` (kind 0) or `locations` (kind 1).
@@ -275,10 +284,10 @@ class SqliteStore final : public Store {
   template <class T, class Bind>
   Status upsert_all(const Upsert& upsert, std::span<const T> rows, Bind bind);
 
-  // Inserts a full group of rows in one statement, as most of SQLite's cost is per statement.
-  // Returns false, having inserted nothing, when any of them is already stored: the caller then
-  // inserts them one by one to learn which.
-  Result<bool> insert_group(std::span<const Pending> group);
+  // Inserts a full group of rows (places in pending_) in one statement, as most of SQLite's
+  // cost is per statement. Returns false, having inserted nothing, when any of them is already
+  // stored: the caller then inserts them one by one to learn which.
+  Result<bool> insert_group(std::span<const std::uint32_t> group);
 
   // Inserts one row; false when it was already stored (the first write of a key wins).
   Result<bool> insert_one(const Pending& p);
@@ -346,10 +355,13 @@ class SqliteStore final : public Store {
   std::unique_ptr<Stmt> stmts_[22];
   std::string insert_group_sql_, insert_one_sql_;
   // Scratch of write(), kept to reuse its memory.
-  std::vector<Pending> pending_;
+  std::vector<Pending> pending_;      // in batch order
+  std::vector<std::uint32_t> order_;  // places in pending_, in key order
   std::vector<RollupDelta> rollup_deltas_;
-  std::vector<Pending> newest_;
-  std::vector<bool> stored_;  // by place in the batch: the result is new
+  std::vector<std::uint32_t> newest_;  // the newest stored row of each series, by series
+  // By series id (ids are dense: the series table's rowids): 1 + the place in pending_ of the
+  // series' newest stored row in this batch, 0 for none. Zeroed again after each batch.
+  std::vector<std::uint32_t> newest_of_series_;
   std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
   std::string series_key_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];

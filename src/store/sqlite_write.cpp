@@ -48,7 +48,7 @@ Result<Stmt*> SqliteStore::cached(int slot, const char* sql) {
     if (!st) return st.error();
     stmts_[slot] = std::make_unique<Stmt>(std::move(*st));
   }
-  return &stmts_[slot]->reset();
+  return &stmts_[slot]->rewind();
 }
 
 Result<std::int64_t> SqliteStore::name_id(int kind, const std::string& name) {
@@ -130,19 +130,26 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
   // The recent tier's key catches a result stored twice there; one already compacted is
   // looked up in its chunk.
   if (auto s = drop_compacted(); !s) return s.error();
-  // Stable: of two results with the same key in one batch, the first is kept.
-  std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-    return std::tie(a.minute, a.series, a.row.started_us) <
-           std::tie(b.minute, b.series, b.row.started_us);
+  // Places are sorted rather than the rows (112 bytes each): moving rows in two sorts cost ~8%
+  // of the write path (bench/ingest.sh). Of two results with the same key in one batch, the
+  // first is kept: ties go by place.
+  order_.resize(pending_.size());
+  for (std::uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+    const Pending& x = pending_[a];
+    const Pending& y = pending_[b];
+    return std::tie(x.minute, x.series, x.row.started_us, a) <
+           std::tie(y.minute, y.series, y.row.started_us, b);
   });
   rollup_deltas_.clear();
-  std::span<Pending> rows(pending_);
+  std::span<const std::uint32_t> rows(order_);
   while (!rows.empty()) {
     auto group = rows.first(std::min(rows.size(), kInsertGroup));
     rows = rows.subspan(group.size());
     auto inserted = group.size() == kInsertGroup ? insert_group(group) : Result<bool>(false);
     if (!inserted) return inserted.error();
-    for (Pending& p : group) {
+    for (std::uint32_t i : group) {
+      Pending& p = pending_[i];
       if (!*inserted) {
         auto one = insert_one(p);
         if (!one) return one.error();
@@ -152,24 +159,34 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
       count_in_rollup(p);
     }
   }
-  // The new results in batch order, which is seq order: marked by their place in the batch,
-  // then copied once into a vector of their exact size. (Sorting the copies by seq and growing
-  // the vector cost 6.5% of the write path's instructions, bench/ingest.sh.)
+  // The new results in batch order, which is seq order, copied once into a vector of their exact
+  // size (sorting the copies by seq and growing the vector cost 6.5% of the write path); and the
+  // newest of each series, which becomes its latest row.
   std::int64_t first_minute = std::numeric_limits<std::int64_t>::max();
   std::int64_t last_minute = std::numeric_limits<std::int64_t>::min();
-  stored_.assign(batch.size(), false);
   std::size_t new_count = 0;
-  for (const Pending& p : pending_) {
+  newest_.clear();
+  for (std::uint32_t i = 0; i < pending_.size(); ++i) {
+    const Pending& p = pending_[i];
     if (!p.stored) continue;
-    stored_[std::size_t(p.row.seq - base_seq)] = true;
     ++new_count;
     first_minute = std::min(first_minute, p.minute);
     last_minute = std::max(last_minute, p.minute);
+    if (std::size_t(p.series) >= newest_of_series_.size()) newest_of_series_.resize(p.series + 1);
+    std::uint32_t& newest = newest_of_series_[std::size_t(p.series)];
+    if (newest == 0) {
+      newest_.push_back(i);
+    } else if (pending_[newest - 1].row.started_us >= p.row.started_us) {
+      continue;
+    }
+    newest = i + 1;
   }
   std::vector<Committed> committed;
   committed.reserve(new_count);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (stored_[i]) committed.push_back({base_seq + std::int64_t(i), batch[i]});
+  for (const Pending& p : pending_) {
+    if (p.stored) {
+      committed.push_back({p.row.seq, batch[std::size_t(p.row.seq - base_seq)]});
+    }
   }
   auto rollups =
       upsert_all(kRollupUpsert, std::span<const RollupDelta>(rollup_deltas_),
@@ -178,23 +195,20 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
                    for (auto b : m.buckets) st.bind(b);
                  });
   if (!rollups) return rollups.error();
-  // The newest stored row of each series becomes its latest.
-  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-    return std::tie(a.series, a.row.started_us) < std::tie(b.series, b.row.started_us);
-  });
-  newest_.clear();
-  for (const Pending& p : pending_) {
-    if (!p.stored) continue;
-    if (newest_.empty() || newest_.back().series != p.series)
-      newest_.push_back(p);
-    else
-      newest_.back() = p;
+  // In series order, the latest table's key; newest_ held the first stored row of each series.
+  for (std::uint32_t& i : newest_) {
+    std::uint32_t& newest = newest_of_series_[std::size_t(pending_[i].series)];
+    i = newest - 1;
+    newest = 0;
   }
-  auto latest =
-      upsert_all(kLatestUpsert, std::span<const Pending>(newest_), [](Stmt& st, const Pending& p) {
-        st.bind(p.series);
-        bind_row(st, p.row);
-      });
+  std::sort(newest_.begin(), newest_.end(), [this](std::uint32_t a, std::uint32_t b) {
+    return pending_[a].series < pending_[b].series;
+  });
+  auto latest = upsert_all(kLatestUpsert, std::span<const std::uint32_t>(newest_),
+                           [this](Stmt& st, std::uint32_t i) {
+                             st.bind(pending_[i].series);
+                             bind_row(st, pending_[i].row);
+                           });
   if (!latest) return latest.error();
   const std::int64_t last_seq = committed.empty() ? last_seq_ : committed.back().seq;
   if (!committed.empty()) {
@@ -272,7 +286,7 @@ Status SqliteStore::upsert_all(const Upsert& upsert, std::span<const T> rows, Bi
   return {};
 }
 
-Result<bool> SqliteStore::insert_group(std::span<const Pending> group) {
+Result<bool> SqliteStore::insert_group(std::span<const std::uint32_t> group) {
   if (insert_group_sql_.empty()) {
     insert_group_sql_ = rows_sql(kInsertResult, kInsertColumns, kInsertGroup, "");
   }
@@ -280,7 +294,7 @@ Result<bool> SqliteStore::insert_group(std::span<const Pending> group) {
   if (!begin || (*begin)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   auto ins = cached(15, insert_group_sql_.c_str());
   if (!ins) return ins.error();
-  for (const Pending& p : group) bind_pending(**ins, p);
+  for (std::uint32_t i : group) bind_pending(**ins, pending_[i]);
   if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   if (std::size_t(sqlite3_changes(writer_.get())) != group.size()) {
     if (auto s = exec(writer_.get(), "ROLLBACK TO insert_group; RELEASE insert_group"); !s) {
