@@ -230,8 +230,8 @@ class PostgresStore final : public Store {
 
   std::string describe() const override { return target_.display; }
 
-  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override {
-    if (batch.empty()) return std::vector<Committed>();
+  Result<Written> write_new(std::span<const StoredResult> batch) override {
+    if (batch.empty()) return Written{};
     std::lock_guard lock(write_mutex_);
     return with_writer("writing to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
@@ -251,13 +251,12 @@ class PostgresStore final : public Store {
       const auto base = txn.exec1("SELECT last FROM seq_counter FOR UPDATE")[0].as<std::int64_t>();
       pqxx::result fresh = txn.exec_params(merge_sql_, base);
       txn.commit();
-      std::vector<Committed> committed;
-      committed.reserve(std::size_t(fresh.size()));
-      for (const auto& row : fresh) {
-        const auto seq = row[0].as<std::int64_t>();
-        committed.push_back({seq, batch[std::size_t(seq - base - 1)]});
-      }
-      return committed;
+      // Each staged row's seq is base + 1 + its place (see merge_sql_).
+      Written written{base + 1, {}};
+      written.places.reserve(std::size_t(fresh.size()));
+      for (const auto& row : fresh)
+        written.places.push_back(std::uint32_t(row[0].as<std::int64_t>() - base - 1));
+      return written;
     });
   }
 

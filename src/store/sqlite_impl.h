@@ -210,6 +210,21 @@ class Checkpointer {
   std::jthread thread_;  // last: stopped and joined before the rest is destroyed
 };
 
+// A series' names as the writer's cache keeps them, and looks them up as views.
+using SeriesName = std::pair<std::string, std::string>;  // check, location
+using SeriesNameView = std::pair<std::string_view, std::string_view>;
+struct SeriesNameHash {
+  using is_transparent = void;
+  std::size_t operator()(SeriesNameView n) const {
+    std::size_t h = std::hash<std::string_view>()(n.first);
+    return h ^ (std::hash<std::string_view>()(n.second) + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2));
+  }
+};
+struct SeriesNameEqual {
+  using is_transparent = void;
+  bool operator()(SeriesNameView a, SeriesNameView b) const { return a == b; }
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, StoreOptions options, Db writer)
@@ -226,7 +241,7 @@ class SqliteStore final : public Store {
 
   std::string describe() const override { return "sqlite:" + path_; }
 
-  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override;
+  Result<Written> write_new(std::span<const StoredResult> batch) override;
 
   Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) override;
 
@@ -274,7 +289,7 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> error_id(const std::string& text);
 
-  Result<std::vector<Committed>> write_locked(std::span<const StoredResult> batch);
+  Result<Written> write_locked(std::span<const StoredResult> batch);
 
   // Removes from pending_ the rows whose result is already stored in a chunk.
   Status drop_compacted();
@@ -362,8 +377,8 @@ class SqliteStore final : public Store {
   // By series id (ids are dense: the series table's rowids): 1 + the place in pending_ of the
   // series' newest stored row in this batch, 0 for none. Zeroed again after each batch.
   std::vector<std::uint32_t> newest_of_series_;
-  std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
-  std::string series_key_;
+  // By (check, location), found from the result's own strings: nothing is built per lookup.
+  std::unordered_map<SeriesName, std::int64_t, SeriesNameHash, SeriesNameEqual> series_ids_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];
   std::unordered_map<std::string, std::int64_t> error_ids_;
   std::int64_t last_seq_ = 0;                   // the highest seq stored

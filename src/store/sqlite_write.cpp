@@ -27,7 +27,7 @@ constexpr int kInsertColumns = 12;
 
 }  // namespace
 
-Result<std::vector<Committed>> SqliteStore::write(std::span<const StoredResult> batch) {
+Result<Written> SqliteStore::write_new(std::span<const StoredResult> batch) {
   std::lock_guard lock(write_mutex_);
   auto s = write_locked(batch);
   if (!s) {
@@ -71,11 +71,8 @@ Result<std::int64_t> SqliteStore::name_id(int kind, const std::string& name) {
 }
 
 Result<std::int64_t> SqliteStore::series_id(const std::string& check, const std::string& location) {
-  // One string key, built in a reused buffer: the lookup allocates nothing once warm. The
-  // length prefix keeps ("a", "bc") and ("ab", "c") apart.
-  series_key_.assign(std::to_string(check.size())).append(1, ':').append(check).append(location);
-  if (auto it = series_ids_.find(series_key_); it != series_ids_.end()) return it->second;
-  std::string key = series_key_;
+  if (auto it = series_ids_.find(SeriesNameView(check, location)); it != series_ids_.end())
+    return it->second;
   auto c = name_id(0, check);
   if (!c) return c.error();
   auto l = name_id(1, location);
@@ -89,7 +86,7 @@ Result<std::int64_t> SqliteStore::series_id(const std::string& check, const std:
   (*sel)->bind(*c).bind(*l);
   if ((*sel)->step() != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
   std::int64_t id = (*sel)->i64(0);
-  series_ids_.emplace(std::move(key), id);
+  series_ids_.emplace(SeriesName(check, location), id);
   return id;
 }
 
@@ -111,7 +108,7 @@ Result<std::int64_t> SqliteStore::error_id(const std::string& text) {
   return id;
 }
 
-Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredResult> batch) {
+Result<Written> SqliteStore::write_locked(std::span<const StoredResult> batch) {
   if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
   // Names become ids first; then rows go in in key order (minute, series, time), so that each
   // B-tree page is found once per run of neighbours and rollup rows fall out of one pass.
@@ -181,13 +178,10 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
     }
     newest = i + 1;
   }
-  std::vector<Committed> committed;
-  committed.reserve(new_count);
-  for (const Pending& p : pending_) {
-    if (p.stored) {
-      committed.push_back({p.row.seq, batch[std::size_t(p.row.seq - base_seq)]});
-    }
-  }
+  Written written{base_seq, {}};
+  written.places.reserve(new_count);
+  for (const Pending& p : pending_)
+    if (p.stored) written.places.push_back(std::uint32_t(p.row.seq - base_seq));
   auto rollups =
       upsert_all(kRollupUpsert, std::span<const RollupDelta>(rollup_deltas_),
                  [](Stmt& st, const RollupDelta& m) {
@@ -210,15 +204,20 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
                              bind_row(st, pending_[i].row);
                            });
   if (!latest) return latest.error();
-  const std::int64_t last_seq = committed.empty() ? last_seq_ : committed.back().seq;
-  if (!committed.empty()) {
+  const std::int64_t last_seq =
+      written.places.empty() ? last_seq_ : base_seq + written.places.back();
+  if (!written.places.empty()) {
     auto st = cached(19, "UPDATE store_state SET last_seq = ?");
     if (!st) return st.error();
     (*st)->bind(last_seq);
     if ((*st)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     auto commit = cached(21, "INSERT INTO recent_commits VALUES(?, ?, ?, ?)");
     if (!commit) return commit.error();
-    (*commit)->bind(committed.front().seq).bind(last_seq).bind(first_minute).bind(last_minute);
+    (*commit)
+        ->bind(base_seq + written.places.front())
+        .bind(last_seq)
+        .bind(first_minute)
+        .bind(last_minute);
     if ((*commit)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   }
   // A cached statement left mid-result keeps a read snapshot open after COMMIT, and SQLite
@@ -228,7 +227,7 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
   if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
   last_seq_ = last_seq;
   committed_seq_ = last_seq;
-  return committed;
+  return written;
 }
 
 // Only rows older than compacted_before_ can be in a chunk (live results are newer: they cost no
