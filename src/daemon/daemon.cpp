@@ -289,6 +289,7 @@ int Daemon::run() {
   d.server.reset();  // waits for API work still running on its threads: it reads the store
   d.availability.stop();
   d.ingest.stop();  // every pending result is written before we exit
+  d.save_detector_position();
   const store::StoreWriter& writer = d.ingest.writer();
   if (writer.write_errors_total() > 0) {
     // Results were lost: say so, and exit non-zero so that a supervisor notices.

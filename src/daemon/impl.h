@@ -62,6 +62,9 @@ struct Daemon::Impl {
   Status subscribe_incidents();
   // The tracker now; thread-safe.
   std::shared_ptr<incident::Tracker> current_tracker() const;
+  // After the stream stopped: saves where the detector stopped, when it had results left, so
+  // that the next start resumes there (see subscribe_incidents()).
+  void save_detector_position();
 
   // SLOs (slos.cpp): restores them from the store, subscribes them to the results stream and
   // arms their evaluation every 10 s of the clock.

@@ -75,6 +75,11 @@ INSERT INTO seq_counter SELECT COALESCE(max(seq), 0) FROM results;
 ALTER TABLE results ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE latest ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
 )sql",
+    // Version 4: where a consumer of the results stream stopped (see Store::save_position()). IF
+    // NOT EXISTS: the migration tests take databases back to older versions without dropping it.
+    R"sql(
+CREATE TABLE IF NOT EXISTS positions(consumer TEXT COLLATE "C" PRIMARY KEY, seq BIGINT NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
@@ -284,6 +289,34 @@ class PostgresStore final : public Store {
     return with_reader([&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       return txn.exec1("SELECT last FROM seq_counter")[0].as<std::int64_t>();
+    });
+  }
+
+  Status save_position(std::string_view consumer, std::int64_t seq) override {
+    std::lock_guard lock(write_mutex_);
+    auto done = with_writer("saving a position in", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      txn.exec_params(
+          "INSERT INTO positions VALUES($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = "
+          "excluded.seq",
+          std::string(consumer), seq);
+      txn.commit();
+      return true;
+    });
+    if (!done) return done.error();
+    return {};
+  }
+
+  Result<std::optional<std::int64_t>> take_position(std::string_view consumer) override {
+    std::lock_guard lock(write_mutex_);
+    return with_writer("taking a position from", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      pqxx::result rows = txn.exec_params("DELETE FROM positions WHERE consumer = $1 RETURNING seq",
+                                          std::string(consumer));
+      txn.commit();
+      std::optional<std::int64_t> seq;
+      if (!rows.empty()) seq = rows[0][0].as<std::int64_t>();
+      return seq;
     });
   }
 

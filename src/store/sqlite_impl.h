@@ -247,6 +247,10 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> last_seq() override { return committed_seq_.load(); }
 
+  Status save_position(std::string_view consumer, std::int64_t seq) override;
+
+  Result<std::optional<std::int64_t>> take_position(std::string_view consumer) override;
+
   Result<ResultPage> results(const ResultQuery& q) override;
 
   Result<std::vector<MinuteRollup>> rollups(const RollupQuery& q) override;

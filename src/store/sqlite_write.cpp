@@ -337,4 +337,32 @@ void SqliteStore::count_in_rollup(const Pending& p) {
   ++m.buckets[latency_bucket(p.row.total_us)];
 }
 
+Status SqliteStore::save_position(std::string_view consumer, std::int64_t seq) {
+  std::lock_guard lock(write_mutex_);
+  auto st = Stmt::prepare(writer_.get(),
+                          "INSERT INTO positions VALUES(?, ?) ON CONFLICT(consumer) DO UPDATE SET "
+                          "seq = excluded.seq");
+  if (!st) return fail("store: sqlite:", path_, ": ", st.error().message);
+  st->bind(consumer).bind(seq);
+  if (st->step() != SQLITE_DONE)
+    return fail("store: sqlite:", path_, ": saving a position: ", sqlite3_errmsg(writer_.get()));
+  return {};
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::take_position(std::string_view consumer) {
+  std::lock_guard lock(write_mutex_);
+  auto st = Stmt::prepare(writer_.get(), "DELETE FROM positions WHERE consumer = ? RETURNING seq");
+  if (!st) return fail("store: sqlite:", path_, ": ", st.error().message);
+  st->bind(consumer);
+  std::optional<std::int64_t> seq;
+  int rc = st->step();
+  if (rc == SQLITE_ROW) {
+    seq = st->i64(0);
+    rc = st->step();
+  }
+  if (rc != SQLITE_DONE)
+    return fail("store: sqlite:", path_, ": taking a position: ", sqlite3_errmsg(writer_.get()));
+  return seq;
+}
+
 }  // namespace leeway::store::detail

@@ -170,6 +170,12 @@ class Store {
   // The highest seq committed so far (0 for an empty store).
   virtual Result<std::int64_t> last_seq() = 0;
 
+  // Where a named consumer of the results stream stopped with results left unhandled: saved at
+  // a clean stop, taken (and so forgotten) at the next start, which resumes from it. After a
+  // crash there is none, rather than an old one that would replay days of results.
+  virtual Status save_position(std::string_view consumer, std::int64_t seq) = 0;
+  virtual Result<std::optional<std::int64_t>> take_position(std::string_view consumer) = 0;
+
   // A page of raw results of one check, ordered by started_us (ties by location).
   virtual Result<ResultPage> results(const ResultQuery& query) = 0;
 

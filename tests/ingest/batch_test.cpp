@@ -44,6 +44,12 @@ class RecordingStore final : public store::Store {
     return inner_->read_since(s, l);
   }
   Result<std::int64_t> last_seq() override { return inner_->last_seq(); }
+  Status save_position(std::string_view c, std::int64_t seq) override {
+    return inner_->save_position(c, seq);
+  }
+  Result<std::optional<std::int64_t>> take_position(std::string_view c) override {
+    return inner_->take_position(c);
+  }
   Result<store::ResultPage> results(const store::ResultQuery& q) override {
     return inner_->results(q);
   }
