@@ -91,6 +91,27 @@
 # schema 3's 14,222 (measured with --hours 2) by what the seqs cost (see above). No wall-clock
 # run: single runs scattered by more than the difference at that load.
 #
+# Back under schema 3's cost (the ingest branch), 2026-12-02 ~00:05-01:30 UTC, same VM at load
+# average 7-8, instructions counted with valgrind --tool=callgrind on `ingest_driver --mode store
+# --batch 10000 --checks 1000 --locations 2 --interval-s 30 --hours H`; before: 1369c1a (schema
+# 6), after: the write path of c1e50ce (measured at ac19c91, whose schema 7 only adds a table of
+# stream positions); per result:
+#                                         --hours 1 (240,000)   --hours 2 (480,000)
+#                                         before      after     before      after    schema 3
+#   Store::write, inclusive               15,254     14,136     15,191     14,082      14,222
+#   the whole process                     25,940     24,788     29,324     28,188
+# (after: Store::write moving the batch, which includes SqliteStore::write_new, 13,874 at 2 h.)
+# What went, at 1 h: sorting the batch's places (4-byte indices) instead of its 112-byte rows,
+# and finding each series' newest row through a vector indexed by series id instead of a second
+# sort of every row (-864 with the next); keeping a cached statement's bindings instead of
+# sqlite3_clear_bindings() on every reuse (a 32-row insert has 384 parameters, all bound again
+# anyway); moving the new results out of the batch into the returned Committed instead of copying
+# them (-173: malloc and memcpy of names over 15 bytes; Store::write(vector&&), and the daemon's
+# writer hands them to the stream moved); looking a series up by (check, location) views instead
+# of a key string built per result (-81). What stays is SQLite's own: the 32-row inserts (~6,400),
+# the rollup and latest upserts (~4,800) and their binds. Still counted, not timed: wall-clock
+# runs at that load scatter by more than these differences.
+#
 # Usage: bash bench/ingest.sh   (env: BUILD, RUNS, BATCH, CHECKS, LOCATIONS, INTERVAL_S, HOURS)
 set -euo pipefail
 cd "$(dirname "$0")/.."

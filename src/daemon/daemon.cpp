@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
+#include <thread>
 
 #include "daemon/impl.h"
 #include "report/evidence.h"
@@ -28,7 +29,7 @@ Daemon::Impl::Impl(const DaemonOptions& options, const Clock& clock, config::Con
             start_run(e, scheduled_us, std::move(done));
           },
           schedule_options(*config)),
-      signals(io, SIGTERM, SIGINT, SIGHUP),
+      signals(signal_io, SIGTERM, SIGINT, SIGHUP),
       agents(io, clock, ingest, config) {}
 
 std::vector<http::ApiToken> Daemon::Impl::api_tokens(const config::Config& cfg) {
@@ -168,9 +169,8 @@ void Daemon::Impl::wait_for_signals() {
       return;
     }
     std::cerr << "leeway serve: stopping; writing pending results\n";
-    driver.stop();
-    if (slo_timer) slo_timer->cancel();
-    server->stop();
+    // Thread-safe, and it does not wait in the loop's queue: an overloaded loop, busy with curl's
+    // socket events, once took more than 15 s to reach a handler posted to it.
     io.stop();
   });
 }
@@ -269,16 +269,27 @@ int Daemon::run() {
   }
   d.availability.set_checks(d.all_check_ids());
   d.wait_for_signals();
+  std::thread signal_thread([&d] { d.signal_io.run(); });
   std::cerr << fmt::format(
       "leeway serve: {} checks run here (location {}); storing in {}; "
       "listening on {}://{}:{}/\n",
       d.checks.size(), d.config->server.location, d.store->describe(),
       d.server->tls() ? "https" : "http", listen.substr(0, listen.rfind(':')), d.port);
   d.io.run();
+  d.signal_io.stop();
+  signal_thread.join();
+  // Nothing runs on the loop any more, so this thread may stop what lives on it. Runs in flight
+  // are abandoned: their results would come from a loop that no longer runs. The subscribers
+  // stop without handling their queues (ingest.stop()): what they skip is in the store, and each
+  // reads it from there at the next start.
+  d.driver.stop();
+  if (d.slo_timer) d.slo_timer->cancel();
+  d.server->stop();
   d.reloads.join();  // a reload under way sees the loop stopped and gives up
   d.server.reset();  // waits for API work still running on its threads: it reads the store
   d.availability.stop();
   d.ingest.stop();  // every pending result is written before we exit
+  d.save_detector_position();
   const store::StoreWriter& writer = d.ingest.writer();
   if (writer.write_errors_total() > 0) {
     // Results were lost: say so, and exit non-zero so that a supervisor notices.

@@ -34,8 +34,11 @@ class Daemon {
                                         StartFailure& failure);
   ~Daemon();
 
-  // Serves until SIGTERM or SIGINT (then flushes every pending result) and returns the exit
-  // code. SIGHUP reloads the config. Logs one line when it is listening.
+  // Serves until SIGTERM or SIGINT and returns the exit code. Stopping is prompt however busy
+  // the loop: runs in flight are abandoned, every result already submitted is written, and
+  // the subscribers stop without working through their queues (they read what they skipped
+  // from the store at the next start). SIGHUP reloads the config. Logs one line when it is
+  // listening.
   int run();
 
   // The port the HTTP server is bound to (after run() started listening); for tests.

@@ -62,6 +62,9 @@ struct Daemon::Impl {
   Status subscribe_incidents();
   // The tracker now; thread-safe.
   std::shared_ptr<incident::Tracker> current_tracker() const;
+  // After the stream stopped: saves where the detector stopped, when it had results left, so
+  // that the next start resumes there (see subscribe_incidents()).
+  void save_detector_position();
 
   // SLOs (slos.cpp): restores them from the store, subscribes them to the results stream and
   // arms their evaluation every 10 s of the clock.
@@ -84,7 +87,9 @@ struct Daemon::Impl {
   // On the loop: swaps in a validated config; the old one stays if the schedule refuses it.
   Status apply(std::shared_ptr<const config::Config> next);
 
-  // SIGHUP reloads (off the loop); SIGTERM and SIGINT stop the loop.
+  // Signals are taken on a thread of their own (signal_io), so that a loop with thousands of
+  // handlers waiting still stops at once: SIGHUP reloads (off the loop); SIGTERM and SIGINT stop
+  // the loop after the handler it is running.
   void wait_for_signals();
 
   // The API (api.cpp).
@@ -136,6 +141,7 @@ struct Daemon::Impl {
   AvailabilityCache availability;
   probe::ProbeEngine engine;
   schedule::Driver driver;
+  boost::asio::io_context signal_io;  // run by run()'s signal thread
   boost::asio::signal_set signals;
   std::unique_ptr<http::Server> server;
   std::uint16_t port = 0;

@@ -2,6 +2,7 @@
 // stream, and its rebuild after a reload.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "daemon/impl.h"
@@ -10,6 +11,8 @@
 namespace leeway::daemon {
 
 namespace {
+
+constexpr const char* kDetector = "detector";  // its subscriber's name and its saved position's
 
 incident::TrackerOptions tracker_options(const config::Config& cfg, store::SlaStore& sla) {
   incident::TrackerOptions o;
@@ -33,7 +36,13 @@ Status Daemon::Impl::subscribe_incidents() {
   auto after = first->restore();
   if (!after) return fail("incidents: cannot restore from the store: ", after.error().message);
   tracker = std::move(first);
-  return ingest.subscribe({.name = "detector", .after_seq = *after}, [this](ingest::Batch batch) {
+  // The restore replays results by time, as far back as the detector's windows reach from now;
+  // what the detector had left unhandled when leeway stopped may be older by now, so the stream
+  // starts from where it stopped (the detector skips what the restore replayed already).
+  auto stopped_at = store->take_position(kDetector);
+  if (!stopped_at) return fail("incidents: cannot read the store: ", stopped_at.error().message);
+  const std::int64_t from = std::min(stopped_at->value_or(*after), *after);
+  return ingest.subscribe({.name = kDetector, .after_seq = from}, [this](ingest::Batch batch) {
     std::shared_ptr<const config::Config> reloaded;
     {
       std::lock_guard lock(tracker_mutex);
@@ -57,6 +66,17 @@ Status Daemon::Impl::subscribe_incidents() {
     }
     current_tracker()->add(batch);
   });
+}
+
+void Daemon::Impl::save_detector_position() {
+  auto last = store->last_seq();
+  for (const auto& s : ingest.subscribers()) {
+    if (s.name != kDetector || !last || s.position >= *last) continue;
+    if (Status saved = store->save_position(kDetector, s.position); !saved)
+      std::cerr << "leeway serve: incidents: the detector's position was not saved, so results "
+                   "it had not handled are replayed only as far as its windows reach: "
+                << saved.error().message << "\n";
+  }
 }
 
 }  // namespace leeway::daemon

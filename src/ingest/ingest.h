@@ -37,7 +37,8 @@ class Ingest {
   // Returns once everything submitted before the call is stored; subscribers may be behind.
   void flush_store() { writer_.flush(); }
 
-  // Writes everything pending, lets every subscriber handle it, then stops. Idempotent.
+  // Writes everything pending, then stops the subscribers without waiting for their queues
+  // (see Stream::stop: what they had not handled is in the store). Idempotent.
   void stop();
 
   const store::StoreWriter& writer() const { return writer_; }

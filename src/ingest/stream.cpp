@@ -73,6 +73,10 @@ class Stream::Subscription {
     std::unique_lock lock(mutex_);
     while (true) {
       wake_.wait(lock, [&] { return stopping_ || lost_ || !queue_.empty(); });
+      // Stopping skips what is queued (or lost): it is committed, so a consumer that resumes
+      // from its position reads it back from the store, and a slow handler cannot hold up the
+      // daemon's exit by the length of its queue.
+      if (stopping_) break;
       if (lost_) {
         // Everything queued is committed, so the store read below returns it too.
         lost_ = false;
@@ -82,33 +86,33 @@ class Stream::Subscription {
         lock.lock();
         if (!caught_up) {
           lost_ = true;
-          if (stopping_) break;  // the store failed: nothing more can be read
+          // The store failed (or stop() came): try again in a second.
           wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
         }
         continue;
       }
-      if (!queue_.empty()) {
-        std::vector<store::Committed> batch;
-        batch.reserve(queue_.size());
-        for (auto& c : queue_)
-          if (c.seq > position_) batch.push_back(std::move(c));  // a replay delivered the rest
-        queue_.clear();
-        lock.unlock();
-        deliver(batch);
-        lock.lock();
-        if (!batch.empty()) set_position(batch.back().seq, batch.size(), false);
-        continue;
-      }
-      if (stopping_) break;
+      const auto take =
+          queue_.begin() + std::ptrdiff_t(std::min(queue_.size(), options_.max_batch));
+      std::vector<store::Committed> batch;
+      batch.reserve(std::size_t(take - queue_.begin()));
+      for (auto c = queue_.begin(); c != take; ++c)
+        if (c->seq > position_) batch.push_back(std::move(*c));  // a replay delivered the rest
+      queue_.erase(queue_.begin(), take);
+      lock.unlock();
+      deliver(batch);
+      lock.lock();
+      if (!batch.empty()) set_position(batch.back().seq, batch.size(), false);
     }
     exited_ = true;
     idle_.notify_all();
   }
 
-  // Reads every result after position_ from the store and delivers it. False if a read failed.
+  // Reads every result after position_ from the store and delivers it. False if a read failed
+  // or stop() came first.
   bool replay() {
     while (true) {
-      auto page = store_.read_since(current_position(), options_.replay_page);
+      if (stopping()) return false;
+      auto page = store_.read_since(current_position(), options_.max_batch);
       if (!page) {
         std::lock_guard lock(mutex_);
         if (last_error_ != page.error().message)
@@ -123,7 +127,7 @@ class Stream::Subscription {
       std::lock_guard lock(mutex_);
       set_position(page->back().seq, page->size(), true);
       last_error_.clear();
-      if (page->size() < options_.replay_page) return true;
+      if (page->size() < options_.max_batch) return true;
     }
   }
 
@@ -144,6 +148,11 @@ class Stream::Subscription {
     delivered_total_ += std::int64_t(n);
     if (replayed) replayed_total_ += std::int64_t(n);
     idle_.notify_all();
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
   }
 
   std::int64_t current_position() {

@@ -30,8 +30,9 @@ struct SubscriberOptions {
   // Replay every stored result with a greater seq before the live ones (a consumer that
   // remembers its position); none: only results committed after subscribe().
   std::optional<std::int64_t> after_seq;
-  // Results read from the store per replay query.
-  std::size_t replay_page = 10'000;
+  // Results per handler call at most, from the queue or a replay query's page: stop() waits
+  // for one such call at most, however long the queue.
+  std::size_t max_batch = 10'000;
 };
 
 // What /metrics shows of one subscriber.
@@ -65,7 +66,9 @@ class Stream {
   // Returns once every subscriber has handled everything published before the call.
   void flush();
 
-  // Delivers what is queued, then stops every subscriber's thread. Idempotent.
+  // Stops every subscriber's thread as soon as its handler returns, without delivering what
+  // is queued or replaying what was dropped: all of it is committed, so a consumer that resumes
+  // from its position reads it from the store. Idempotent.
   void stop();
 
   std::vector<SubscriberMetrics> metrics() const;

@@ -21,8 +21,8 @@ namespace leeway::store::detail {
 
 // The schema versions this build writes, one per backend. A database with a higher version is
 // refused on open; a lower one is migrated.
-constexpr int kSqliteSchemaVersion = 6;
-constexpr int kPostgresSchemaVersion = 3;
+constexpr int kSqliteSchemaVersion = 7;
+constexpr int kPostgresSchemaVersion = 4;
 
 // outcome and stage in one small integer: outcome * 8 + stage.
 int pack_outcome_stage(probe::Outcome outcome, probe::Stage stage);

@@ -75,6 +75,11 @@ INSERT INTO seq_counter SELECT COALESCE(max(seq), 0) FROM results;
 ALTER TABLE results ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE latest ADD COLUMN cause SMALLINT NOT NULL DEFAULT 0;
 )sql",
+    // Version 4: where a consumer of the results stream stopped (see Store::save_position()). IF
+    // NOT EXISTS: the migration tests take databases back to older versions without dropping it.
+    R"sql(
+CREATE TABLE IF NOT EXISTS positions(consumer TEXT COLLATE "C" PRIMARY KEY, seq BIGINT NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 static_assert(kLatencyBuckets == 12, "the rollups table has columns b0..b11");
@@ -230,8 +235,8 @@ class PostgresStore final : public Store {
 
   std::string describe() const override { return target_.display; }
 
-  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override {
-    if (batch.empty()) return std::vector<Committed>();
+  Result<Written> write_new(std::span<const StoredResult> batch) override {
+    if (batch.empty()) return Written{};
     std::lock_guard lock(write_mutex_);
     return with_writer("writing to", [&](pqxx::connection& conn) {
       pqxx::work txn(conn);
@@ -251,13 +256,12 @@ class PostgresStore final : public Store {
       const auto base = txn.exec1("SELECT last FROM seq_counter FOR UPDATE")[0].as<std::int64_t>();
       pqxx::result fresh = txn.exec_params(merge_sql_, base);
       txn.commit();
-      std::vector<Committed> committed;
-      committed.reserve(std::size_t(fresh.size()));
-      for (const auto& row : fresh) {
-        const auto seq = row[0].as<std::int64_t>();
-        committed.push_back({seq, batch[std::size_t(seq - base - 1)]});
-      }
-      return committed;
+      // Each staged row's seq is base + 1 + its place (see merge_sql_).
+      Written written{base + 1, {}};
+      written.places.reserve(std::size_t(fresh.size()));
+      for (const auto& row : fresh)
+        written.places.push_back(std::uint32_t(row[0].as<std::int64_t>() - base - 1));
+      return written;
     });
   }
 
@@ -285,6 +289,34 @@ class PostgresStore final : public Store {
     return with_reader([&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
       return txn.exec1("SELECT last FROM seq_counter")[0].as<std::int64_t>();
+    });
+  }
+
+  Status save_position(std::string_view consumer, std::int64_t seq) override {
+    std::lock_guard lock(write_mutex_);
+    auto done = with_writer("saving a position in", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      txn.exec_params(
+          "INSERT INTO positions VALUES($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = "
+          "excluded.seq",
+          std::string(consumer), seq);
+      txn.commit();
+      return true;
+    });
+    if (!done) return done.error();
+    return {};
+  }
+
+  Result<std::optional<std::int64_t>> take_position(std::string_view consumer) override {
+    std::lock_guard lock(write_mutex_);
+    return with_writer("taking a position from", [&](pqxx::connection& conn) {
+      pqxx::work txn(conn);
+      pqxx::result rows = txn.exec_params("DELETE FROM positions WHERE consumer = $1 RETURNING seq",
+                                          std::string(consumer));
+      txn.commit();
+      std::optional<std::int64_t> seq;
+      if (!rows.empty()) seq = rows[0][0].as<std::int64_t>();
+      return seq;
     });
   }
 

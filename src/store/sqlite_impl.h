@@ -102,6 +102,14 @@ class Stmt {
     next_ = 1;
     return *this;
   }
+  // Like reset(), but the old values stay bound until bound again: for a statement whose every
+  // parameter is bound before each run. Clearing 384 parameters of a group insert cost more
+  // than binding them (bench/ingest.sh).
+  Stmt& rewind() {
+    sqlite3_reset(s_);
+    next_ = 1;
+    return *this;
+  }
   Stmt& bind(std::int64_t v) {
     sqlite3_bind_int64(s_, next_++, v);
     return *this;
@@ -202,6 +210,21 @@ class Checkpointer {
   std::jthread thread_;  // last: stopped and joined before the rest is destroyed
 };
 
+// A series' names as the writer's cache keeps them, and looks them up as views.
+using SeriesName = std::pair<std::string, std::string>;  // check, location
+using SeriesNameView = std::pair<std::string_view, std::string_view>;
+struct SeriesNameHash {
+  using is_transparent = void;
+  std::size_t operator()(SeriesNameView n) const {
+    std::size_t h = std::hash<std::string_view>()(n.first);
+    return h ^ (std::hash<std::string_view>()(n.second) + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2));
+  }
+};
+struct SeriesNameEqual {
+  using is_transparent = void;
+  bool operator()(SeriesNameView a, SeriesNameView b) const { return a == b; }
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, StoreOptions options, Db writer)
@@ -218,11 +241,15 @@ class SqliteStore final : public Store {
 
   std::string describe() const override { return "sqlite:" + path_; }
 
-  Result<std::vector<Committed>> write(std::span<const StoredResult> batch) override;
+  Result<Written> write_new(std::span<const StoredResult> batch) override;
 
   Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) override;
 
   Result<std::int64_t> last_seq() override { return committed_seq_.load(); }
+
+  Status save_position(std::string_view consumer, std::int64_t seq) override;
+
+  Result<std::optional<std::int64_t>> take_position(std::string_view consumer) override;
 
   Result<ResultPage> results(const ResultQuery& q) override;
 
@@ -255,7 +282,8 @@ class SqliteStore final : public Store {
 
   // --- writing (REQUIRES: write_mutex_), sqlite_write.cpp ---
 
-  // The writer's prepared statement in stmts_[slot], prepared on first use, reset.
+  // The writer's prepared statement in stmts_[slot], prepared on first use, rewound (every
+  // parameter must be bound again before it runs).
   Result<Stmt*> cached(int slot, const char* sql);
 
   // Gets or creates the id of a name in `checks` (kind 0) or `locations` (kind 1).
@@ -265,7 +293,7 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> error_id(const std::string& text);
 
-  Result<std::vector<Committed>> write_locked(std::span<const StoredResult> batch);
+  Result<Written> write_locked(std::span<const StoredResult> batch);
 
   // Removes from pending_ the rows whose result is already stored in a chunk.
   Status drop_compacted();
@@ -275,10 +303,10 @@ class SqliteStore final : public Store {
   template <class T, class Bind>
   Status upsert_all(const Upsert& upsert, std::span<const T> rows, Bind bind);
 
-  // Inserts a full group of rows in one statement, as most of SQLite's cost is per statement.
-  // Returns false, having inserted nothing, when any of them is already stored: the caller then
-  // inserts them one by one to learn which.
-  Result<bool> insert_group(std::span<const Pending> group);
+  // Inserts a full group of rows (places in pending_) in one statement, as most of SQLite's
+  // cost is per statement. Returns false, having inserted nothing, when any of them is already
+  // stored: the caller then inserts them one by one to learn which.
+  Result<bool> insert_group(std::span<const std::uint32_t> group);
 
   // Inserts one row; false when it was already stored (the first write of a key wins).
   Result<bool> insert_one(const Pending& p);
@@ -346,12 +374,15 @@ class SqliteStore final : public Store {
   std::unique_ptr<Stmt> stmts_[22];
   std::string insert_group_sql_, insert_one_sql_;
   // Scratch of write(), kept to reuse its memory.
-  std::vector<Pending> pending_;
+  std::vector<Pending> pending_;      // in batch order
+  std::vector<std::uint32_t> order_;  // places in pending_, in key order
   std::vector<RollupDelta> rollup_deltas_;
-  std::vector<Pending> newest_;
-  std::vector<bool> stored_;  // by place in the batch: the result is new
-  std::unordered_map<std::string, std::int64_t> series_ids_;  // key: see series_id()
-  std::string series_key_;
+  std::vector<std::uint32_t> newest_;  // the newest stored row of each series, by series
+  // By series id (ids are dense: the series table's rowids): 1 + the place in pending_ of the
+  // series' newest stored row in this batch, 0 for none. Zeroed again after each batch.
+  std::vector<std::uint32_t> newest_of_series_;
+  // By (check, location), found from the result's own strings: nothing is built per lookup.
+  std::unordered_map<SeriesName, std::int64_t, SeriesNameHash, SeriesNameEqual> series_ids_;
   std::unordered_map<std::string, std::int64_t> name_ids_[2];
   std::unordered_map<std::string, std::int64_t> error_ids_;
   std::int64_t last_seq_ = 0;                   // the highest seq stored

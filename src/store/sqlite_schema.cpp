@@ -129,6 +129,11 @@ ALTER TABLE recent_results DROP COLUMN cause;
 UPDATE latest SET outcome_stage = outcome_stage | (cause << 5) WHERE cause <> 0;
 ALTER TABLE latest DROP COLUMN cause;
 )sql",
+    // Version 7: where a consumer of the results stream stopped (see Store::save_position()). IF
+    // NOT EXISTS: the migration tests take files back to older versions without dropping it.
+    R"sql(
+CREATE TABLE IF NOT EXISTS positions(consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

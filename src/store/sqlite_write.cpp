@@ -27,7 +27,7 @@ constexpr int kInsertColumns = 12;
 
 }  // namespace
 
-Result<std::vector<Committed>> SqliteStore::write(std::span<const StoredResult> batch) {
+Result<Written> SqliteStore::write_new(std::span<const StoredResult> batch) {
   std::lock_guard lock(write_mutex_);
   auto s = write_locked(batch);
   if (!s) {
@@ -48,7 +48,7 @@ Result<Stmt*> SqliteStore::cached(int slot, const char* sql) {
     if (!st) return st.error();
     stmts_[slot] = std::make_unique<Stmt>(std::move(*st));
   }
-  return &stmts_[slot]->reset();
+  return &stmts_[slot]->rewind();
 }
 
 Result<std::int64_t> SqliteStore::name_id(int kind, const std::string& name) {
@@ -71,11 +71,8 @@ Result<std::int64_t> SqliteStore::name_id(int kind, const std::string& name) {
 }
 
 Result<std::int64_t> SqliteStore::series_id(const std::string& check, const std::string& location) {
-  // One string key, built in a reused buffer: the lookup allocates nothing once warm. The
-  // length prefix keeps ("a", "bc") and ("ab", "c") apart.
-  series_key_.assign(std::to_string(check.size())).append(1, ':').append(check).append(location);
-  if (auto it = series_ids_.find(series_key_); it != series_ids_.end()) return it->second;
-  std::string key = series_key_;
+  if (auto it = series_ids_.find(SeriesNameView(check, location)); it != series_ids_.end())
+    return it->second;
   auto c = name_id(0, check);
   if (!c) return c.error();
   auto l = name_id(1, location);
@@ -89,7 +86,7 @@ Result<std::int64_t> SqliteStore::series_id(const std::string& check, const std:
   (*sel)->bind(*c).bind(*l);
   if ((*sel)->step() != SQLITE_ROW) return fail(sqlite3_errmsg(writer_.get()));
   std::int64_t id = (*sel)->i64(0);
-  series_ids_.emplace(std::move(key), id);
+  series_ids_.emplace(SeriesName(check, location), id);
   return id;
 }
 
@@ -111,7 +108,7 @@ Result<std::int64_t> SqliteStore::error_id(const std::string& text) {
   return id;
 }
 
-Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredResult> batch) {
+Result<Written> SqliteStore::write_locked(std::span<const StoredResult> batch) {
   if (auto s = exec(writer_.get(), "BEGIN IMMEDIATE"); !s) return s.error();
   // Names become ids first; then rows go in in key order (minute, series, time), so that each
   // B-tree page is found once per run of neighbours and rollup rows fall out of one pass.
@@ -130,19 +127,26 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
   // The recent tier's key catches a result stored twice there; one already compacted is
   // looked up in its chunk.
   if (auto s = drop_compacted(); !s) return s.error();
-  // Stable: of two results with the same key in one batch, the first is kept.
-  std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-    return std::tie(a.minute, a.series, a.row.started_us) <
-           std::tie(b.minute, b.series, b.row.started_us);
+  // Places are sorted rather than the rows (112 bytes each): moving rows in two sorts cost ~8%
+  // of the write path (bench/ingest.sh). Of two results with the same key in one batch, the
+  // first is kept: ties go by place.
+  order_.resize(pending_.size());
+  for (std::uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+    const Pending& x = pending_[a];
+    const Pending& y = pending_[b];
+    return std::tie(x.minute, x.series, x.row.started_us, a) <
+           std::tie(y.minute, y.series, y.row.started_us, b);
   });
   rollup_deltas_.clear();
-  std::span<Pending> rows(pending_);
+  std::span<const std::uint32_t> rows(order_);
   while (!rows.empty()) {
     auto group = rows.first(std::min(rows.size(), kInsertGroup));
     rows = rows.subspan(group.size());
     auto inserted = group.size() == kInsertGroup ? insert_group(group) : Result<bool>(false);
     if (!inserted) return inserted.error();
-    for (Pending& p : group) {
+    for (std::uint32_t i : group) {
+      Pending& p = pending_[i];
       if (!*inserted) {
         auto one = insert_one(p);
         if (!one) return one.error();
@@ -152,25 +156,32 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
       count_in_rollup(p);
     }
   }
-  // The new results in batch order, which is seq order: marked by their place in the batch,
-  // then copied once into a vector of their exact size. (Sorting the copies by seq and growing
-  // the vector cost 6.5% of the write path's instructions, bench/ingest.sh.)
+  // The new results in batch order, which is seq order, copied once into a vector of their exact
+  // size (sorting the copies by seq and growing the vector cost 6.5% of the write path); and the
+  // newest of each series, which becomes its latest row.
   std::int64_t first_minute = std::numeric_limits<std::int64_t>::max();
   std::int64_t last_minute = std::numeric_limits<std::int64_t>::min();
-  stored_.assign(batch.size(), false);
   std::size_t new_count = 0;
-  for (const Pending& p : pending_) {
+  newest_.clear();
+  for (std::uint32_t i = 0; i < pending_.size(); ++i) {
+    const Pending& p = pending_[i];
     if (!p.stored) continue;
-    stored_[std::size_t(p.row.seq - base_seq)] = true;
     ++new_count;
     first_minute = std::min(first_minute, p.minute);
     last_minute = std::max(last_minute, p.minute);
+    if (std::size_t(p.series) >= newest_of_series_.size()) newest_of_series_.resize(p.series + 1);
+    std::uint32_t& newest = newest_of_series_[std::size_t(p.series)];
+    if (newest == 0) {
+      newest_.push_back(i);
+    } else if (pending_[newest - 1].row.started_us >= p.row.started_us) {
+      continue;
+    }
+    newest = i + 1;
   }
-  std::vector<Committed> committed;
-  committed.reserve(new_count);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (stored_[i]) committed.push_back({base_seq + std::int64_t(i), batch[i]});
-  }
+  Written written{base_seq, {}};
+  written.places.reserve(new_count);
+  for (const Pending& p : pending_)
+    if (p.stored) written.places.push_back(std::uint32_t(p.row.seq - base_seq));
   auto rollups =
       upsert_all(kRollupUpsert, std::span<const RollupDelta>(rollup_deltas_),
                  [](Stmt& st, const RollupDelta& m) {
@@ -178,33 +189,35 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
                    for (auto b : m.buckets) st.bind(b);
                  });
   if (!rollups) return rollups.error();
-  // The newest stored row of each series becomes its latest.
-  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-    return std::tie(a.series, a.row.started_us) < std::tie(b.series, b.row.started_us);
-  });
-  newest_.clear();
-  for (const Pending& p : pending_) {
-    if (!p.stored) continue;
-    if (newest_.empty() || newest_.back().series != p.series)
-      newest_.push_back(p);
-    else
-      newest_.back() = p;
+  // In series order, the latest table's key; newest_ held the first stored row of each series.
+  for (std::uint32_t& i : newest_) {
+    std::uint32_t& newest = newest_of_series_[std::size_t(pending_[i].series)];
+    i = newest - 1;
+    newest = 0;
   }
-  auto latest =
-      upsert_all(kLatestUpsert, std::span<const Pending>(newest_), [](Stmt& st, const Pending& p) {
-        st.bind(p.series);
-        bind_row(st, p.row);
-      });
+  std::sort(newest_.begin(), newest_.end(), [this](std::uint32_t a, std::uint32_t b) {
+    return pending_[a].series < pending_[b].series;
+  });
+  auto latest = upsert_all(kLatestUpsert, std::span<const std::uint32_t>(newest_),
+                           [this](Stmt& st, std::uint32_t i) {
+                             st.bind(pending_[i].series);
+                             bind_row(st, pending_[i].row);
+                           });
   if (!latest) return latest.error();
-  const std::int64_t last_seq = committed.empty() ? last_seq_ : committed.back().seq;
-  if (!committed.empty()) {
+  const std::int64_t last_seq =
+      written.places.empty() ? last_seq_ : base_seq + written.places.back();
+  if (!written.places.empty()) {
     auto st = cached(19, "UPDATE store_state SET last_seq = ?");
     if (!st) return st.error();
     (*st)->bind(last_seq);
     if ((*st)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
     auto commit = cached(21, "INSERT INTO recent_commits VALUES(?, ?, ?, ?)");
     if (!commit) return commit.error();
-    (*commit)->bind(committed.front().seq).bind(last_seq).bind(first_minute).bind(last_minute);
+    (*commit)
+        ->bind(base_seq + written.places.front())
+        .bind(last_seq)
+        .bind(first_minute)
+        .bind(last_minute);
     if ((*commit)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   }
   // A cached statement left mid-result keeps a read snapshot open after COMMIT, and SQLite
@@ -214,7 +227,7 @@ Result<std::vector<Committed>> SqliteStore::write_locked(std::span<const StoredR
   if (auto s = exec(writer_.get(), "COMMIT"); !s) return s.error();
   last_seq_ = last_seq;
   committed_seq_ = last_seq;
-  return committed;
+  return written;
 }
 
 // Only rows older than compacted_before_ can be in a chunk (live results are newer: they cost no
@@ -272,7 +285,7 @@ Status SqliteStore::upsert_all(const Upsert& upsert, std::span<const T> rows, Bi
   return {};
 }
 
-Result<bool> SqliteStore::insert_group(std::span<const Pending> group) {
+Result<bool> SqliteStore::insert_group(std::span<const std::uint32_t> group) {
   if (insert_group_sql_.empty()) {
     insert_group_sql_ = rows_sql(kInsertResult, kInsertColumns, kInsertGroup, "");
   }
@@ -280,7 +293,7 @@ Result<bool> SqliteStore::insert_group(std::span<const Pending> group) {
   if (!begin || (*begin)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   auto ins = cached(15, insert_group_sql_.c_str());
   if (!ins) return ins.error();
-  for (const Pending& p : group) bind_pending(**ins, p);
+  for (std::uint32_t i : group) bind_pending(**ins, pending_[i]);
   if ((*ins)->step() != SQLITE_DONE) return fail(sqlite3_errmsg(writer_.get()));
   if (std::size_t(sqlite3_changes(writer_.get())) != group.size()) {
     if (auto s = exec(writer_.get(), "ROLLBACK TO insert_group; RELEASE insert_group"); !s) {
@@ -322,6 +335,34 @@ void SqliteStore::count_in_rollup(const Pending& p) {
   if (outcome == probe::Outcome::kUp) ++m.good;
   if (outcome == probe::Outcome::kDegraded) ++m.degraded;
   ++m.buckets[latency_bucket(p.row.total_us)];
+}
+
+Status SqliteStore::save_position(std::string_view consumer, std::int64_t seq) {
+  std::lock_guard lock(write_mutex_);
+  auto st = Stmt::prepare(writer_.get(),
+                          "INSERT INTO positions VALUES(?, ?) ON CONFLICT(consumer) DO UPDATE SET "
+                          "seq = excluded.seq");
+  if (!st) return fail("store: sqlite:", path_, ": ", st.error().message);
+  st->bind(consumer).bind(seq);
+  if (st->step() != SQLITE_DONE)
+    return fail("store: sqlite:", path_, ": saving a position: ", sqlite3_errmsg(writer_.get()));
+  return {};
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::take_position(std::string_view consumer) {
+  std::lock_guard lock(write_mutex_);
+  auto st = Stmt::prepare(writer_.get(), "DELETE FROM positions WHERE consumer = ? RETURNING seq");
+  if (!st) return fail("store: sqlite:", path_, ": ", st.error().message);
+  st->bind(consumer);
+  std::optional<std::int64_t> seq;
+  int rc = st->step();
+  if (rc == SQLITE_ROW) {
+    seq = st->i64(0);
+    rc = st->step();
+  }
+  if (rc != SQLITE_DONE)
+    return fail("store: sqlite:", path_, ": taking a position: ", sqlite3_errmsg(writer_.get()));
+  return seq;
 }
 
 }  // namespace leeway::store::detail

@@ -28,6 +28,30 @@ StoredResult make_stored_result(std::string check, std::string location,
   return s;
 }
 
+std::vector<Committed> take_new(const Written& written, std::span<StoredResult> batch) {
+  std::vector<Committed> out;
+  out.reserve(written.places.size());
+  for (std::uint32_t i : written.places)
+    out.push_back({written.first_seq + std::int64_t(i), std::move(batch[i])});
+  return out;
+}
+
+Result<std::vector<Committed>> Store::write(std::span<const StoredResult> batch) {
+  auto written = write_new(batch);
+  if (!written) return written.error();
+  std::vector<Committed> out;
+  out.reserve(written->places.size());
+  for (std::uint32_t i : written->places)
+    out.push_back({written->first_seq + std::int64_t(i), batch[i]});
+  return out;
+}
+
+Result<std::vector<Committed>> Store::write(std::vector<StoredResult>&& batch) {
+  auto written = write_new(batch);
+  if (!written) return written.error();
+  return take_new(*written, batch);
+}
+
 std::size_t latency_bucket(DurationUs total_us) {
   auto it =
       std::lower_bound(kLatencyBucketBoundsUs.begin(), kLatencyBucketBoundsUs.end(), total_us);

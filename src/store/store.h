@@ -56,6 +56,16 @@ struct Committed {
   bool operator==(const Committed&) const = default;
 };
 
+// Which results of a batch were new. The batch took the seqs first_seq, first_seq + 1, ... by
+// place (a duplicate's seq is never used), so the new result at place i has seq first_seq + i.
+struct Written {
+  std::int64_t first_seq = 0;
+  std::vector<std::uint32_t> places;  // ascending
+};
+
+// The new results of a written batch, moved out of it, in seq order.
+std::vector<Committed> take_new(const Written& written, std::span<StoredResult> batch);
+
 // Copies the stored fields of a probe result.
 StoredResult make_stored_result(std::string check, std::string location,
                                 const probe::ProbeResult& result);
@@ -143,16 +153,28 @@ class Store {
   virtual ~Store() = default;
 
   // Writes a batch in one transaction: raw results, minute rollups and the latest results.
-  // Returns the results that were NEW, in seq order: a result whose (check, location,
-  // started_us) is already stored, at any age within raw retention, is skipped (stored and
-  // counted once) and not returned. A kUnknown result is stored but counted in no rollup.
-  virtual Result<std::vector<Committed>> write(std::span<const StoredResult> batch) = 0;
+  // Returns which results were NEW: a result whose (check, location, started_us) is already
+  // stored, at any age within raw retention, is skipped (stored and counted once) and not
+  // among them. A kUnknown result is stored but counted in no rollup.
+  virtual Result<Written> write_new(std::span<const StoredResult> batch) = 0;
+
+  // write_new(), returning the new results themselves, in seq order (copies).
+  Result<std::vector<Committed>> write(std::span<const StoredResult> batch);
+  // The same, moving each new result out of `batch` instead of copying it; what is left in
+  // `batch` is unspecified.
+  Result<std::vector<Committed>> write(std::vector<StoredResult>&& batch);
 
   // Results with seq > after_seq in seq order, at most `limit`; as far back as raw retention.
   virtual Result<std::vector<Committed>> read_since(std::int64_t after_seq, std::size_t limit) = 0;
 
   // The highest seq committed so far (0 for an empty store).
   virtual Result<std::int64_t> last_seq() = 0;
+
+  // Where a named consumer of the results stream stopped with results left unhandled: saved at
+  // a clean stop, taken (and so forgotten) at the next start, which resumes from it. After a
+  // crash there is none, rather than an old one that would replay days of results.
+  virtual Status save_position(std::string_view consumer, std::int64_t seq) = 0;
+  virtual Result<std::optional<std::int64_t>> take_position(std::string_view consumer) = 0;
 
   // A page of raw results of one check, ordered by started_us (ties by location).
   virtual Result<ResultPage> results(const ResultQuery& query) = 0;
@@ -276,9 +298,9 @@ class StoreWriter {
   std::size_t next_take() const;
   void write_batch(std::vector<StoredResult>& batch, std::vector<Unit>& units, std::uint64_t start);
   // Tells each unit of a committed batch (which starts at `start` in the queue's numbering) how
-  // many of its results were new.
-  static void report_units(std::span<const StoredResult> batch, std::span<const Committed> written,
-                           std::span<Unit> units, std::uint64_t start);
+  // many of its results were new, from the places of the new results in the batch.
+  static void report_units(std::span<const std::uint32_t> places, std::span<Unit> units,
+                           std::uint64_t start);
   void maintain();
 
   Store& store_;

@@ -141,26 +141,16 @@ void StoreWriter::run() {
   }
 }
 
-namespace {
-
-bool same_key(const StoredResult& a, const StoredResult& b) {
-  return a.started_us == b.started_us && a.check == b.check && a.location == b.location;
-}
-
-}  // namespace
-
-// The store returns the new results in batch order, so one pass pairs them with the batch.
-void StoreWriter::report_units(std::span<const StoredResult> batch,
-                               std::span<const Committed> written, std::span<Unit> units,
+// Places in the batch are ascending, so one pass counts each unit's new results.
+void StoreWriter::report_units(std::span<const std::uint32_t> places, std::span<Unit> units,
                                std::uint64_t start) {
-  std::vector<bool> fresh(batch.size());
-  std::size_t j = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (j < written.size() && same_key(written[j].result, batch[i])) fresh[i] = true, ++j;
+  auto place = places.begin();
   for (auto& unit : units) {
-    std::size_t first = std::size_t(unit.end - unit.count - start);
+    const std::uint64_t first = unit.end - unit.count - start;
+    const std::uint64_t end = first + unit.count;
     std::size_t stored = 0;
-    for (std::size_t i = first; i < first + unit.count; ++i) stored += fresh[i] ? 1 : 0;
+    while (place != places.end() && *place < first) ++place;
+    for (; place != places.end() && *place < end; ++place) ++stored;
     unit.done(BatchOutcome{stored, unit.count - stored});
   }
 }
@@ -168,22 +158,24 @@ void StoreWriter::report_units(std::span<const StoredResult> batch,
 void StoreWriter::write_batch(std::vector<StoredResult>& batch, std::vector<Unit>& units,
                               std::uint64_t start) {
   DurationUs began = clock_.monotonic_us();
-  auto written = store_.write(batch);
+  auto written = store_.write_new(batch);
   DurationUs took = clock_.monotonic_us() - began;
   last_batch_us_.store(took);
   batch_us_total_.fetch_add(took);
   batches_total_.fetch_add(1);
   if (written) {
-    written_total_.fetch_add(std::int64_t(written->size()));
-    duplicates_total_.fetch_add(std::int64_t(batch.size() - written->size()));
+    const std::size_t fresh = written->places.size();
+    written_total_.fetch_add(std::int64_t(fresh));
+    duplicates_total_.fetch_add(std::int64_t(batch.size() - fresh));
     if (failing_.load()) {
       std::cerr << "leeway: store: writing works again after " << burst_failed_batches_
                 << " failed batches (" << burst_dropped_ << " results lost)\n";
       failing_.store(false);
       burst_failed_batches_ = burst_dropped_ = 0;
     }
-    if (on_commit_ && !written->empty()) on_commit_(*written);
-    report_units(batch, *written, units, start);
+    // The batch is the writer's own: its new results go to on_commit_ moved, not copied.
+    if (on_commit_ && fresh > 0) on_commit_(take_new(*written, batch));
+    report_units(written->places, units, start);
   } else {
     // A failed batch is dropped: retrying a disk that refuses writes would only grow the
     // queue. It is logged once per burst of failures, counted, and /healthz reports it.

@@ -206,6 +206,38 @@ TEST_F(ServeTest, SigtermWritesEveryPendingResult) {
   EXPECT_EQ(static_cast<long>(page->results.size()), written);
 }
 
+// SIGTERM with hundreds of runs in flight against targets that never answer (each waits out a
+// 9 s timeout): the daemon abandons them and exits within seconds, with 0 and what it stored.
+TEST_F(ServeTest, SigtermWithManyRunsInFlightExitsPromptly) {
+  constexpr int kPerTarget = 100;
+  SilentPeer silent[4];
+  std::ofstream config(dir_ / "leeway.yaml");
+  config << "server:\n  listen: 127.0.0.1:" << api_port_
+         << "\n  store: " << (dir_ / "leeway.db").string() << "\n  max_concurrent_per_host: 1000\n"
+         << "defaults:\n  interval: 10s\n  timeout: 9s\nservices:\n  - id: web\n    checks:\n"
+         << checks_yaml("ok", "/ok");
+  for (const auto& peer : silent)
+    for (int i = 0; i < kPerTarget; ++i)
+      config << "      - name: silent-" << peer.port() << "-" << i
+             << "\n        target: http://127.0.0.1:" << peer.port() << "/\n";
+  config.close();
+  auto serve = start();
+  auto in_flight = [&] {
+    int n = 0;
+    for (const auto& peer : silent) n += peer.connections();
+    return n;
+  };
+  // Every check runs once within its first 10 s, so half of them are waiting after 5 s.
+  ASSERT_TRUE(wait_until([&] { return in_flight() >= 2 * kPerTarget; }, std::chrono::seconds(30)))
+      << in_flight() << " runs in flight\n"
+      << log();
+  auto begun = std::chrono::steady_clock::now();
+  serve->signal(SIGTERM);
+  EXPECT_EQ(serve->wait(), 0) << log();
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::seconds(5)) << log();
+  EXPECT_THAT(log(), HasSubstr("stopped; "));
+}
+
 TEST_F(ServeTest, BadConfigExitsTwoBeforeDoingAnything) {
   write_config(checks_yaml("ok", "/ok") + "        interval: 90x\n        bogus: 1\n");
   ProcessResult r = run_process({LEEWAY_BINARY, "serve", "-c", (dir_ / "leeway.yaml").string()});

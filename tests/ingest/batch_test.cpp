@@ -35,15 +35,21 @@ std::vector<store::StoredResult> batch_of(int first, int n) {
 class RecordingStore final : public store::Store {
  public:
   explicit RecordingStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
-  Result<std::vector<store::Committed>> write(std::span<const store::StoredResult> b) override {
+  Result<store::Written> write_new(std::span<const store::StoredResult> b) override {
     std::lock_guard lock(mutex_);
     writes_.emplace_back(b.begin(), b.end());
-    return inner_->write(b);
+    return inner_->write_new(b);
   }
   Result<std::vector<store::Committed>> read_since(std::int64_t s, std::size_t l) override {
     return inner_->read_since(s, l);
   }
   Result<std::int64_t> last_seq() override { return inner_->last_seq(); }
+  Status save_position(std::string_view c, std::int64_t seq) override {
+    return inner_->save_position(c, seq);
+  }
+  Result<std::optional<std::int64_t>> take_position(std::string_view c) override {
+    return inner_->take_position(c);
+  }
   Result<store::ResultPage> results(const store::ResultQuery& q) override {
     return inner_->results(q);
   }

@@ -141,6 +141,23 @@ TEST_F(PostgresTest, MigratesFromAnOlderVersion) {
   EXPECT_EQ(count("c", *store), 1u);
 }
 
+// Version 4 adds the stream consumers' positions to a version 3 database.
+TEST_F(PostgresTest, MigratesToPositions) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->write(std::vector{make("c", "a", kT0)}));
+  }
+  sql("DROP TABLE positions; UPDATE schema_version SET version = 3");
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(sql("SELECT version FROM schema_version")[0][0].as<int>(),
+            detail::kPostgresSchemaVersion);
+  EXPECT_EQ(count("c", *store), 1u);
+  ASSERT_TRUE(store->save_position("detector", 1));
+  EXPECT_EQ(*store->take_position("detector"), 1);
+}
+
 TEST_F(PostgresTest, MigrationNumbersStoredResultsInTimeOrder) {
   {
     auto store = open();

@@ -407,5 +407,27 @@ PRAGMA user_version = 5;
   for (std::size_t i = 0; i < written.size(); ++i) EXPECT_EQ((*all)[i].result, written[i]);
 }
 
+// Schema 7 adds the stream consumers' positions; a schema 6 file keeps its results and takes
+// positions after the migration.
+TEST_F(SqliteIngestTest, AVersion6DatabaseGainsPositions) {
+  ASSERT_TRUE(store_->write(std::vector{make("a", kT0, 200'000)}));
+  store_.reset();
+  const std::string path = dir_ + "/leeway.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DROP TABLE positions; PRAGMA user_version = 6;", nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto s = open_store("sqlite:" + path);
+  ASSERT_TRUE(s) << s.error().message;
+  store_ = std::move(*s);
+  EXPECT_EQ(store_->read_since(0, 10)->size(), 1u);
+  ASSERT_TRUE(store_->save_position("detector", 1));
+  EXPECT_EQ(*store_->take_position("detector"), 1);
+}
+
 }  // namespace
 }  // namespace leeway::store

@@ -445,6 +445,23 @@ TEST_P(StoreTest, ReopeningKeepsEverything) {
   EXPECT_EQ(all("c").size(), 3u);
 }
 
+// A stream consumer's position, saved at a stop and taken at the next start: taken once, kept
+// across a reopen, one per consumer, the last save winning.
+TEST_P(StoreTest, APositionIsSavedAndTakenOnce) {
+  auto none = store_->take_position("detector");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(*none, std::nullopt);
+  ASSERT_TRUE(store_->save_position("detector", 7));
+  ASSERT_TRUE(store_->save_position("detector", 41));
+  ASSERT_TRUE(store_->save_position("other", 3));
+  reopen();
+  auto taken = store_->take_position("detector");
+  ASSERT_TRUE(taken) << taken.error().message;
+  EXPECT_EQ(*taken, 41);
+  EXPECT_EQ(*store_->take_position("detector"), std::nullopt);
+  EXPECT_EQ(*store_->take_position("other"), 3);
+}
+
 TEST_P(StoreTest, RefusesANewerSchema) {
   store_.reset();
   ASSERT_TRUE(detail::force_schema_version(uri_, 1000));
