@@ -9,7 +9,8 @@
 # memory per check vs per target, CPU, start lateness, skipped runs, bytes per stored result.
 # Goals (issue 3): RSS <= 100 MB, p99 lateness <= 50 ms, no skipped runs.
 # Loopback only; ICMP needs root (raw socket) or a ping group range.
-# Usage: bash bench/scale.sh   (env: DURATION=600, HOSTS=1000, BUILD=build/release)
+# Usage: bash bench/scale.sh   (env: DURATION=600, HOSTS=1000, BUILD=build/release, MIX=https or
+# plain: 70% http, 20% tcp, 10% icmp, the mix before issue 13, and blackbox probing http)
 #
 # 2026-12-01, with 40% https (issue 13), RelWithDebInfo, 2 cores shared with four compiling
 # colleagues and another bench (load 12-15): the goals do NOT hold with the https mix here.

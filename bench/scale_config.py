@@ -7,11 +7,15 @@ as a subjectAltName) and its CA (DIR/ca.pem, trusted through ca_file on both sid
 scale.sh.
 
 Usage: scale_config.py DIR HOSTS TARGET_PORT API_PORT BLACKBOX_PORT TLS_PORT
+MIX=plain in the environment: the mix before issue 13 (7 http, 2 tcp, 1 icmp per host; blackbox
+probes the first http check's URL), to compare with the figures measured before it.
 Writes DIR/leeway.yaml, DIR/nginx.conf, DIR/prometheus.yml, DIR/blackbox.yml, DIR/leaf.ext.
 """
+import os
 import sys
 
-HTTP_PER_HOST, HTTPS_PER_HOST, TCP_PER_HOST, ICMP_PER_HOST = 3, 4, 2, 1
+PLAIN = os.environ.get("MIX", "https") == "plain"
+HTTP_PER_HOST, HTTPS_PER_HOST, TCP_PER_HOST, ICMP_PER_HOST = (7, 0, 2, 1) if PLAIN else (3, 4, 2, 1)
 
 
 def host(i):
@@ -80,7 +84,9 @@ http {{
     with open(f"{out}/leaf.ext", "w") as f:
         f.write(f"subjectAltName={sans}\n")
 
-    targets = "\n".join(f"          - https://{host(i)}:{tls_port}/svc{i}/s0" for i in range(hosts))
+    targets = "\n".join(
+        f"          - http://{host(i)}:{port}/svc{i}/p0" if PLAIN else
+        f"          - https://{host(i)}:{tls_port}/svc{i}/s0" for i in range(hosts))
     with open(f"{out}/prometheus.yml", "w") as f:
         f.write(f"""global:
   scrape_interval: 10s
@@ -89,7 +95,7 @@ scrape_configs:
   - job_name: blackbox
     metrics_path: /probe
     params:
-      module: [https_2xx]
+      module: [{"http_2xx" if PLAIN else "https_2xx"}]
     static_configs:
       - targets:
 {targets}
@@ -104,6 +110,11 @@ scrape_configs:
 
     with open(f"{out}/blackbox.yml", "w") as f:
         f.write(f"""modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http:
+      preferred_ip_protocol: ip4
   https_2xx:
     prober: http
     timeout: 5s
