@@ -37,7 +37,11 @@ Tracker::Tracker(TrackerOptions options, store::Store& results, store::IncidentS
       results_(results),
       incidents_(incidents),
       clock_(clock),
-      detector_(options_.detector) {}
+      detector_(options_.detector) {
+  std::set<std::string> services;
+  for (const auto& [id, check] : options_.detector.checks) services.insert(check.service);
+  services_.assign(services.begin(), services.end());
+}
 
 DurationUs Tracker::margin_us() const {
   const DetectorOptions& o = options_.detector;
@@ -179,7 +183,7 @@ void Tracker::add(std::span<const store::Committed> batch) {
     std::erase_if(known_, [&](const auto& k) { return !kept.count(k.first); });
     forgot_at_us_ = now;
   }
-  update_status(all);
+  update_status(all, batch);
 }
 
 void Tracker::note(std::span<const store::Committed> batch) {
@@ -259,41 +263,58 @@ void Tracker::follow_moves() {
   moves_pending_ = false;
 }
 
-void Tracker::update_status(const std::vector<Incident>& all) {
-  TrackerStatus s;
-  const DetectorOptions& o = options_.detector;
-  for (const auto& [id, check] : o.checks) {
-    s.open[check.service] = 0;
-    s.service_up[check.service] = std::nullopt;
-  }
+void Tracker::update_status(const std::vector<Incident>& all,
+                            std::span<const store::Committed> batch) {
+  std::vector<OpenIncident> open;
   for (const Incident& i : all) {
-    if (i.resolved_us) continue;
-    ++s.open[i.service];
-    s.verdict[i.service] = {i.id, i.verdict.name};
+    if (!i.resolved_us) open.push_back({i.service, i.id, i.verdict.name});
   }
-  // A service is up when it has results and nothing open.
-  for (auto& [service, up] : s.service_up) {
-    if (s.open[service] > 0) {
-      up = false;
-    } else if (detector_.has_results(service)) {
-      up = true;
-    }
-  }
+  const DetectorOptions& o = options_.detector;
   const TimeUs now = clock_.now_us();
   const DurationUs silent_after = o.silent_after_intervals * longest_interval(o);
-  for (const auto& [id, location] : o.locations) s.location_up[id] = std::nullopt;
+  std::map<std::string, std::optional<bool>> location_up;
+  for (const auto& [id, location] : o.locations) location_up[id] = std::nullopt;
   for (const auto& [location, last_us] : last_result_) {
-    s.location_up[location] = now - last_us <= silent_after &&
-                              detector_.references(location, now) != ReferenceHealth::kDown;
+    location_up[location] = now - last_us <= silent_after &&
+                            detector_.references(location, now) != ReferenceHealth::kDown;
   }
-  s.last_error = last_error_;
   std::lock_guard lock(status_mutex_);
-  status_ = std::move(s);
+  // Without a batch (a restore, a change), every service is asked.
+  if (batch.empty()) {
+    for (const std::string& service : services_) {
+      if (detector_.has_results(service)) with_results_.insert(service);
+    }
+  }
+  for (const auto& c : batch) {
+    const auto check = o.checks.find(c.result.check);
+    if (check != o.checks.end()) with_results_.insert(check->second.service);
+  }
+  open_ = std::move(open);
+  location_up_ = std::move(location_up);
+  status_error_ = last_error_;
 }
 
 TrackerStatus Tracker::status() const {
+  TrackerStatus s;
   std::lock_guard lock(status_mutex_);
-  return status_;
+  for (const std::string& service : services_) s.open.emplace_hint(s.open.end(), service, 0);
+  for (const OpenIncident& i : open_) {
+    ++s.open[i.service];
+    s.verdict[i.service] = {i.id, i.verdict};
+  }
+  // A service is up when it has results and nothing open.
+  for (const std::string& service : services_) {
+    std::optional<bool> up;
+    if (s.open[service] > 0) {
+      up = false;
+    } else if (with_results_.contains(service)) {
+      up = true;
+    }
+    s.service_up.emplace_hint(s.service_up.end(), service, up);
+  }
+  s.location_up = location_up_;
+  s.last_error = status_error_;
+  return s;
 }
 
 }  // namespace leeway::incident
