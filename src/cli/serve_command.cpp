@@ -14,7 +14,7 @@ namespace leeway::cli {
 namespace {
 
 // The API renders big, short-lived responses on the HTTP server's worker threads (/metrics is
-// 13 MB at 10,000 checks). glibc gives each thread that allocates its own arena, and each arena
+// 17 MB at 10,000 checks). glibc gives each thread that allocates its own arena, and each arena
 // keeps the pages of the biggest response it rendered: the scale bench grew to 112 MB. With one
 // arena those pages are reused by whichever thread renders next (98 -> 71 MB after two minutes
 // at 10,000 checks; /metrics as fast). A fixed mmap threshold saved as much memory but made

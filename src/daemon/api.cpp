@@ -202,6 +202,8 @@ std::vector<http::Route> Daemon::Impl::routes() {
                503);
          return Response::json({{"status", "ok"}});
        }},
+      // On the loop, in pieces: see metrics.cpp.
+      {"GET", "/metrics", [this](const Request&) { return metrics(); }},
       {"GET", "/api/v1/services",
        [this](const Request&) {
          json services = json::array();
@@ -220,7 +222,6 @@ std::vector<http::Route> Daemon::Impl::routes() {
       {"GET", "/api/v1/checks", [this](const Request&) { return checks_json(); }},
       {"GET", "/api/v1/checks/{id}/results", [this](const Request& r) { return results_json(r); }},
       {"GET", "/api/v1/checks/{id}/minutes", [this](const Request& r) { return minutes_json(r); }},
-      {"GET", "/metrics", [this](const Request&) { return metrics_text(); }},
       // Offloaded: the file is parsed on a worker thread, and only the swap runs on the loop.
       {"POST", "/api/v1/reload",
        [this](const Request& r) -> http::Work {

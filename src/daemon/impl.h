@@ -119,8 +119,8 @@ struct Daemon::Impl {
   http::Work contract_report(const http::Request& r);
   // Makes the store's config windows those of `cfg` (at start and on reload, off the loop).
   static Status sync_maintenance(store::SlaStore& sla, const config::Config& cfg);
-  // /metrics (metrics.cpp).
-  http::Work metrics_text();
+  // /metrics, written piece by piece on the loop (metrics.cpp).
+  http::Response metrics();
 
   DaemonOptions options;
   const Clock& clock;

@@ -405,26 +405,101 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     };
   }
 
-  // Writes the response; for a HEAD (`head`) only its header, which still gives the length.
-  void send(Response response, bool keep_alive, bool head) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+  // A response message with the response's status and header fields, and no body yet.
+  template <class Body>
+  static std::shared_ptr<bhttp::response<Body>> head_of(const Response& response, bool keep_alive) {
+    auto out = std::make_shared<bhttp::response<Body>>();
     out->result(static_cast<unsigned>(response.status));
     out->version(11);
     out->set(bhttp::field::server, "leeway");
     out->set(bhttp::field::content_type, response.content_type);
     out->keep_alive(keep_alive);
-    for (auto& [name, value] : response.headers) out->set(name, value);
+    for (const auto& [name, value] : response.headers) out->set(name, value);
+    return out;
+  }
+
+  // Writes the response; for a HEAD (`head`) only its header, which still gives the length.
+  void send(Response response, bool keep_alive, bool head) {
+    if (response.pieces) {
+      send_pieces(std::move(response), keep_alive, head);
+      return;
+    }
+    auto out = head_of<bhttp::string_body>(response, keep_alive);
     out->content_length(response.body.size());
     if (!head) out->body() = std::move(response.body);
     lowest().expires_after(kIdleTimeout);  // the write's own: offloaded work may have taken long
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                         if (!ec && out->keep_alive()) {
-                           self->read();
-                         } else if (!ec) {
-                           self->close();
-                         }
+                         if (!ec) self->after_response(out->keep_alive());
                        });
+  }
+
+  // A body in pieces (Response::pieces): the header, then a chunk per piece, each made once the
+  // one before is written, so that only one piece is held at a time.
+  void send_pieces(Response response, bool keep_alive, bool head) {
+    auto header = head_of<bhttp::empty_body>(response, keep_alive);
+    header->chunked(true);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*header);
+    lowest().expires_after(kIdleTimeout);
+    bhttp::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), header, serializer, pieces = std::move(response.pieces),
+         keep_alive, head](beast::error_code ec, std::size_t) mutable {
+          if (ec) return;
+          if (head) {
+            self->after_response(keep_alive);
+          } else {
+            self->write_piece(std::make_shared<Pieces>(std::move(pieces)), keep_alive);
+          }
+        });
+  }
+
+  struct Pieces {
+    explicit Pieces(std::function<bool(std::string&)> next) : next(std::move(next)) {}
+    std::function<bool(std::string&)> next;
+    std::string piece;
+  };
+
+  void write_piece(std::shared_ptr<Pieces> p, bool keep_alive) {
+    p->piece.clear();
+    bool more;
+    try {
+      more = p->next(p->piece);
+    } catch (...) {
+      return;  // the connection closes without the last chunk: the client knows it was cut
+    }
+    lowest().expires_after(kIdleTimeout);
+    auto written = [self = shared_from_this(), p, more, keep_alive](beast::error_code ec,
+                                                                    std::size_t) {
+      if (ec) return;
+      if (more) {
+        self->write_piece(p, keep_alive);
+      } else {
+        self->write_last_chunk(keep_alive);
+      }
+    };
+    if (p->piece.empty()) {
+      written({}, 0);  // an empty chunk would read as the last one
+    } else {
+      asio::async_write(stream_, bhttp::make_chunk(asio::buffer(p->piece)), std::move(written));
+    }
+  }
+
+  void write_last_chunk(bool keep_alive) {
+    lowest().expires_after(kIdleTimeout);
+    asio::async_write(stream_, bhttp::make_chunk_last(),
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        if (!ec) self->after_response(keep_alive);
+                      });
+  }
+
+  // Reads the next request, or closes.
+  void after_response(bool keep_alive) {
+    if (keep_alive) {
+      read();
+    } else {
+      close();
+    }
   }
 
   // After the last response. TLS says goodbye with its own close_notify; plain TCP half-closes.

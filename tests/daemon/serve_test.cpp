@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "core/clock.h"
@@ -140,6 +141,52 @@ TEST_F(ServeTest, ResultsAppearAndTheApiServesThem) {
             400);
   EXPECT_EQ(http_request(api_port_, "GET", "/api/v1/nope").status, 404);
   EXPECT_EQ(http_request(api_port_, "GET", "/healthz").status, 200);
+}
+
+// /metrics is written in pieces of about 64 KB on the loop, a family over several of them: the
+// text must still hold each family whole, after its header, with every series once.
+TEST_F(ServeTest, MetricsOfManyChecksComeInPiecesWithEachFamilyWhole) {
+  constexpr int kChecks = 150;  // about 250 KB of text
+  std::string checks;
+  for (int i = 0; i < kChecks; ++i) checks += checks_yaml("c" + std::to_string(i), "/ok");
+  write_config(checks);
+  auto serve = start();
+  const auto count = [](const std::string& text, const std::string& what) {
+    int n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  std::string body;
+  ASSERT_TRUE(wait_until([&] {
+    body = http_request(api_port_, "GET", "/metrics").body;
+    return count(body, "\nleeway_check_up{") == kChecks;
+  })) << log();
+  EXPECT_GT(body.size(), 3u * 64 * 1024);
+  EXPECT_EQ(count(body, "\nleeway_check_duration_seconds_count{"), kChecks);
+  EXPECT_EQ(count(body, "\nleeway_check_duration_seconds_bucket{"), kChecks * 12);
+  EXPECT_EQ(count(body, "\nleeway_check_runs_total{"), kChecks * 3);
+  // The families in the order met; none comes back once another began.
+  std::vector<std::string> families;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    std::string family;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+    } else if (line.rfind('#', 0) != 0) {
+      family = line.substr(0, line.find_first_of("{ "));
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        if (family.starts_with("leeway_check_duration_seconds") && family.ends_with(suffix))
+          family.resize(family.size() - std::string_view(suffix).size());
+      }
+    } else {
+      continue;
+    }
+    if (families.empty() || families.back() != family) {
+      EXPECT_EQ(std::count(families.begin(), families.end(), family), 0) << family;
+      families.push_back(family);
+    }
+  }
+  EXPECT_THAT(body, ::testing::EndsWith("\n"));
 }
 
 TEST_F(ServeTest, ReloadAppliesAGoodConfigAndRefusesABadOne) {

@@ -52,6 +52,20 @@ class ServerTest : public ::testing::Test {
                                   {"missing", r.header("X-Missing")}});
          }},
         {"GET", "/boom", [](const Request&) -> Response { throw std::runtime_error("kaput"); }},
+        // A body in `n` pieces ("piece 0\n" ...; the third one empty), or cut off at the
+        // third when `boom` is set.
+        {"GET", "/pieces",
+         [](const Request& r) {
+           Response response = Response::text("");
+           const int n = std::stoi(r.query.at("n"));
+           const bool boom = r.query.count("boom") > 0;
+           response.pieces = [next = 0, n, boom](std::string& out) mutable {
+             if (next == 2 && boom) throw std::runtime_error("kaput");
+             if (next != 2) out += "piece " + std::to_string(next) + "\n";
+             return ++next < n;
+           };
+           return response;
+         }},
         {"GET", "/boom-int", [](const Request&) -> Response { throw 42; }},
         {"GET", "/latin1",
          [](const Request&) {
@@ -328,6 +342,47 @@ class Client {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
 };
+
+// The body of /pieces?n=N.
+std::string pieces_body(int n) {
+  std::string body;
+  for (int i = 0; i < n; ++i) {
+    if (i != 2) body += "piece " + std::to_string(i) + "\n";
+  }
+  return body;
+}
+
+TEST_F(ServerTest, ABodyInPiecesArrivesWholeChunkedAndTheConnectionGoesOn) {
+  Client client(port_);
+  for (int n : {1, 5, 2000}) {
+    auto res = client.call("/pieces?n=" + std::to_string(n));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 200);
+    EXPECT_TRUE(res->chunked());
+    EXPECT_EQ(res->body(), pieces_body(n));
+    auto quick = client.call("/healthz");
+    ASSERT_TRUE(quick);
+    EXPECT_EQ(quick->body(), "ok\n");
+  }
+}
+
+TEST_F(ServerTest, HeadOfABodyInPiecesSendsNoBody) {
+  std::string reply =
+      raw_exchange(port_, "HEAD /pieces?n=5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("Transfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(reply, EndsWith("\r\n\r\n"));
+  EXPECT_THAT(reply, Not(HasSubstr("piece")));
+}
+
+TEST_F(ServerTest, APieceThatThrowsCutsTheBodyOffWithoutItsLastChunk) {
+  std::string reply = raw_exchange(
+      port_, "GET /pieces?n=5&boom=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply, HasSubstr("piece 1\n"));
+  EXPECT_THAT(reply, Not(EndsWith("0\r\n\r\n")));  // a client cannot take it for the whole
+  EXPECT_EQ(call("GET", "/healthz").result_int(), 200);
+}
 
 // A body of `size` bytes that a lost or reordered chunk would change.
 std::string numbered_body(std::size_t size) {
