@@ -48,6 +48,22 @@
 #   result in 5 minutes. /metrics 16.8 MB, median 52 ms (was 21); /api/v1/checks median 314 ms
 #   (was 117). Where the 40 MB and the CPU went is not yet measured (the detector's series for 10
 #   minutes are ~15 MB by bench/detector.sh's figures; the rest is to be found).
+# 2026-12-02 05:25 UTC, MIX=plain DURATION=300, the regression found and fixed, side by side with
+# the build of the 2026-12-01 figures below (3ef8e6f, BUILD=...), one after the other, nothing
+# else running. heaptrack showed where the 40 MB went: /metrics (16.8 MB now, with the location
+# label) outgrew its reserve and doubled to 46 MB at once, which one malloc arena kept; perf
+# showed the tracker rebuilding per-service status maps for every batch (5.4% of samples). Now
+# /metrics is written in 64 KB pieces on the loop, the status is assembled when asked, and quiet
+# services keep 3 minutes of results, not 10.
+#                          3ef8e6f (before the stream)   now (stream, detector, SLOs, agents)
+#   RSS median / peak      71.1 / 73.2 MB                70.7 / 89.3 MB
+#   CPU per 1,000 checks   2.79% of a core               3.06% (+10%: the detector, the stream)
+#   lateness p50 / p99     0.5 / 3.6 ms                  0.5 / 3.7 ms; 0 skipped in both
+#   vs prometheus+blackbox 30.1x less memory per check   32.0x less; CPU 11.1x -> 9.5x less
+#   /metrics               13.5 MB, median 31 ms         16.8 MB, median 44 ms
+#   /api/v1/checks         5.3 MB, median 149 ms         5.5 MB, median 257 ms
+#   The peak (VmHWM) is 16 MB above the median; not yet traced (the minutely /api/v1/checks,
+#   rendered whole on a worker, is the likely one).
 # Plain mix (70% http, 20% tcp, 10% icmp), before issue 13:
 # 2026-12-01, 600 s, RelWithDebInfo, 2 cores, nothing else running (schema 2, /metrics and
 # /api/v1/checks rendered on the HTTP workers, one malloc arena):
