@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <iterator>
-#include <memory>
 #include <optional>
 
 #include "daemon/impl.h"
@@ -271,26 +270,30 @@ http::Response Daemon::Impl::metrics() {
     m.slos = slos->views();
     return m;
   };
-  auto cursor = std::make_shared<MetricsCursor>();
   http::Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.pieces = [this, cursor, snapshot](std::string& out) {
+  response.pieces = [this, cursor = MetricsCursor{}, snapshot](std::string& out) mutable {
     const auto& series = state.series();
-    while (cursor->family < std::size(kSeriesFamilies)) {
-      const SeriesFamily& family = kSeriesFamilies[cursor->family];
+    while (cursor.family < std::size(kSeriesFamilies)) {
+      const SeriesFamily& family = kSeriesFamilies[cursor.family];
       auto it = series.begin();
-      if (cursor->after) {
-        it = series.upper_bound(*cursor->after);
+      if (cursor.after) {
+        it = series.upper_bound(*cursor.after);
       } else {
         out += family.header;
       }
-      for (; it != series.end() && out.size() < kPieceBytes; ++it) family.render(out, it->second);
+      // At least one series after the cursor, so that the piece moves it (even when the
+      // family's header filled it).
+      while (it != series.end()) {
+        family.render(out, (it++)->second);
+        if (out.size() >= kPieceBytes) break;
+      }
       if (it != series.end()) {
-        cursor->after = std::prev(it)->first;
+        cursor.after = std::prev(it)->first;
         return true;
       }
-      ++cursor->family;
-      cursor->after.reset();
+      ++cursor.family;
+      cursor.after.reset();
       if (out.size() >= kPieceBytes) return true;
     }
     out += render_rest(snapshot());
