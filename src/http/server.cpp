@@ -462,27 +462,28 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void write_piece(std::shared_ptr<Pieces> p, bool keep_alive) {
     p->piece.clear();
-    bool more;
+    bool more = true;
     try {
-      more = p->next(p->piece);
+      // An empty chunk would read as the last one: ask again until a piece has bytes.
+      while (more && p->piece.empty()) more = p->next(p->piece);
     } catch (...) {
       return;  // the connection closes without the last chunk: the client knows it was cut
     }
-    lowest().expires_after(kIdleTimeout);
-    auto written = [self = shared_from_this(), p, more, keep_alive](beast::error_code ec,
-                                                                    std::size_t) {
-      if (ec) return;
-      if (more) {
-        self->write_piece(p, keep_alive);
-      } else {
-        self->write_last_chunk(keep_alive);
-      }
-    };
     if (p->piece.empty()) {
-      written({}, 0);  // an empty chunk would read as the last one
-    } else {
-      asio::async_write(stream_, bhttp::make_chunk(asio::buffer(p->piece)), std::move(written));
+      write_last_chunk(keep_alive);
+      return;
     }
+    lowest().expires_after(kIdleTimeout);
+    asio::async_write(
+        stream_, bhttp::make_chunk(asio::buffer(p->piece)),
+        [self = shared_from_this(), p, more, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec) return;
+          if (more) {
+            self->write_piece(p, keep_alive);
+          } else {
+            self->write_last_chunk(keep_alive);
+          }
+        });
   }
 
   void write_last_chunk(bool keep_alive) {
