@@ -285,8 +285,9 @@ void Tracker::update_status(const std::vector<Incident>& all,
       if (detector_.has_results(service)) with_results_.insert(service);
     }
   }
-  for (const auto& c : batch) {
-    const auto check = o.checks.find(c.result.check);
+  // Once every service has had a result, a batch has nothing to add here.
+  for (std::size_t i = 0; i < batch.size() && with_results_.size() < services_.size(); ++i) {
+    const auto check = o.checks.find(batch[i].result.check);
     if (check != o.checks.end()) with_results_.insert(check->second.service);
   }
   open_ = std::move(open);
